@@ -1,0 +1,42 @@
+import Glibc
+
+/// A point on the monotonic clock after which a network operation gives up.
+/// Monotonic so that a wall-clock jump (NTP, a VM resumed) neither fires nor
+/// postpones a timeout.
+public struct Deadline: Sendable, Comparable {
+    public let nanoseconds: UInt64
+
+    public init(nanoseconds: UInt64) {
+        self.nanoseconds = nanoseconds
+    }
+
+    public static var now: Deadline {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Deadline(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
+    }
+
+    public static func after(seconds: Double) -> Deadline {
+        let delta = seconds <= 0 ? 0 : UInt64(seconds * 1_000_000_000)
+        return Deadline(nanoseconds: now.nanoseconds &+ delta)
+    }
+
+    public var hasPassed: Bool { Deadline.now >= self }
+
+    public var remainingSeconds: Double {
+        let current = Deadline.now.nanoseconds
+        return current >= nanoseconds ? 0 : Double(nanoseconds - current) / 1_000_000_000
+    }
+
+    /// Milliseconds left, rounded up and clamped for poll(2).
+    var pollTimeout: Int32 {
+        let current = Deadline.now.nanoseconds
+        if current >= nanoseconds { return 0 }
+        let millis = (nanoseconds - current + 999_999) / 1_000_000
+        return Int32(min(millis, UInt64(Int32.max)))
+    }
+
+    public static func < (lhs: Deadline, rhs: Deadline) -> Bool {
+        lhs.nanoseconds < rhs.nanoseconds
+    }
+}

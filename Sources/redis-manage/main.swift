@@ -1,0 +1,3 @@
+import RedisAutopilot
+
+print("redis-manage: not implemented yet")
