@@ -132,25 +132,21 @@ extension ConsulClient {
 
     /// Takes the lock on `key` for `session` and writes `value`. False when
     /// another session holds it or its lock-delay is still running.
-    public func acquireLock(key: String, session: String, value: [UInt8]) throws -> Bool {
-        try lockWrite(key: key, value: value, lock: .acquire(session: session), session: session)
-    }
-
-    /// Gives back the lock on `key`, writing `value`. False when `session` is
-    /// not the holder.
-    public func releaseLock(key: String, session: String, value: [UInt8]) throws -> Bool {
-        try lockWrite(key: key, value: value, lock: .release(session: session), session: session)
-    }
-
-    /// Consul answers a lock write naming a session it does not know with a
-    /// 500 "invalid session"; that is the session being gone, which callers
+    /// Consul answers an acquire naming a session it does not know with a 500
+    /// "invalid session"; that is the session being gone, which callers
     /// handle by creating a new one, so it is reported as such.
-    private func lockWrite(key: String, value: [UInt8], lock: ConsulLockOperation, session: String) throws -> Bool {
+    public func acquireLock(key: String, session: String, value: [UInt8]) throws -> Bool {
         do {
-            return try putKV(key, value: value, lock: lock)
+            return try putKV(key, value: value, lock: .acquire(session: session))
         } catch ConsulError.http(_, _, 500, let body) where body.lowercased().contains("invalid session") {
             throw ConsulError.sessionNotFound(id: session)
         }
+    }
+
+    /// Gives back the lock on `key`, writing `value`. False when `session` is
+    /// not the holder (also when it no longer exists: Consul does not check).
+    public func releaseLock(key: String, session: String, value: [UInt8]) throws -> Bool {
+        try putKV(key, value: value, lock: .release(session: session))
     }
 
     private func decodeBool(_ answer: Exchange) throws -> Bool {

@@ -66,7 +66,7 @@ public struct ConsulSession: Sendable, Equatable, Decodable {
     public var behavior: ConsulSessionBehavior
     /// As Consul spells it ("30s"); nil for a session without TTL.
     public var ttl: String?
-    /// Seconds (Consul answers in nanoseconds).
+    /// Seconds (Consul answers in nanoseconds, possibly written as 1.5e+10).
     public var lockDelay: Double
     /// Node checks, from `NodeChecks` or, on Consul before 1.7, `Checks`.
     public var nodeChecks: [String]
@@ -106,7 +106,7 @@ public struct ConsulSession: Sendable, Equatable, Decodable {
         name = try container.decodeIfPresent(String.self, forKey: .Name) ?? ""
         behavior = try container.decodeIfPresent(ConsulSessionBehavior.self, forKey: .Behavior) ?? .release
         ttl = try container.decodeIfPresent(String.self, forKey: .TTL).flatMap { $0.isEmpty ? nil : $0 }
-        lockDelay = Double(try container.decodeIfPresent(UInt64.self, forKey: .LockDelay) ?? 0) / 1_000_000_000
+        lockDelay = (try container.decodeIfPresent(Double.self, forKey: .LockDelay) ?? 0) / 1_000_000_000
         nodeChecks = try container.decodeIfPresent([String].self, forKey: .NodeChecks)
             ?? container.decodeIfPresent([String].self, forKey: .Checks) ?? []
         serviceChecks = try container.decodeIfPresent([ServiceCheckReference].self, forKey: .ServiceChecks)?.map(\.ID) ?? []
