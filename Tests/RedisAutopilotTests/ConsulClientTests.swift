@@ -17,6 +17,12 @@ final class ConsulRecordingTransport: HTTPTransport {
     private(set) var requests: [Recorded] = []
     private var answers: [Result<HTTPResponse, any Error>] = []
 
+    /// The requests recorded since the last call, which forgets them.
+    func takeRequests() -> [Recorded] {
+        defer { requests = [] }
+        return requests
+    }
+
     func answer(_ response: HTTPResponse) {
         answers.append(.success(response))
     }
@@ -82,13 +88,15 @@ class ConsulClientTestCase: XCTestCase {
         client = ConsulClient(transport: transport, token: Self.token, timeout: 3)
     }
 
-    /// Checks the only request sent so far, its token header, and its JSON body.
-    @discardableResult
+    /// Checks that exactly one request was sent since the last check: its
+    /// method, target, token header, body, and timeout.
     func assertSent(
-        _ method: String, _ target: String, json: String? = nil, file: StaticString = #filePath, line: UInt = #line
-    ) -> ConsulRecordingTransport.Recorded? {
-        XCTAssertEqual(transport.requests.count, 1, "requests sent", file: file, line: line)
-        guard let request = transport.requests.last else { return nil }
+        _ method: String, _ target: String, json: String? = nil, timeout: Double = 3,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let requests = transport.takeRequests()
+        XCTAssertEqual(requests.count, 1, "requests sent", file: file, line: line)
+        guard let request = requests.last else { return }
         XCTAssertEqual(request.method, method, file: file, line: line)
         XCTAssertEqual(request.target, target, file: file, line: line)
         XCTAssertEqual(request.headers.values("X-Consul-Token"), [Self.token], file: file, line: line)
@@ -101,8 +109,7 @@ class ConsulClientTestCase: XCTestCase {
         } else {
             XCTAssertNil(request.body, file: file, line: line)
         }
-        XCTAssertEqual(request.timeout, 3, accuracy: 0.001, file: file, line: line)
-        return request
+        XCTAssertEqual(request.timeout, timeout, accuracy: 0.001, file: file, line: line)
     }
 
     func assertJSON(_ bytes: [UInt8]?, equals expected: String, file: StaticString = #filePath, line: UInt = #line) {
