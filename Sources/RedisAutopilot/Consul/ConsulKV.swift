@@ -117,7 +117,7 @@ extension ConsulClient {
         case .release(let session): target.value("release", session)
         case nil: break
         }
-        return try decodeBool(exchange("PUT", target, body: value))
+        return try decode(Bool.self, from: exchange("PUT", target, body: value))
     }
 
     /// Deletes `key` (or, with `recurse`, every key under it). Returns false
@@ -127,7 +127,7 @@ extension ConsulClient {
         var target = ConsulRequestTarget("/v1/kv/", key: key)
         target.value("cas", cas.map { String($0) })
         target.flag("recurse", recurse)
-        return try decodeBool(exchange("DELETE", target))
+        return try decode(Bool.self, from: exchange("DELETE", target))
     }
 
     /// Takes the lock on `key` for `session` and writes `value`. False when
@@ -147,9 +147,5 @@ extension ConsulClient {
     /// not the holder (also when it no longer exists: Consul does not check).
     public func releaseLock(key: String, session: String, value: [UInt8]) throws -> Bool {
         try putKV(key, value: value, lock: .release(session: session))
-    }
-
-    private func decodeBool(_ answer: Exchange) throws -> Bool {
-        try decode(Bool.self, from: answer)
     }
 }
