@@ -19,9 +19,8 @@ public final class ConsulClient {
         self.timeout = timeout
     }
 
-    /// One request and its answer, kept together so that errors name the call.
+    /// An answer and the target it came from, so that errors name the call.
     struct Exchange {
-        let method: String
         let target: String
         let response: HTTPResponse
     }
@@ -50,7 +49,7 @@ public final class ConsulClient {
                 method: method, path: target.text, status: response.status,
                 body: excerpt(response.body, limit: Self.errorBodyLimit))
         }
-        return Exchange(method: method, target: target.text, response: response)
+        return Exchange(target: target.text, response: response)
     }
 
     func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
