@@ -1,0 +1,238 @@
+/// The health of a check, as Consul spells it.
+public enum ConsulCheckStatus: String, Sendable, Codable {
+    case passing
+    case warning
+    case critical
+}
+
+/// What `/v1/agent/self` tells about the local agent.
+public struct ConsulAgentSelf: Sendable, Equatable, Decodable {
+    public var nodeName: String
+    public var datacenter: String
+    /// The agent's LAN address (`Member.Addr`).
+    public var address: String
+    public var version: String?
+
+    public init(nodeName: String, datacenter: String, address: String, version: String? = nil) {
+        self.nodeName = nodeName
+        self.datacenter = datacenter
+        self.address = address
+        self.version = version
+    }
+
+    private enum Keys: String, CodingKey {
+        case Config, Member, NodeName, Datacenter, Version, Addr
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let root = try decoder.container(keyedBy: Keys.self)
+        let config = try root.nestedContainer(keyedBy: Keys.self, forKey: .Config)
+        let member = try root.nestedContainer(keyedBy: Keys.self, forKey: .Member)
+        nodeName = try config.decode(String.self, forKey: .NodeName)
+        datacenter = try config.decode(String.self, forKey: .Datacenter)
+        version = try config.decodeIfPresent(String.self, forKey: .Version)
+        address = try member.decode(String.self, forKey: .Addr)
+    }
+}
+
+/// A service instance as the agent and the health endpoint describe it.
+public struct ConsulService: Sendable, Equatable, Decodable {
+    public var id: String
+    /// The service name (Consul's `Service` field).
+    public var name: String
+    public var tags: [String]
+    /// Empty when the instance was registered without one: it then has its node's address.
+    public var address: String
+    public var port: Int
+    public var meta: [String: String]
+
+    public init(id: String, name: String, tags: [String] = [], address: String = "", port: Int = 0, meta: [String: String] = [:]) {
+        self.id = id
+        self.name = name
+        self.tags = tags
+        self.address = address
+        self.port = port
+        self.meta = meta
+    }
+
+    private enum Keys: String, CodingKey {
+        case ID, Service, Tags, Address, Port, Meta
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        id = try container.decode(String.self, forKey: .ID)
+        name = try container.decode(String.self, forKey: .Service)
+        tags = try container.decodeIfPresent([String].self, forKey: .Tags) ?? []
+        address = try container.decodeIfPresent(String.self, forKey: .Address) ?? ""
+        port = try container.decodeIfPresent(Int.self, forKey: .Port) ?? 0
+        meta = try container.decodeIfPresent([String: String].self, forKey: .Meta) ?? [:]
+    }
+}
+
+/// A check as the agent and the health endpoint describe it.
+public struct ConsulHealthCheck: Sendable, Equatable, Decodable {
+    public var node: String
+    public var checkID: String
+    public var name: String
+    public var status: ConsulCheckStatus
+    public var notes: String
+    public var output: String
+    /// Empty for a node check such as `serfHealth`.
+    public var serviceID: String
+    public var serviceName: String
+
+    public init(
+        node: String = "", checkID: String, name: String = "", status: ConsulCheckStatus,
+        notes: String = "", output: String = "", serviceID: String = "", serviceName: String = ""
+    ) {
+        self.node = node
+        self.checkID = checkID
+        self.name = name
+        self.status = status
+        self.notes = notes
+        self.output = output
+        self.serviceID = serviceID
+        self.serviceName = serviceName
+    }
+
+    private enum Keys: String, CodingKey {
+        case Node, CheckID, Name, Status, Notes, Output, ServiceID, ServiceName
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        checkID = try container.decode(String.self, forKey: .CheckID)
+        status = try container.decode(ConsulCheckStatus.self, forKey: .Status)
+        node = try container.decodeIfPresent(String.self, forKey: .Node) ?? ""
+        name = try container.decodeIfPresent(String.self, forKey: .Name) ?? ""
+        notes = try container.decodeIfPresent(String.self, forKey: .Notes) ?? ""
+        output = try container.decodeIfPresent(String.self, forKey: .Output) ?? ""
+        serviceID = try container.decodeIfPresent(String.self, forKey: .ServiceID) ?? ""
+        serviceName = try container.decodeIfPresent(String.self, forKey: .ServiceName) ?? ""
+    }
+}
+
+/// The TTL check embedded in a service registration. Consul gives it the ID
+/// `service:<service ID>` unless `checkID` is set.
+public struct ConsulServiceTTLCheck: Sendable, Equatable, Encodable {
+    public var checkID: String?
+    public var name: String?
+    /// Seconds the check stays in its last state without being reported.
+    public var ttl: Double
+    /// Seconds after which Consul removes the instance whose check stays critical.
+    public var deregisterCriticalServiceAfter: Double
+    public var notes: String?
+    /// The status before the first report (Consul's default is critical).
+    public var status: ConsulCheckStatus?
+
+    public init(
+        ttl: Double, deregisterCriticalServiceAfter: Double, checkID: String? = nil, name: String? = nil,
+        notes: String? = nil, status: ConsulCheckStatus? = nil
+    ) {
+        self.ttl = ttl
+        self.deregisterCriticalServiceAfter = deregisterCriticalServiceAfter
+        self.checkID = checkID
+        self.name = name
+        self.notes = notes
+        self.status = status
+    }
+
+    private enum Keys: String, CodingKey {
+        case CheckID, Name, TTL, DeregisterCriticalServiceAfter, Notes, Status
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encodeIfPresent(checkID, forKey: .CheckID)
+        try container.encodeIfPresent(name, forKey: .Name)
+        try container.encode(ConsulDuration.format(seconds: ttl), forKey: .TTL)
+        try container.encode(
+            ConsulDuration.format(seconds: deregisterCriticalServiceAfter), forKey: .DeregisterCriticalServiceAfter)
+        try container.encodeIfPresent(notes, forKey: .Notes)
+        try container.encodeIfPresent(status, forKey: .Status)
+    }
+}
+
+/// The body of `PUT /v1/agent/service/register`.
+public struct ConsulServiceRegistration: Sendable, Equatable, Encodable {
+    public var id: String
+    public var name: String
+    public var tags: [String]
+    public var address: String?
+    public var port: Int?
+    public var meta: [String: String]
+    public var check: ConsulServiceTTLCheck?
+
+    public init(
+        id: String, name: String, tags: [String] = [], address: String? = nil, port: Int? = nil,
+        meta: [String: String] = [:], check: ConsulServiceTTLCheck? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.tags = tags
+        self.address = address
+        self.port = port
+        self.meta = meta
+        self.check = check
+    }
+
+    private enum Keys: String, CodingKey {
+        case ID, Name, Tags, Address, Port, Meta, Check
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(id, forKey: .ID)
+        try container.encode(name, forKey: .Name)
+        try container.encode(tags, forKey: .Tags)
+        try container.encodeIfPresent(address, forKey: .Address)
+        try container.encodeIfPresent(port, forKey: .Port)
+        try container.encode(meta, forKey: .Meta)
+        try container.encodeIfPresent(check, forKey: .Check)
+    }
+}
+
+/// The body of `PUT /v1/agent/check/register` for a TTL check.
+public struct ConsulCheckRegistration: Sendable, Equatable, Encodable {
+    public var id: String
+    public var name: String
+    /// Seconds the check stays in its last state without being reported.
+    public var ttl: Double
+    /// Ties the check to a service instance of this agent.
+    public var serviceID: String?
+    public var notes: String?
+    public var status: ConsulCheckStatus?
+    /// Only honoured by Consul for checks tied to a service.
+    public var deregisterCriticalServiceAfter: Double?
+
+    public init(
+        id: String, name: String, ttl: Double, serviceID: String? = nil, notes: String? = nil,
+        status: ConsulCheckStatus? = nil, deregisterCriticalServiceAfter: Double? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.ttl = ttl
+        self.serviceID = serviceID
+        self.notes = notes
+        self.status = status
+        self.deregisterCriticalServiceAfter = deregisterCriticalServiceAfter
+    }
+
+    private enum Keys: String, CodingKey {
+        case ID, Name, TTL, ServiceID, Notes, Status, DeregisterCriticalServiceAfter
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(id, forKey: .ID)
+        try container.encode(name, forKey: .Name)
+        try container.encode(ConsulDuration.format(seconds: ttl), forKey: .TTL)
+        try container.encodeIfPresent(serviceID, forKey: .ServiceID)
+        try container.encodeIfPresent(notes, forKey: .Notes)
+        try container.encodeIfPresent(status, forKey: .Status)
+        try container.encodeIfPresent(
+            deregisterCriticalServiceAfter.map { ConsulDuration.format(seconds: $0) },
+            forKey: .DeregisterCriticalServiceAfter)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// A client of the local Consul agent's HTTP API. It needs only an
+/// `HTTPTransport` pointed at the agent, so tests and the integration suite can
+/// give it any transport (a recorder, a real socket to a Consul double).
+/// Every call is bounded by `timeout` seconds; blocking queries add their wait.
+public final class ConsulClient {
+    let transport: HTTPTransport
+    let timeout: Double
+    private let token: String?
+
+    /// Longest body text kept in an error: enough for Consul's one-line
+    /// messages, short enough for a log line when a proxy answers with a page.
+    static let errorBodyLimit = 512
+
+    public init(transport: HTTPTransport, token: String?, timeout: Double) {
+        self.transport = transport
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        self.timeout = timeout
+    }
+
+    /// An answer and the target it came from, so that errors name the call.
+    struct Exchange {
+        let target: String
+        let response: HTTPResponse
+    }
+
+    /// Sends one request. A 2xx answer, or one of the `accepted` statuses, is
+    /// returned; any other status throws `ConsulError.http`.
+    func exchange(
+        _ method: String, _ target: ConsulRequestTarget, body: [UInt8]? = nil, json: Bool = false,
+        accepted: Set<Int> = [], timeout callTimeout: Double? = nil
+    ) throws -> Exchange {
+        var headers = HTTPHeaders()
+        if let token { headers.set("X-Consul-Token", token) }
+        if json { headers.set("Content-Type", "application/json") }
+        // A PUT always carries a body, if empty, so the transport sends
+        // Content-Length: 0 as RFC 9110 asks for methods that define content.
+        let requestBody: HTTPRequestBody = method == "PUT" ? .bytes(body ?? []) : .empty
+        let request = HTTPRequest(method: method, target: target.text, headers: headers, body: requestBody)
+        let response: HTTPResponse
+        do {
+            response = try transport.send(request, timeout: callTimeout ?? timeout)
+        } catch {
+            throw ConsulError.transport(method: method, path: target.text, underlying: error)
+        }
+        guard (200..<300).contains(response.status) || accepted.contains(response.status) else {
+            throw ConsulError.http(
+                method: method, path: target.text, status: response.status,
+                body: excerpt(response.body, limit: Self.errorBodyLimit))
+        }
+        return Exchange(target: target.text, response: response)
+    }
+
+    func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Array(try encoder.encode(value))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from exchange: Exchange) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(exchange.response.body))
+        } catch let error as DecodingError {
+            throw decodeError(exchange, Self.describe(error))
+        } catch {
+            throw decodeError(exchange, "\(error)")
+        }
+    }
+
+    func decodeError(_ exchange: Exchange, _ message: String) -> ConsulError {
+        .decode(path: exchange.target, message: message + "; body: " + excerpt(exchange.response.body, limit: 200))
+    }
+
+    /// Body text fit for an error message: truncated, and with the token
+    /// scrubbed in case a proxy or a broken agent echoes the request back.
+    private func excerpt(_ body: [UInt8], limit: Int) -> String {
+        var text = String(decoding: body.prefix(limit), as: UTF8.self)
+        if body.count > limit { text += "... (\(body.count - limit) more bytes)" }
+        if let token { text = text.replacingOccurrences(of: token, with: "<token>") }
+        return text
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return "expected \(type) at \(at(context.codingPath))"
+        case .valueNotFound(let type, let context):
+            return "missing \(type) value at \(at(context.codingPath))"
+        case .keyNotFound(let key, let context):
+            return "missing field \"\(key.stringValue)\" at \(at(context.codingPath))"
+        case .dataCorrupted(let context):
+            return "\(context.debugDescription) at \(at(context.codingPath))"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension ConsulClient {
+    /// The address of the Raft leader, or nil while the cluster has none
+    /// (Consul then answers `""`).
+    public func leader() throws -> String? {
+        let answer = try exchange("GET", ConsulRequestTarget("/v1/status/leader"))
+        if answer.response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return nil }
+        let leader = try decode(String.self, from: answer)
+        return leader.isEmpty ? nil : leader
+    }
+
+    /// Who the local agent is.
+    public func agentSelf() throws -> ConsulAgentSelf {
+        try decode(ConsulAgentSelf.self, from: exchange("GET", ConsulRequestTarget("/v1/agent/self")))
+    }
+}

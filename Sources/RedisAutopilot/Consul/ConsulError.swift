@@ -1,0 +1,34 @@
+/// Everything that can go wrong talking to the local Consul agent. `path` is
+/// the request target (path and query) so the message names the call; the ACL
+/// token is sent in a header only and never appears here.
+public enum ConsulError: Error, CustomStringConvertible {
+    /// Consul answered with a status other than the call accepts; `body` is
+    /// truncated and has the token scrubbed from it.
+    case http(method: String, path: String, status: Int, body: String)
+    /// The answer was not what Consul documents for that endpoint.
+    case decode(path: String, message: String)
+    /// No answer: the agent could not be reached or timed out.
+    case transport(method: String, path: String, underlying: any Error)
+    /// The session was invalidated (TTL, destroy, failed check) or never existed.
+    case sessionNotFound(id: String)
+
+    public var description: String {
+        switch self {
+        case .http(let method, let path, 403, let body):
+            return "Consul refused \(method) \(path) with 403: the ACL token (CONSUL_HTTP_TOKEN) is missing, "
+                + "unknown or lacks the permission this call needs. Consul said: \(Self.quoted(body))"
+        case .http(let method, let path, let status, let body):
+            return "Consul answered \(method) \(path) with HTTP \(status): \(Self.quoted(body))"
+        case .decode(let path, let message):
+            return "Consul's answer to \(path) is not what its API documents: \(message)"
+        case .transport(let method, let path, let underlying):
+            return "Consul agent did not answer \(method) \(path): \(underlying)"
+        case .sessionNotFound(let id):
+            return "Consul session \(id) no longer exists (expired, destroyed or its check failed)"
+        }
+    }
+
+    private static func quoted(_ body: String) -> String {
+        body.isEmpty ? "(empty body)" : "\"\(body)\""
+    }
+}

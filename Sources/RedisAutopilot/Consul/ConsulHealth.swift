@@ -1,0 +1,175 @@
+import Foundation
+
+/// A node as the health endpoint describes it.
+public struct ConsulNode: Sendable, Equatable, Decodable {
+    public var id: String
+    /// The node name.
+    public var node: String
+    public var address: String
+    public var datacenter: String
+    public var meta: [String: String]
+
+    public init(id: String = "", node: String, address: String, datacenter: String = "", meta: [String: String] = [:]) {
+        self.id = id
+        self.node = node
+        self.address = address
+        self.datacenter = datacenter
+        self.meta = meta
+    }
+
+    private enum Keys: String, CodingKey {
+        case ID, Node, Address, Datacenter, Meta
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        node = try container.decode(String.self, forKey: .Node)
+        address = try container.decode(String.self, forKey: .Address)
+        id = try container.decodeIfPresent(String.self, forKey: .ID) ?? ""
+        datacenter = try container.decodeIfPresent(String.self, forKey: .Datacenter) ?? ""
+        meta = try container.decodeIfPresent([String: String].self, forKey: .Meta) ?? [:]
+    }
+}
+
+/// One instance of a service with its node and every check that bears on it
+/// (node checks such as `serfHealth` and the instance's own checks).
+public struct ConsulServiceEntry: Sendable, Equatable, Decodable {
+    public var node: ConsulNode
+    public var service: ConsulService
+    public var checks: [ConsulHealthCheck]
+
+    public init(node: ConsulNode, service: ConsulService, checks: [ConsulHealthCheck]) {
+        self.node = node
+        self.service = service
+        self.checks = checks
+    }
+
+    /// Where clients reach the instance: its own address, else its node's.
+    public var instanceAddress: String {
+        service.address.isEmpty ? node.address : service.address
+    }
+
+    private enum Keys: String, CodingKey {
+        case Node, Service, Checks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        node = try container.decode(ConsulNode.self, forKey: .Node)
+        service = try container.decode(ConsulService.self, forKey: .Service)
+        checks = try container.decodeIfPresent([ConsulHealthCheck].self, forKey: .Checks) ?? []
+    }
+}
+
+/// The answer of a health query and the `X-Consul-Index` it was read at.
+public struct ConsulServiceHealth: Sendable, Equatable {
+    public var entries: [ConsulServiceEntry]
+    /// Pass it back as `ConsulBlockingQuery.index` to wait for the next change.
+    /// Consul's guidance: if it ever goes backwards, start again from 0.
+    public var index: UInt64
+
+    public init(entries: [ConsulServiceEntry], index: UInt64) {
+        self.entries = entries
+        self.index = index
+    }
+}
+
+/// Makes a read wait until Consul's index passes `index`, or `wait` seconds.
+public struct ConsulBlockingQuery: Sendable, Equatable {
+    public var index: UInt64
+    public var wait: Double
+
+    public init(index: UInt64, wait: Double) {
+        self.index = index
+        self.wait = wait
+    }
+}
+
+/// A service instance as the catalog describes it (flattened with its node).
+public struct ConsulCatalogService: Sendable, Equatable, Decodable {
+    public var node: String
+    /// The node's address.
+    public var address: String
+    public var datacenter: String
+    public var serviceID: String
+    public var serviceName: String
+    public var serviceTags: [String]
+    /// Empty when the instance has its node's address.
+    public var serviceAddress: String
+    public var servicePort: Int
+    public var serviceMeta: [String: String]
+
+    public init(
+        node: String, address: String, datacenter: String = "", serviceID: String, serviceName: String,
+        serviceTags: [String] = [], serviceAddress: String = "", servicePort: Int = 0, serviceMeta: [String: String] = [:]
+    ) {
+        self.node = node
+        self.address = address
+        self.datacenter = datacenter
+        self.serviceID = serviceID
+        self.serviceName = serviceName
+        self.serviceTags = serviceTags
+        self.serviceAddress = serviceAddress
+        self.servicePort = servicePort
+        self.serviceMeta = serviceMeta
+    }
+
+    /// Where clients reach the instance: its own address, else its node's.
+    public var instanceAddress: String {
+        serviceAddress.isEmpty ? address : serviceAddress
+    }
+
+    private enum Keys: String, CodingKey {
+        case Node, Address, Datacenter, ServiceID, ServiceName, ServiceTags, ServiceAddress, ServicePort, ServiceMeta
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        node = try container.decode(String.self, forKey: .Node)
+        address = try container.decode(String.self, forKey: .Address)
+        serviceID = try container.decode(String.self, forKey: .ServiceID)
+        serviceName = try container.decode(String.self, forKey: .ServiceName)
+        datacenter = try container.decodeIfPresent(String.self, forKey: .Datacenter) ?? ""
+        serviceTags = try container.decodeIfPresent([String].self, forKey: .ServiceTags) ?? []
+        serviceAddress = try container.decodeIfPresent(String.self, forKey: .ServiceAddress) ?? ""
+        servicePort = try container.decodeIfPresent(Int.self, forKey: .ServicePort) ?? 0
+        serviceMeta = try container.decodeIfPresent([String: String].self, forKey: .ServiceMeta) ?? [:]
+    }
+}
+
+extension ConsulClient {
+    /// The instances of a service with their health, cluster-wide.
+    /// `passingOnly` keeps an instance only if every one of its checks and its
+    /// node's checks passes. With `blocking`, the call returns when the index
+    /// moves past `blocking.index` or after about `blocking.wait` seconds.
+    public func healthService(
+        _ name: String, passingOnly: Bool = false, tag: String? = nil, blocking: ConsulBlockingQuery? = nil
+    ) throws -> ConsulServiceHealth {
+        var target = ConsulRequestTarget("/v1/health/service/", segment: name)
+        target.flag("passing", passingOnly)
+        target.value("tag", tag)
+        var callTimeout = timeout
+        if let blocking {
+            target.value("index", String(blocking.index))
+            target.value("wait", ConsulDuration.format(seconds: blocking.wait))
+            // Consul adds up to wait/16 of jitter before it answers an unchanged query.
+            callTimeout = max(blocking.wait, 0) * 17 / 16 + timeout
+        }
+        let answer = try exchange("GET", target, timeout: callTimeout)
+        guard let header = answer.response.headers["X-Consul-Index"] else {
+            throw decodeError(answer, "no X-Consul-Index header")
+        }
+        guard let index = UInt64(header.trimmingCharacters(in: .whitespaces)) else {
+            throw decodeError(answer, "X-Consul-Index \"\(header)\" is not an unsigned integer")
+        }
+        let entries = try decode([ConsulServiceEntry]?.self, from: answer) ?? []
+        return ConsulServiceHealth(entries: entries, index: index)
+    }
+
+    /// Every registered instance of a service, healthy or not.
+    public func catalogService(_ name: String, tag: String? = nil) throws -> [ConsulCatalogService] {
+        var target = ConsulRequestTarget("/v1/catalog/service/", segment: name)
+        target.value("tag", tag)
+        return try decode([ConsulCatalogService]?.self, from: exchange("GET", target)) ?? []
+    }
+}
