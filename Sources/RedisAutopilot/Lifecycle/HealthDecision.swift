@@ -1,0 +1,118 @@
+/// The two Consul services a Redis node can be registered as. The names are
+/// the original project's, so existing clients keep working.
+public enum RoleService: String, Sendable, CaseIterable, Comparable {
+    case master = "redis"
+    case replica = "redis-replica"
+
+    public var name: String { rawValue }
+
+    public static func < (lhs: RoleService, rhs: RoleService) -> Bool {
+        lhs.rawValue < rhs.rawValue
+    }
+}
+
+/// What the local Redis answered, reduced to what the health decision needs.
+public enum RedisObservation: Sendable, Equatable {
+    case unreachable(reason: String)
+    case master(connectedReplicas: Int, loading: Bool)
+    case replica(of: NodeAddress?, linkUp: Bool, loading: Bool)
+}
+
+/// What health saw in one observation.
+public struct HealthSnapshot: Sendable, Equatable {
+    public var redis: RedisObservation
+    /// Role services this node has on its local agent, with the address each announces.
+    public var registered: [RoleService: NodeAddress]
+    /// The address this node should announce.
+    public var announce: NodeAddress
+    /// A bootstrap session id was left by onStart (this node took the lock).
+    public var holdsBootstrapLock: Bool
+    /// Consul already reports this node's `redis` instance as passing.
+    public var masterPassingInConsul: Bool
+
+    public init(redis: RedisObservation, registered: [RoleService: NodeAddress], announce: NodeAddress,
+                holdsBootstrapLock: Bool = false, masterPassingInConsul: Bool = false) {
+        self.redis = redis
+        self.registered = registered
+        self.announce = announce
+        self.holdsBootstrapLock = holdsBootstrapLock
+        self.masterPassingInConsul = masterPassingInConsul
+    }
+}
+
+public enum HealthAction: Sendable, Equatable {
+    case register(RoleService, NodeAddress)
+    case deregister(RoleService)
+    case pass(RoleService, note: String)
+    /// `warning` keeps the instance out of `?passing` without failing it.
+    case warn(RoleService, note: String)
+    case fail(RoleService, note: String)
+    case releaseBootstrapLock
+}
+
+public struct HealthPlan: Sendable, Equatable {
+    public var actions: [HealthAction]
+    /// Health exits non-zero when Redis did not answer.
+    public var healthy: Bool
+    public var reason: String
+}
+
+/// Makes the Consul registration match Redis's real role. Registration is the
+/// only source of truth clients see, so a wrong role is always corrected.
+public enum HealthDecision {
+    public static func decide(_ seen: HealthSnapshot) -> HealthPlan {
+        let registeredList = seen.registered.keys.sorted().map(\.name).joined(separator: ", ")
+        let registeredText = registeredList.isEmpty ? "nothing registered" : "registered as \(registeredList)"
+
+        switch seen.redis {
+        case let .unreachable(reason):
+            let note = "redis does not answer: \(reason)"
+            return HealthPlan(
+                actions: seen.registered.keys.sorted().map { .fail($0, note: note) },
+                healthy: false,
+                reason: "\(note); \(registeredText); marking checks critical")
+
+        case let .master(replicas, loading):
+            var actions = align(to: .master, seen: seen)
+            let note = "master with \(replicas) connected replica(s)"
+            actions.append(loading ? .warn(.master, note: "\(note), loading dataset") : .pass(.master, note: note))
+            var releasing = ""
+            if seen.holdsBootstrapLock && seen.masterPassingInConsul {
+                actions.append(.releaseBootstrapLock)
+                releasing = "; registered and passing, releasing the bootstrap lock"
+            }
+            return HealthPlan(
+                actions: actions, healthy: true,
+                reason: "redis is \(note)\(loading ? " (loading)" : ""); \(registeredText); registering as redis\(releasing)")
+
+        case let .replica(master, linkUp, loading):
+            var actions = align(to: .replica, seen: seen)
+            let masterText = master.map(\.description) ?? "unknown master"
+            let note = "replica of \(masterText), link \(linkUp ? "up" : "down")"
+            actions.append(linkUp && !loading ? .pass(.replica, note: note) : .warn(.replica, note: loading ? "\(note), loading dataset" : note))
+            var releasing = ""
+            if seen.holdsBootstrapLock {
+                // This node took the lock to bootstrap as master but is a replica
+                // now; holding the lock would only stall other nodes' onStart.
+                actions.append(.releaseBootstrapLock)
+                releasing = "; not master, releasing the bootstrap lock"
+            }
+            return HealthPlan(
+                actions: actions, healthy: true,
+                reason: "redis is \(note); \(registeredText); registering as redis-replica\(releasing)")
+        }
+    }
+
+    /// Registers the wanted role when missing or announcing a stale address,
+    /// and removes the other role.
+    private static func align(to wanted: RoleService, seen: HealthSnapshot) -> [HealthAction] {
+        var actions: [HealthAction] = []
+        if seen.registered[wanted] != seen.announce {
+            actions.append(.register(wanted, seen.announce))
+        }
+        for other in RoleService.allCases where other != wanted && seen.registered[other] != nil {
+            actions.append(.deregister(other))
+        }
+        return actions
+    }
+}

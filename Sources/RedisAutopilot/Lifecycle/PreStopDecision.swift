@@ -1,0 +1,153 @@
+/// What preStop saw of this node before it goes away.
+public struct PreStopSnapshot: Sendable, Equatable {
+    public var redis: RedisObservation
+    /// Replicas the master reports online, with the replication offset each acknowledged.
+    public var onlineReplicas: [NodeAddress: Int64]
+    public var masterOffset: Int64
+    /// Whether the local Sentinel answered, and whether it is already failing over.
+    public var sentinelReachable: Bool
+    public var failoverInProgress: Bool
+    /// CLIENT PAUSE ... WRITE exists from Redis 6.2; before it a pause would
+    /// also block Sentinel's own INFO and PING and look like an outage.
+    public var canPauseWritesOnly: Bool
+
+    public init(redis: RedisObservation, onlineReplicas: [NodeAddress: Int64] = [:], masterOffset: Int64 = 0,
+                sentinelReachable: Bool = true, failoverInProgress: Bool = false, canPauseWritesOnly: Bool = true) {
+        self.redis = redis
+        self.onlineReplicas = onlineReplicas
+        self.masterOffset = masterOffset
+        self.sentinelReachable = sentinelReachable
+        self.failoverInProgress = failoverInProgress
+        self.canPauseWritesOnly = canPauseWritesOnly
+    }
+}
+
+public enum HandoverStep: Sendable, Equatable {
+    /// Nothing to hand over (a replica, a dead Redis, or no replica to take over).
+    case skip
+    /// A failover is already running: wait for it instead of starting another.
+    case awaitRunningFailover
+    /// Pause writes so the replicas can catch up to the last acknowledged write.
+    case pauseWrites
+    /// Replicas are not caught up yet: observe again.
+    case waitForReplicas
+    /// Every acknowledged write has reached a replica: ask Sentinel to fail over.
+    case requestFailover
+}
+
+public struct HandoverPlan: Sendable, Equatable {
+    public var step: HandoverStep
+    public var reason: String
+}
+
+/// Hands the master role over before this node stops, so that clients see a
+/// new master at once and no acknowledged write is left only on this node.
+public enum PreStopDecision {
+    public static func handover(_ seen: PreStopSnapshot, writesPaused: Bool) -> HandoverPlan {
+        switch seen.redis {
+        case let .unreachable(reason):
+            return HandoverPlan(step: .skip, reason: "redis does not answer (\(reason)); nothing to hand over")
+        case let .replica(master, _, _):
+            return HandoverPlan(step: .skip, reason: "this node is a replica of \(master.map(\.description) ?? "unknown master"); no handover needed")
+        case .master:
+            break
+        }
+        if seen.onlineReplicas.isEmpty {
+            return HandoverPlan(step: .skip, reason: "this node is master with no online replica; nobody can take over, writes stop until it returns")
+        }
+        if !seen.sentinelReachable {
+            return HandoverPlan(step: .skip, reason: "this node is master but its sentinel does not answer; cannot request a failover")
+        }
+        if seen.failoverInProgress {
+            return HandoverPlan(step: .awaitRunningFailover, reason: "a failover is already in progress; waiting for it")
+        }
+        let caughtUp = seen.onlineReplicas.filter { $0.value >= seen.masterOffset }.keys.sorted()
+        let offsets = seen.onlineReplicas.keys.sorted().map { "\($0)@\(seen.onlineReplicas[$0] ?? 0)" }.joined(separator: ", ")
+        if !caughtUp.isEmpty && (writesPaused || !seen.canPauseWritesOnly) {
+            return HandoverPlan(
+                step: .requestFailover,
+                reason: "master at offset \(seen.masterOffset); caught-up replicas: \(caughtUp.listed); requesting a Sentinel failover")
+        }
+        if !writesPaused && seen.canPauseWritesOnly {
+            return HandoverPlan(
+                step: .pauseWrites,
+                reason: "master at offset \(seen.masterOffset) with replicas \(offsets); pausing writes so a replica catches up before failover")
+        }
+        return HandoverPlan(
+            step: .waitForReplicas,
+            reason: "master at offset \(seen.masterOffset), replicas at \(offsets); waiting for one to catch up")
+    }
+}
+
+/// What one of the other sentinels knows about the monitored master.
+public struct SentinelView: Sendable, Equatable {
+    public var sentinel: NodeAddress
+    public var failoverInProgress: Bool
+    public var replicas: [NodeAddress]
+    public var sentinels: [NodeAddress]
+
+    public init(sentinel: NodeAddress, failoverInProgress: Bool, replicas: [NodeAddress], sentinels: [NodeAddress]) {
+        self.sentinel = sentinel
+        self.failoverInProgress = failoverInProgress
+        self.replicas = replicas
+        self.sentinels = sentinels
+    }
+}
+
+public enum ResetStep: Sendable, Equatable {
+    case reset(NodeAddress)
+    case wait
+    case done
+}
+
+public struct ResetPlan: Sendable, Equatable {
+    public var step: ResetStep
+    public var reason: String
+}
+
+/// Makes the other sentinels forget this node, one at a time. A reset drops
+/// every replica a sentinel knows until the master's INFO lists them again,
+/// so resetting all at once (as the original did) can leave no sentinel able
+/// to promote anyone.
+public enum SentinelResetDecision {
+    public static func next(views: [SentinelView], myRedis: NodeAddress, mySentinel: NodeAddress) -> ResetPlan {
+        if let busy = views.first(where: \.failoverInProgress) {
+            return ResetPlan(step: .wait, reason: "sentinel \(busy.sentinel) reports a failover in progress; no reset until it ends")
+        }
+        let expectedReplicas = views.map { $0.replicas.filter { $0 != myRedis }.count }.max() ?? 0
+        let expectedSentinels = views.map { $0.sentinels.filter { $0 != mySentinel }.count }.max() ?? 0
+        func remembersMe(_ view: SentinelView) -> Bool {
+            view.replicas.contains(myRedis) || view.sentinels.contains(mySentinel)
+        }
+        if let relearning = views.first(where: {
+            !remembersMe($0) && ($0.replicas.count < expectedReplicas || $0.sentinels.count < expectedSentinels)
+        }) {
+            return ResetPlan(
+                step: .wait,
+                reason: "sentinel \(relearning.sentinel) knows \(relearning.replicas.count) of \(expectedReplicas) replicas and "
+                    + "\(relearning.sentinels.count) of \(expectedSentinels) sentinels; waiting for it to rediscover before the next reset")
+        }
+        let remembering = views.filter(remembersMe).map(\.sentinel).sorted()
+        if let target = remembering.first {
+            return ResetPlan(
+                step: .reset(target),
+                reason: "sentinels still listing this node: \(remembering.listed); resetting \(target)")
+        }
+        return ResetPlan(step: .done, reason: "no sentinel lists this node any more (\(views.count) checked)")
+    }
+}
+
+/// Sentinel needs a majority of all sentinels, not just the quorum, to
+/// authorise a failover.
+public enum FailoverCapacity {
+    public static func note(sentinels: Int, quorum: Int) -> String? {
+        let majority = sentinels / 2 + 1
+        if sentinels < 3 {
+            return "only \(sentinels) sentinel(s) known: a failover needs a majority (\(majority)) of them alive, so losing the master's node cannot be recovered automatically; run at least 3 nodes"
+        }
+        if quorum > sentinels {
+            return "quorum \(quorum) is larger than the \(sentinels) sentinels known: the master can never be agreed down"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,86 @@
+import XCTest
+@testable import RedisAutopilot
+
+final class HealthDecisionTests: XCTestCase {
+    let me = NodeAddress(host: "10.0.0.1", port: 6379)
+    let master = NodeAddress(host: "10.0.0.2", port: 6379)
+
+    func testUnreachableRedisFailsEveryRegisteredCheck() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .unreachable(reason: "connection refused"), registered: [.master: me], announce: me))
+        XCTAssertFalse(plan.healthy)
+        XCTAssertEqual(plan.actions, [.fail(.master, note: "redis does not answer: connection refused")])
+        XCTAssertTrue(plan.reason.contains("registered as redis"), plan.reason)
+    }
+
+    func testUnreachableRedisWithNothingRegisteredStillFails() {
+        let plan = HealthDecision.decide(HealthSnapshot(redis: .unreachable(reason: "timeout"), registered: [:], announce: me))
+        XCTAssertFalse(plan.healthy)
+        XCTAssertEqual(plan.actions, [])
+    }
+
+    func testNewMasterRegistersAndPasses() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 2, loading: false), registered: [:], announce: me))
+        XCTAssertTrue(plan.healthy)
+        XCTAssertEqual(plan.actions, [.register(.master, me), .pass(.master, note: "master with 2 connected replica(s)")])
+    }
+
+    func testPromotedReplicaMovesToTheMasterService() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 1, loading: false), registered: [.replica: me], announce: me))
+        XCTAssertEqual(plan.actions, [.register(.master, me), .deregister(.replica), .pass(.master, note: "master with 1 connected replica(s)")])
+    }
+
+    func testDemotedMasterMovesToTheReplicaService() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .replica(of: master, linkUp: true, loading: false), registered: [.master: me], announce: me))
+        XCTAssertEqual(plan.actions, [.register(.replica, me), .deregister(.master), .pass(.replica, note: "replica of 10.0.0.2:6379, link up")])
+    }
+
+    func testSteadyReplicaOnlyPasses() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .replica(of: master, linkUp: true, loading: false), registered: [.replica: me], announce: me))
+        XCTAssertEqual(plan.actions, [.pass(.replica, note: "replica of 10.0.0.2:6379, link up")])
+    }
+
+    func testReplicaWithLinkDownWarnsSoReadersSkipIt() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .replica(of: master, linkUp: false, loading: false), registered: [.replica: me], announce: me))
+        XCTAssertTrue(plan.healthy)
+        XCTAssertEqual(plan.actions, [.warn(.replica, note: "replica of 10.0.0.2:6379, link down")])
+    }
+
+    func testLoadingMasterWarns() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 0, loading: true), registered: [.master: me], announce: me))
+        XCTAssertEqual(plan.actions, [.warn(.master, note: "master with 0 connected replica(s), loading dataset")])
+    }
+
+    func testChangedAnnounceAddressReRegisters() {
+        let moved = NodeAddress(host: "10.0.0.9", port: 6379)
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 0, loading: false), registered: [.master: me], announce: moved))
+        XCTAssertEqual(plan.actions.first, .register(.master, moved))
+    }
+
+    func testBootstrapLockIsReleasedOnlyOnceTheMasterPasses() {
+        let notYet = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 0, loading: false), registered: [:], announce: me,
+            holdsBootstrapLock: true, masterPassingInConsul: false))
+        XCTAssertFalse(notYet.actions.contains(.releaseBootstrapLock))
+
+        let now = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 0, loading: false), registered: [.master: me], announce: me,
+            holdsBootstrapLock: true, masterPassingInConsul: true))
+        XCTAssertEqual(now.actions.last, .releaseBootstrapLock)
+        XCTAssertTrue(now.reason.contains("releasing the bootstrap lock"), now.reason)
+    }
+
+    func testReplicaHoldingTheLockReleasesIt() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .replica(of: master, linkUp: true, loading: false), registered: [.replica: me], announce: me,
+            holdsBootstrapLock: true))
+        XCTAssertEqual(plan.actions.last, .releaseBootstrapLock)
+    }
+}

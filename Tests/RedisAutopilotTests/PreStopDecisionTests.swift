@@ -1,0 +1,96 @@
+import XCTest
+@testable import RedisAutopilot
+
+final class PreStopDecisionTests: XCTestCase {
+    let r1 = NodeAddress(host: "10.0.0.1", port: 6379)
+    let r2 = NodeAddress(host: "10.0.0.2", port: 6379)
+    let r3 = NodeAddress(host: "10.0.0.3", port: 6379)
+    let s1 = NodeAddress(host: "10.0.0.1", port: 26379)
+    let s2 = NodeAddress(host: "10.0.0.2", port: 26379)
+    let s3 = NodeAddress(host: "10.0.0.3", port: 26379)
+
+    private let master = RedisObservation.master(connectedReplicas: 2, loading: false)
+
+    func testReplicaAndDeadRedisSkipTheHandover() {
+        XCTAssertEqual(PreStopDecision.handover(PreStopSnapshot(redis: .replica(of: r2, linkUp: true, loading: false)), writesPaused: false).step, .skip)
+        XCTAssertEqual(PreStopDecision.handover(PreStopSnapshot(redis: .unreachable(reason: "refused")), writesPaused: false).step, .skip)
+    }
+
+    func testLoneMasterSkipsAndSaysWritesStop() {
+        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master), writesPaused: false)
+        XCTAssertEqual(plan.step, .skip)
+        XCTAssertTrue(plan.reason.contains("no online replica"), plan.reason)
+    }
+
+    func testMasterWithoutSentinelCannotHandOver() {
+        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master, onlineReplicas: [r2: 5], masterOffset: 5, sentinelReachable: false), writesPaused: false)
+        XCTAssertEqual(plan.step, .skip)
+    }
+
+    func testRunningFailoverIsAwaited() {
+        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master, onlineReplicas: [r2: 5], failoverInProgress: true), writesPaused: false)
+        XCTAssertEqual(plan.step, .awaitRunningFailover)
+    }
+
+    func testWritesArePausedFirstThenFailoverOnceAReplicaCaughtUp() {
+        let behind = PreStopSnapshot(redis: master, onlineReplicas: [r2: 90, r3: 80], masterOffset: 100)
+        XCTAssertEqual(PreStopDecision.handover(behind, writesPaused: false).step, .pauseWrites)
+        XCTAssertEqual(PreStopDecision.handover(behind, writesPaused: true).step, .waitForReplicas)
+        let caughtUp = PreStopSnapshot(redis: master, onlineReplicas: [r2: 100, r3: 80], masterOffset: 100)
+        XCTAssertEqual(PreStopDecision.handover(caughtUp, writesPaused: false).step, .pauseWrites,
+                       "a replica caught up before the pause can fall behind again: pause first")
+        let plan = PreStopDecision.handover(caughtUp, writesPaused: true)
+        XCTAssertEqual(plan.step, .requestFailover)
+        XCTAssertTrue(plan.reason.contains("10.0.0.2:6379"), plan.reason)
+    }
+
+    func testOldRedisWithoutWritePauseFailsOverOnceCaughtUp() {
+        let behind = PreStopSnapshot(redis: master, onlineReplicas: [r2: 90], masterOffset: 100, canPauseWritesOnly: false)
+        XCTAssertEqual(PreStopDecision.handover(behind, writesPaused: false).step, .waitForReplicas)
+        let caughtUp = PreStopSnapshot(redis: master, onlineReplicas: [r2: 100], masterOffset: 100, canPauseWritesOnly: false)
+        XCTAssertEqual(PreStopDecision.handover(caughtUp, writesPaused: false).step, .requestFailover)
+    }
+
+    func testResetsOneSentinelAtATimeInAddressOrder() {
+        let views = [
+            SentinelView(sentinel: s3, failoverInProgress: false, replicas: [r1, r2], sentinels: [s1, s2]),
+            SentinelView(sentinel: s2, failoverInProgress: false, replicas: [r1, r3], sentinels: [s1, s3]),
+        ]
+        XCTAssertEqual(SentinelResetDecision.next(views: views, myRedis: r1, mySentinel: s1).step, .reset(s2))
+    }
+
+    func testWaitsWhileAResetSentinelRelearnsThePeers() {
+        let views = [
+            SentinelView(sentinel: s2, failoverInProgress: false, replicas: [], sentinels: []),
+            SentinelView(sentinel: s3, failoverInProgress: false, replicas: [r1, r2], sentinels: [s1, s2]),
+        ]
+        let plan = SentinelResetDecision.next(views: views, myRedis: r1, mySentinel: s1)
+        XCTAssertEqual(plan.step, .wait)
+        XCTAssertTrue(plan.reason.contains("0 of 1 replicas"), plan.reason)
+    }
+
+    func testResetsTheNextOnceTheFirstRelearned() {
+        let views = [
+            SentinelView(sentinel: s2, failoverInProgress: false, replicas: [r3], sentinels: [s3]),
+            SentinelView(sentinel: s3, failoverInProgress: false, replicas: [r1, r2], sentinels: [s1, s2]),
+        ]
+        XCTAssertEqual(SentinelResetDecision.next(views: views, myRedis: r1, mySentinel: s1).step, .reset(s3))
+    }
+
+    func testNeverResetsDuringAFailover() {
+        let views = [SentinelView(sentinel: s2, failoverInProgress: true, replicas: [r1], sentinels: [s1])]
+        XCTAssertEqual(SentinelResetDecision.next(views: views, myRedis: r1, mySentinel: s1).step, .wait)
+    }
+
+    func testDoneWhenNobodyRemembersThisNode() {
+        let views = [SentinelView(sentinel: s2, failoverInProgress: false, replicas: [r3], sentinels: [s3])]
+        XCTAssertEqual(SentinelResetDecision.next(views: views, myRedis: r1, mySentinel: s1).step, .done)
+        XCTAssertEqual(SentinelResetDecision.next(views: [], myRedis: r1, mySentinel: s1).step, .done)
+    }
+
+    func testCapacityNoteForSmallClusters() {
+        XCTAssertNotNil(FailoverCapacity.note(sentinels: 2, quorum: 2))
+        XCTAssertNotNil(FailoverCapacity.note(sentinels: 3, quorum: 4))
+        XCTAssertNil(FailoverCapacity.note(sentinels: 3, quorum: 2))
+    }
+}
