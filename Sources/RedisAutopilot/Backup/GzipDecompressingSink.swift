@@ -16,9 +16,9 @@ public final class GzipDecompressingSink: ByteSink {
     public private(set) var membersCompleted = 0
     private let sink: ByteSink
     private let stream: UnsafeMutablePointer<z_stream>
-    // Filled in by inflate; `done` tells whether the current member's header
-    // was complete when an error came, separating "not gzip at all" and
-    // "garbage after the end" from corrupt data.
+    // Filled in by inflate; whether the current member's header was complete
+    // when an error came separates "not gzip at all" and "garbage after the
+    // end" from corrupt data.
     private let header: UnsafeMutablePointer<gz_header>
     private var output: [UInt8]
     private var compressedOffset = 0
@@ -66,7 +66,7 @@ public final class GzipDecompressingSink: ByteSink {
             try inflateAll(UnsafeBufferPointer(start: nil, count: 0))
             finished = true
             if atMemberBoundary { return }
-            if membersCompleted > 0 && header.pointee.done == 0 {
+            if membersCompleted > 0 && !headerComplete {
                 throw GzipError.trailingGarbage(offset: compressedOffset - Int(stream.pointee.total_in))
             }
             throw GzipError.truncated(compressedBytes: compressedOffset)
@@ -135,8 +135,12 @@ public final class GzipDecompressingSink: ByteSink {
         atMemberBoundary = false
     }
 
+    /// inflate sets `done` to 1 at the end of a gzip header, and to -1 when
+    /// the first bytes are not a gzip magic number.
+    private var headerComplete: Bool { header.pointee.done == 1 }
+
     private func dataError() -> GzipError {
-        guard header.pointee.done == 0 else {
+        guard !headerComplete else {
             let message = stream.pointee.msg.map { String(cString: $0) } ?? "invalid data"
             return .corrupt(offset: compressedOffset, message: message)
         }
