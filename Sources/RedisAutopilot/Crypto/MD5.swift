@@ -48,25 +48,31 @@ struct MD5Compression: BlockCompression {
                         x[i] = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
                     }
                     var a = a0, b = b0, c = c0, d = d0
-                    for i in 0..<16 {
-                        let shift: UInt32 = [7, 12, 17, 22][i & 3]
-                        let f = (b & c) | (~b & d)
-                        (a, b, c, d) = (d, b &+ rotateLeft(a &+ f &+ t[i] &+ x[i], shift), b, c)
+                    // Four steps a turn, renaming the variables instead of
+                    // moving them, with each round's shifts as constants.
+                    for i in stride(from: 0, to: 16, by: 4) {
+                        md5Step(&a, b, (b & c) | (~b & d), t[i] &+ x[i], 7)
+                        md5Step(&d, a, (a & b) | (~a & c), t[i + 1] &+ x[i + 1], 12)
+                        md5Step(&c, d, (d & a) | (~d & b), t[i + 2] &+ x[i + 2], 17)
+                        md5Step(&b, c, (c & d) | (~c & a), t[i + 3] &+ x[i + 3], 22)
                     }
-                    for i in 16..<32 {
-                        let shift: UInt32 = [5, 9, 14, 20][i & 3]
-                        let g = (b & d) | (c & ~d)
-                        (a, b, c, d) = (d, b &+ rotateLeft(a &+ g &+ t[i] &+ x[(5 &* i &+ 1) & 15], shift), b, c)
+                    for i in stride(from: 16, to: 32, by: 4) {
+                        md5Step(&a, b, (b & d) | (c & ~d), t[i] &+ x[(5 &* i &+ 1) & 15], 5)
+                        md5Step(&d, a, (a & c) | (b & ~c), t[i + 1] &+ x[(5 &* i &+ 6) & 15], 9)
+                        md5Step(&c, d, (d & b) | (a & ~b), t[i + 2] &+ x[(5 &* i &+ 11) & 15], 14)
+                        md5Step(&b, c, (c & a) | (d & ~a), t[i + 3] &+ x[(5 &* i &+ 16) & 15], 20)
                     }
-                    for i in 32..<48 {
-                        let shift: UInt32 = [4, 11, 16, 23][i & 3]
-                        let h = b ^ c ^ d
-                        (a, b, c, d) = (d, b &+ rotateLeft(a &+ h &+ t[i] &+ x[(3 &* i &+ 5) & 15], shift), b, c)
+                    for i in stride(from: 32, to: 48, by: 4) {
+                        md5Step(&a, b, b ^ c ^ d, t[i] &+ x[(3 &* i &+ 5) & 15], 4)
+                        md5Step(&d, a, a ^ b ^ c, t[i + 1] &+ x[(3 &* i &+ 8) & 15], 11)
+                        md5Step(&c, d, d ^ a ^ b, t[i + 2] &+ x[(3 &* i &+ 11) & 15], 16)
+                        md5Step(&b, c, c ^ d ^ a, t[i + 3] &+ x[(3 &* i &+ 14) & 15], 23)
                     }
-                    for i in 48..<64 {
-                        let shift: UInt32 = [6, 10, 15, 21][i & 3]
-                        let j = c ^ (b | ~d)
-                        (a, b, c, d) = (d, b &+ rotateLeft(a &+ j &+ t[i] &+ x[(7 &* i) & 15], shift), b, c)
+                    for i in stride(from: 48, to: 64, by: 4) {
+                        md5Step(&a, b, c ^ (b | ~d), t[i] &+ x[(7 &* i) & 15], 6)
+                        md5Step(&d, a, b ^ (a | ~c), t[i + 1] &+ x[(7 &* i &+ 7) & 15], 10)
+                        md5Step(&c, d, a ^ (d | ~b), t[i + 2] &+ x[(7 &* i &+ 14) & 15], 15)
+                        md5Step(&b, c, d ^ (c | ~a), t[i + 3] &+ x[(7 &* i &+ 21) & 15], 21)
                     }
                     a0 &+= a
                     b0 &+= b
@@ -80,4 +86,10 @@ struct MD5Compression: BlockCompression {
     func digestBytes() -> [UInt8] {
         littleEndianBytes(of: [a0, b0, c0, d0])
     }
+}
+
+/// One MD5 step: `a = b + ((a + mixed + constantPlusWord) <<< shift)`.
+@inline(__always)
+private func md5Step(_ a: inout UInt32, _ b: UInt32, _ mixed: UInt32, _ constantPlusWord: UInt32, _ shift: UInt32) {
+    a = b &+ rotateLeft(a &+ mixed &+ constantPlusWord, shift)
 }
