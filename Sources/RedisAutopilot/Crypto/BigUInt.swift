@@ -107,21 +107,40 @@ struct BigUInt: Sendable, Equatable, Comparable, CustomStringConvertible {
 
     /// Shift-and-subtract, one bit of the dividend at a time: slow next to
     /// long division by limbs, but RSA needs it only a few times per
-    /// signature, against thousands of modular multiplications.
+    /// signature, against thousands of modular multiplications. Each step
+    /// subtracts and keeps the result by mask, so that the time taken does
+    /// not depend on the (secret) modulus.
     static func remainder(_ dividend: [UInt64], modulo modulus: [UInt64]) -> [UInt64] {
         guard compare(dividend, modulus) >= 0 else { return dividend }
         // remainder < modulus, so 2 * remainder + 1 fits one limb more.
-        var remainder = [UInt64](repeating: 0, count: modulus.count + 1)
+        let count = modulus.count + 1
+        var remainder = [UInt64](repeating: 0, count: count)
+        var difference = remainder
         let padded = modulus + [0]
-        for bitIndex in stride(from: dividend.count * 64 - 1, through: 0, by: -1) {
-            var carry = (dividend[bitIndex / 64] >> UInt64(bitIndex % 64)) & 1
-            for index in remainder.indices {
-                let value = remainder[index]
-                remainder[index] = (value << 1) | carry
-                carry = value >> 63
-            }
-            if compare(remainder, padded) >= 0 {
-                subtractInPlace(&remainder, padded)
+        remainder.withUnsafeMutableBufferPointer { r in
+            difference.withUnsafeMutableBufferPointer { d in
+                padded.withUnsafeBufferPointer { m in
+                    for bitIndex in stride(from: dividend.count * 64 - 1, through: 0, by: -1) {
+                        var carry = (dividend[bitIndex / 64] >> UInt64(bitIndex % 64)) & 1
+                        for index in 0..<count {
+                            let value = r[index]
+                            r[index] = (value << 1) | carry
+                            carry = value >> 63
+                        }
+                        var borrow: UInt64 = 0
+                        for index in 0..<count {
+                            let (partial, overflow1) = r[index].subtractingReportingOverflow(m[index])
+                            let (result, overflow2) = partial.subtractingReportingOverflow(borrow)
+                            d[index] = result
+                            borrow = (overflow1 || overflow2) ? 1 : 0
+                        }
+                        // No borrow: remainder >= modulus, keep the difference.
+                        let keepDifference = borrow &- 1
+                        for index in 0..<count {
+                            r[index] = (d[index] & keepDifference) | (r[index] & ~keepDifference)
+                        }
+                    }
+                }
             }
         }
         return remainder

@@ -30,10 +30,15 @@ struct MontgomeryModulus: Sendable {
         rSquared = Array((reduced + [UInt64](repeating: 0, count: count)).prefix(count))
     }
 
+    /// value mod modulus.
+    func reduce(_ value: BigUInt) -> BigUInt {
+        BigUInt(limbs: BigUInt.remainder(value.limbs, modulo: modulus.limbs))
+    }
+
     /// base^exponent mod modulus, with a fixed window of four exponent bits.
     func power(_ base: BigUInt, _ exponent: BigUInt) -> BigUInt {
         let k = limbCount
-        let reduced = BigUInt(limbs: BigUInt.remainder(base.limbs, modulo: modulus.limbs)).limbs
+        let reduced = reduce(base).limbs
         let reducedBase = reduced + [UInt64](repeating: 0, count: k - reduced.count)
 
         let tableSize = 16
