@@ -21,7 +21,8 @@ Objects: directories are made with PUT and `content-type: application/json; type
 (204); an object PUT under a missing directory is 404 `DirectoryDoesNotExist`;
 `Content-MD5` is checked (400 `ContentMD5Mismatch`); the PUT answer (204) carries
 `Computed-MD5`, `Etag` and `Last-Modified`. GET and HEAD give `Content-MD5`,
-`Content-Length`, `Content-Type`, `Etag` and `Durability-Level`; a directory GET is JSON
+`Content-Length`, `Content-Type`, `Etag` and `Durability-Level` (406 `NotAcceptable` when an
+`Accept` header excludes the object's type, as muskie negotiates); a directory GET is JSON
 lines with `Result-Set-Size` (entries in the directory) and `limit` (1..1024, default
 256) / `marker` paging, the marker entry itself included, as Manta does. Errors are JSON
 `{"code": ..., "message": ...}`.
@@ -734,6 +735,9 @@ class APIHandler(BaseHTTPRequestHandler):
                                      "Computed-MD5": computed})
 
     def get_object(self, path: str, entry: Entry) -> int:
+        accept = self.headers.get("accept")
+        if accept and not accepts(accept, entry.content_type):
+            raise MantaError(406, "NotAcceptable", f"{path} accepts {entry.content_type}")
         try:
             handle = open(self.double.namespace.disk_path(path), "rb")
         except FileNotFoundError:
@@ -826,6 +830,18 @@ class ControlHandler(BaseHTTPRequestHandler):
                 self.reply(404, {"error": f"no control endpoint POST {self.path}"})
                 return
         self.reply(200, {})
+
+
+def accepts(accept: str, content_type: str) -> bool:
+    """Whether an Accept header admits the object's media type (parameters aside), as
+    muskie's content negotiation decides before sending an object."""
+    wanted = content_type.split(";", 1)[0].strip().lower()
+    major = wanted.split("/", 1)[0]
+    for item in accept.split(","):
+        offered = item.split(";", 1)[0].strip().lower()
+        if offered in ("*/*", wanted, f"{major}/*"):
+            return True
+    return False
 
 
 def http_date(timestamp: float) -> str:

@@ -377,6 +377,16 @@ def test_object_round_trip_with_headers(client: Client, double: DoubleProcess, d
         assert stored.read() == data
 
 
+def test_accept_header_is_negotiated_for_objects_only(client: Client, directory: str) -> None:
+    assert client.put(f"{directory}/gz", b"x", headers={"Content-Type": "application/gzip"}).status == 204
+    listing_type = "application/x-json-stream; type=directory"
+    response = client.request("GET", f"{directory}/gz", headers={"Accept": listing_type})
+    assert (response.status, response.code) == (406, "NotAcceptable")
+    for accept in ("*/*", "application/*", "text/plain, application/gzip;q=0.5"):
+        assert client.request("GET", f"{directory}/gz", headers={"Accept": accept}).body == b"x"
+    assert client.request("GET", directory, headers={"Accept": listing_type}).status == 200
+
+
 def test_zero_byte_object(client: Client, directory: str) -> None:
     put = client.put(f"{directory}/empty", b"")
     assert (put.status, put.headers["computed-md5"]) == (204, md5_base64(b""))

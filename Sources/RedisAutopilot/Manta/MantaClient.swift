@@ -4,6 +4,7 @@
 final class MantaClient {
     /// The most entries ListDirectory gives in one page.
     static let maximumPageSize = 1024
+    static let directoryContentType = "application/x-json-stream; type=directory"
 
     let transport: HTTPTransport
     let signer: MantaRequestSigner
@@ -43,21 +44,24 @@ final class MantaClient {
         return md5
     }
 
-    /// The headers of an object or directory, or nil if nothing is there.
-    func head(_ path: MantaPath) throws -> HTTPHeaders? {
-        do {
-            return try send("HEAD", path, expecting: 200).headers
-        } catch let error as MantaError where error.isNotFound {
-            return nil
-        }
-    }
-
     /// One page of the directory, sorted by name, starting at `marker`
-    /// included (Manta's paging is inclusive).
+    /// included (Manta's paging is inclusive). The Accept header makes Manta
+    /// answer 406 for an object at `path` instead of sending its bytes.
     func listDirectory(_ path: MantaPath, marker: String?, limit: Int) throws -> [MantaDirectoryEntry] {
         var query = "?limit=\(limit)"
         if let marker { query += "&marker=" + MantaPath.percentEncoded(marker) }
-        let response = try send("GET", path, query: query, expecting: 200)
+        var headers = HTTPHeaders()
+        headers.set("Accept", Self.directoryContentType)
+        let response: HTTPResponse
+        do {
+            response = try send("GET", path, query: query, headers: headers, expecting: 200)
+        } catch let MantaError.refused(_, _, 406, code, message) {
+            throw MantaError.notADirectory(path: path.description, found: "Manta answered 406 \(code ?? ""): \(message)")
+        }
+        let type = response.headers["Content-Type"] ?? "none"
+        guard type.contains("type=directory") else {
+            throw MantaError.notADirectory(path: path.description, found: "content type \(type)")
+        }
         return try MantaDirectoryListing.parse(response.body, path: path)
     }
 

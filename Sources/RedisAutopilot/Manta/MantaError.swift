@@ -18,7 +18,7 @@ public enum MantaError: Error, CustomStringConvertible {
     case missingHeader(method: String, path: String, header: String)
     case malformedListing(path: String, reason: String)
     /// Something other than a directory is where the backup directory should be.
-    case notADirectory(path: String, contentType: String)
+    case notADirectory(path: String, found: String)
 
     public var description: String {
         switch self {
@@ -36,8 +36,8 @@ public enum MantaError: Error, CustomStringConvertible {
             return "Manta's answer to \(method) \(path) has no \(header) header"
         case let .malformedListing(path, reason):
             return "Manta's listing of \(path) is malformed: \(reason)"
-        case let .notADirectory(path, contentType):
-            return "\(path) in Manta is not a directory (content type \(contentType))"
+        case let .notADirectory(path, found):
+            return "\(path) in Manta is not a directory (\(found))"
         }
     }
 

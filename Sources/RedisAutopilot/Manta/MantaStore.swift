@@ -23,6 +23,8 @@ public final class MantaStore: BackupStore {
     /// Set once the directory is known to exist, so that it is checked once
     /// per store and not before every upload.
     private var directoryExists = false
+    /// Entries asked for per ListDirectory page; smaller in tests, to page.
+    var listPageSize = MantaClient.maximumPageSize
 
     /// From the settings' values. A MANTA_KEY_ID that does not match the key,
     /// or a bad login, role or directory, throws a `MantaConfigurationError`
@@ -101,7 +103,7 @@ public final class MantaStore: BackupStore {
             while true {
                 let page: [MantaDirectoryEntry]
                 do {
-                    page = try client.listDirectory(directory, marker: marker, limit: MantaClient.maximumPageSize)
+                    page = try client.listDirectory(directory, marker: marker, limit: listPageSize)
                 } catch let error as MantaError where error.isNotFound && marker == nil {
                     return []
                 }
@@ -110,7 +112,7 @@ public final class MantaStore: BackupStore {
                 for entry in fresh where entry.kind == .object && BackupName.problem(with: entry.name) == nil {
                     objects.append(BackupObject(name: entry.name, size: entry.size ?? 0, modified: entry.modified))
                 }
-                guard page.count == MantaClient.maximumPageSize, let last = fresh.last else { break }
+                guard page.count == listPageSize, let last = fresh.last else { break }
                 marker = last.name
             }
             return objects.sorted { $0.name < $1.name }
@@ -125,16 +127,14 @@ public final class MantaStore: BackupStore {
         }
     }
 
-    /// One HEAD per store when the directory exists; PutDirectory for each
-    /// missing level when it does not.
+    /// One small listing per store when the directory exists (a GET, not a
+    /// HEAD, so that a refusal comes with Manta's error code); PutDirectory
+    /// for each level when it does not.
     private func ensureDirectory() throws {
         guard !directoryExists else { return }
-        if let headers = try client.head(directory) {
-            let type = headers["Content-Type"] ?? "none"
-            guard type.contains("type=directory") else {
-                throw MantaError.notADirectory(path: directory.description, contentType: type)
-            }
-        } else {
+        do {
+            _ = try client.listDirectory(directory, marker: nil, limit: 1)
+        } catch let error as MantaError where error.isNotFound {
             for level in directory.directoriesToCreate {
                 try client.putDirectory(level)
             }
@@ -142,7 +142,6 @@ public final class MantaStore: BackupStore {
         directoryExists = true
     }
 
-    /// Turns whatever went wrong into the `BackupStoreError` the protocol promises.
     /// `missingMeansNotFound`: a 404 is the object's absence (get, delete),
     /// not a failure of the operation (a put under a vanished directory).
     private func perform<Result>(_ operation: String, name: String?, missingMeansNotFound: Bool = false,
