@@ -16,8 +16,8 @@ public enum DurationText {
             case .empty: return "empty duration"
             case .negative: return "negative durations are not allowed"
             case .missingNumber(let rest): return "expected a number before \"\(rest)\""
-            case .missingUnit(let number): return "missing unit after \(number) (use ns, us, ms, s, m or h)"
-            case .unknownUnit(let unit): return "unknown unit \"\(unit)\" (use ns, us, ms, s, m or h)"
+            case .missingUnit(let number): return "missing unit after \(number); units are ns, us, ms, s, m and h"
+            case .unknownUnit(let unit): return "unknown unit \"\(unit)\"; units are ns, us, ms, s, m and h"
             case .overflow: return "duration too large"
             }
         }

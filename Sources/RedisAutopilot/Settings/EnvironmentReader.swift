@@ -34,12 +34,13 @@ struct EnvironmentReader {
     }
 
     mutating func report(_ name: String, expected: String) {
-        let shown = EnvironmentReader.secretVariables.contains(name) ? nil : text(name)
-        problems.append(SettingsProblem(variable: name, value: shown, expected: expected))
+        let kind: SettingsProblem.Kind = EnvironmentReader.secretVariables.contains(name)
+            ? .invalidSecret : .invalid(value: text(name) ?? "")
+        problems.append(SettingsProblem(variable: name, kind: kind, expected: expected))
     }
 
     mutating func reportMissing(_ name: String, because reason: String) {
-        problems.append(SettingsProblem(variable: name, value: nil, expected: "required \(reason)"))
+        problems.append(SettingsProblem(variable: name, kind: .missing, expected: "required \(reason)"))
     }
 
     mutating func optional<T>(_ name: String, _ parse: (String) throws(InvalidValue) -> T) -> T? {

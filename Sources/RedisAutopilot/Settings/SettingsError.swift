@@ -1,19 +1,31 @@
 /// One variable that could not be accepted.
 public struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The value as given.
+        case invalid(value: String)
+        /// A secret's value was refused; it is never repeated.
+        case invalidSecret
+        /// Unset, but needed by the settings around it.
+        case missing
+    }
+
     public let variable: String
-    /// The offending value as given, or nil when it is a secret or absent.
-    public let value: String?
+    public let kind: Kind
+    /// What would have been accepted, or why the variable is needed.
     public let expected: String
 
-    public init(variable: String, value: String?, expected: String) {
+    public init(variable: String, kind: Kind, expected: String) {
         self.variable = variable
-        self.value = value
+        self.kind = kind
         self.expected = expected
     }
 
     public var description: String {
-        guard let value else { return "\(variable): \(expected)" }
-        return "\(variable)=\(SettingsProblem.quoted(value)): \(expected)"
+        switch kind {
+        case .invalid(let value): return "\(variable)=\(SettingsProblem.quoted(value)): expected \(expected)"
+        case .invalidSecret: return "\(variable) (value not shown, it is a secret): expected \(expected)"
+        case .missing: return "\(variable) is not set: \(expected)"
+        }
     }
 
     /// Escaped so that a value with newlines or control characters stays on

@@ -41,7 +41,7 @@ enum ValueParsers {
         do {
             value = try DurationText.parse(text)
         } catch {
-            throw InvalidValue(expected: "\(example) (\(error))")
+            throw InvalidValue(expected: "\(example): \(error)")
         }
         if value < minimum {
             throw InvalidValue(expected: "\(example), at least \(DurationText.format(minimum))")
