@@ -43,9 +43,12 @@ struct LogLineFormatter: Sendable {
     }
 
     /// UTC with milliseconds, computed with gmtime_r: no shared formatter,
-    /// no locale.
+    /// no locale. Rounded to the microsecond before truncating to the
+    /// millisecond, because .678 s is stored as .67799999... in a Double.
     static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let scaled = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        let microseconds = abs(scaled) < 9e18 ? Int64(scaled) : 0
+        let milliseconds = microseconds >= 0 ? microseconds / 1000 : (microseconds - 999) / 1000
         var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
         let fraction = Int(milliseconds - Int64(seconds) * 1000)
         var parts = tm()
