@@ -1,7 +1,7 @@
 import Foundation
 import RedisAutopilot
 
-func exit(printing text: String, to stream: FileHandle, with code: ExitCode) -> Never {
+func finish(printing text: String, to stream: FileHandle, with code: ExitCode) -> Never {
     stream.write(Data((text + "\n").utf8))
     exit(code.rawValue)
 }
@@ -10,20 +10,20 @@ let invocation: Invocation
 do {
     invocation = try CommandLineParser.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    exit(printing: "redis-manage: \(error)\n\n\(HelpText.usage)", to: .standardError, with: .usage)
+    finish(printing: "redis-manage: \(error)\n\n\(HelpText.usage)", to: .standardError, with: .usage)
 }
 
 switch invocation {
 case .help(let command):
-    exit(printing: HelpText.text(for: command), to: .standardOutput, with: .success)
+    finish(printing: HelpText.text(for: command), to: .standardOutput, with: .success)
 case .version:
-    exit(printing: "redis-manage \(RedisManage.version)", to: .standardOutput, with: .success)
+    finish(printing: "redis-manage \(RedisManage.version)", to: .standardOutput, with: .success)
 case .run(let command):
     let settings: Settings
     do {
         settings = try Settings.load(from: ProcessInfo.processInfo.environment)
     } catch {
-        exit(printing: "redis-manage: \(error)", to: .standardError, with: .usage)
+        finish(printing: "redis-manage: \(error)", to: .standardError, with: .usage)
     }
     let logger = Logger(settings: settings.log, secrets: settings.secrets)
     exit(CommandRunner(settings: settings, logger: logger).run(command).rawValue)

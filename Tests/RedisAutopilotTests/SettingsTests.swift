@@ -315,7 +315,6 @@ final class SettingsTests: XCTestCase {
     static let badValues: [(String, [String])] = [
         ("CONSUL", ["host:port:extra", "bad host", "consul:0", "consul:http", "[::1", "999.1.1.1", "-consul"]),
         ("CONSUL_HTTP_ADDR", ["ftp://x:1", "http://host:0", "http://host:70000", "http://:8500", "http://host/v1", "unix:///tmp/consul.sock", "http://user@host:1", "a:b:c"]),
-        ("CONSUL_LOCAL_CONFIG", ["[1, 2]", "{not json", "\"text\""]),
         ("CONSUL_LOCAL_CONFIG_FILE", ["local.json"]),
         ("CONSUL_TIMEOUT", ["24x", "0s", "5"+"sec"]),
         ("CONSUL_LEADER_TIMEOUT", ["-1s", "1.5.3s"]),
@@ -406,8 +405,17 @@ final class SettingsTests: XCTestCase {
             "AWS_SESSION_TOKEN": "tok\u{1B}en-s3cr3t",
         ]
         let error = try XCTUnwrap(problems(secrets))
-        XCTAssertEqual(Set(error.problems.filter { $0.kind == .invalidSecret }.map(\.variable)), Set(secrets.keys))
+        XCTAssertEqual(Set(error.problems.filter { $0.kind == .hiddenValue }.map(\.variable)), Set(secrets.keys))
         XCTAssertFalse(error.description.contains("s3cr3t"), error.description)
+    }
+
+    func testLocalConsulConfigIsNotEchoedBecauseItMayHoldKeys() throws {
+        for value in ["[1, 2]", "{\"encrypt\": \"gossip-s3cr3t\"", "\"text\""] {
+            let error = try XCTUnwrap(problems(["CONSUL_LOCAL_CONFIG": value]))
+            XCTAssertEqual(error.problems, [SettingsProblem(variable: "CONSUL_LOCAL_CONFIG", kind: .hiddenValue, expected: "a JSON object ({...})")])
+            XCTAssertFalse(error.description.contains("s3cr3t"))
+        }
+        XCTAssertEqual(try load(["CONSUL_LOCAL_CONFIG": #"{"encrypt": "k"}"#]).secrets, [])
     }
 
     func testGoodSecretsStayOutOfOtherErrors() throws {
@@ -435,7 +443,7 @@ final class SettingsTests: XCTestCase {
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
-        let documented = Set(SettingsTests.badValues.map(\.0)).union(EnvironmentReader.secretVariables)
+        let documented = Set(SettingsTests.badValues.map(\.0)).union(EnvironmentReader.unechoedVariables)
         for variable in documented {
             XCTAssertTrue(text.contains("| `\(variable)` |"), "README.md has no table row for \(variable)")
         }

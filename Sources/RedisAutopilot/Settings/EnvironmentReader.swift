@@ -12,6 +12,11 @@ struct EnvironmentReader {
         "CONSUL_HTTP_TOKEN", "REDIS_PASSWORD", "MANTA_PRIVATE_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     ]
 
+    /// Never echoed in an error either, but not redacted: the agent's local
+    /// config often carries its gossip key or ACL tokens, yet as a whole it is
+    /// a document, not a value to mask.
+    static let unechoedVariables: Set<String> = secretVariables.union(["CONSUL_LOCAL_CONFIG"])
+
     private let environment: [String: String]
     private(set) var problems: [SettingsProblem] = []
 
@@ -34,8 +39,8 @@ struct EnvironmentReader {
     }
 
     mutating func report(_ name: String, expected: String) {
-        let kind: SettingsProblem.Kind = EnvironmentReader.secretVariables.contains(name)
-            ? .invalidSecret : .invalid(value: text(name) ?? "")
+        let kind: SettingsProblem.Kind = EnvironmentReader.unechoedVariables.contains(name)
+            ? .hiddenValue : .invalid(value: text(name) ?? "")
         problems.append(SettingsProblem(variable: name, kind: kind, expected: expected))
     }
 

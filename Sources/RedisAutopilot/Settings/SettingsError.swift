@@ -3,8 +3,9 @@ public struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// The value as given.
         case invalid(value: String)
-        /// A secret's value was refused; it is never repeated.
-        case invalidSecret
+        /// A secret's value (or one that may hold secrets) was refused; it is
+        /// never repeated.
+        case hiddenValue
         /// Unset, but needed by the settings around it.
         case missing
     }
@@ -23,7 +24,7 @@ public struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .invalid(let value): return "\(variable)=\(SettingsProblem.quoted(value)): expected \(expected)"
-        case .invalidSecret: return "\(variable) (value not shown, it is a secret): expected \(expected)"
+        case .hiddenValue: return "\(variable) (value not shown): expected \(expected)"
         case .missing: return "\(variable) is not set: \(expected)"
         }
     }
