@@ -80,9 +80,9 @@ public struct RedisInfo: Sendable, Equatable {
         var sections: [String: [String: String]] = [:]
         var current = ""
         var number = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so both line ends are named.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             if line.hasPrefix("#") {
                 current = line.dropFirst().trimmingCharacters(in: .whitespaces).lowercased()
