@@ -79,8 +79,10 @@ final class RedisProcess {
     /// are appended to its redis.conf.
     static func startServer(config: [String] = [], unixSocket: Bool = false, readyTimeout: Double = 10) throws -> RedisProcess {
         try start(kind: .server, readyTimeout: readyTimeout) { port, directory in
+            // A replica syncs at once instead of after the default 5 s batching delay.
             var lines = [
                 "port \(port)", "bind 127.0.0.1", "save \"\"", "appendonly no", "dir \(directory)", "daemonize no",
+                "repl-diskless-sync-delay 0",
             ]
             if unixSocket {
                 lines += ["unixsocket \(directory)/redis.sock", "unixsocketperm 700"]
