@@ -37,6 +37,8 @@ final class RedisProcess {
     let configPath: String
     /// Set when the server was started with a unix socket.
     let unixSocketPath: String?
+    /// The `requirepass` of the config, for the readiness probe.
+    private let password: String?
     private let outputPath: String
     private let process: Process
     private var stopped = false
@@ -57,6 +59,7 @@ final class RedisProcess {
         self.unixSocketPath = unixSocketPath
         configPath = directory + "/\(kind.rawValue).conf"
         outputPath = directory + "/output.log"
+        password = config.last { $0.hasPrefix("requirepass ") }.map { String($0.dropFirst("requirepass ".count)) }
         try (config.joined(separator: "\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
 
@@ -129,28 +132,62 @@ final class RedisProcess {
         throw lastFailure
     }
 
-    /// Polls PING until it is answered (PONG, or NOAUTH from a server with a
-    /// password: either way it is serving) or the deadline passes.
+    /// Polls until this very process answers: INFO's process_id must be our
+    /// child's, because when two tests race for a port the answer could come
+    /// from someone else's Redis while ours is still failing to bind. A
+    /// server whose password the helper cannot know answers NOAUTH; that
+    /// counts once our process is still alive.
     private func waitUntilReady(timeout: Double) throws {
         let deadline = Deadline.after(seconds: timeout)
         while !deadline.hasPassed {
             guard process.isRunning else {
                 throw Failure.exited(kind: kind, status: process.terminationStatus, output: output)
             }
-            if let reply = try? pingOnce(deadline: .after(seconds: min(1, max(0.05, deadline.remainingSeconds)))),
-               reply.hasPrefix("+PONG") || reply.hasPrefix("-NOAUTH") {
+            let attempt = Deadline.after(seconds: min(1, max(0.05, deadline.remainingSeconds)))
+            switch try? probe(deadline: attempt) {
+            case let .process(id) where id == process.processIdentifier:
                 return
+            case .locked where process.isRunning:
+                return
+            default:
+                usleep(20_000)
             }
-            usleep(20_000)
         }
         throw Failure.notReady(kind: kind, port: port, output: output)
     }
 
-    private func pingOnce(deadline: Deadline) throws -> String {
+    private enum Probe {
+        case process(Int32)
+        case locked
+        case other
+    }
+
+    private func probe(deadline: Deadline) throws -> Probe {
         let connection = try SocketConnection.connect(to: endpoint, deadline: deadline)
         defer { connection.close() }
-        try connection.write(Array("PING\r\n".utf8), deadline: deadline)
-        return String(decoding: try connection.read(deadline: deadline), as: UTF8.self)
+        var commands: [[String]] = [["INFO", "server"]]
+        if let password { commands.insert(["AUTH", password], at: 0) }
+        try connection.write(commands.flatMap(RESPEncoder.command), deadline: deadline)
+        var decoder = RESPDecoder()
+        var replies: [RESPValue] = []
+        while replies.count < commands.count {
+            if let reply = try decoder.next() {
+                replies.append(reply)
+                continue
+            }
+            let bytes = try connection.read(deadline: deadline)
+            if bytes.isEmpty { return .other }
+            decoder.feed(bytes)
+        }
+        switch replies[replies.count - 1] {
+        case let .error(message) where message.hasPrefix("NOAUTH"):
+            return .locked
+        case let reply:
+            guard let text = reply.text, let id = try RedisInfo(parsing: text)["process_id"].flatMap({ Int32($0) }) else {
+                return .other
+            }
+            return .process(id)
+        }
     }
 
     /// Sends a signal, for tests that need a crash (SIGKILL) or a pause (SIGSTOP).
