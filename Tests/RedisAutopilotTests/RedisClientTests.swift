@@ -95,7 +95,7 @@ final class RedisClientTests: XCTestCase {
         XCTAssertEqual(try client.info(section: "persistence").rdbChangesSinceLastSave, 1)
 
         XCTAssertEqual(try client.bgsave(), .started)
-        XCTAssertTrue(eventually(timeout: 10) {
+        XCTAssertTrue(pollUntil(timeout: 10) {
             let info = try client.info(section: "persistence")
             return info.rdbBgsaveInProgress == false && info.rdbChangesSinceLastSave == 0
         })
@@ -123,7 +123,7 @@ final class RedisClientTests: XCTestCase {
         XCTAssertEqual(try client.bgsave(schedule: true), .scheduled)
         XCTAssertEqual(try client.info(section: "persistence").rdbBgsaveInProgress, false)
 
-        XCTAssertTrue(eventually(timeout: 20) {
+        XCTAssertTrue(pollUntil(timeout: 20) {
             let info = try client.info(section: "persistence")
             return info.aofRewriteInProgress == false && info.aofRewriteScheduled == false
                 && info.rdbBgsaveInProgress == false && info.rdbChangesSinceLastSave == 0

@@ -271,7 +271,7 @@ extension XCTestCase {
 
     /// Polls `condition` until it holds or `timeout` passes; a thrown error
     /// counts as "not yet". Returns whether it held.
-    func eventually(timeout: Double, interval: Double = 0.05, _ condition: () throws -> Bool) -> Bool {
+    func pollUntil(timeout: Double, interval: Double = 0.05, _ condition: () throws -> Bool) -> Bool {
         let deadline = Deadline.after(seconds: timeout)
         while true {
             if (try? condition()) == true { return true }

@@ -12,7 +12,7 @@ final class RedisReplicationTests: XCTestCase {
         try master.command(["SET", "before", "1"])
 
         try replica.replicaOf(host: "127.0.0.1", port: masterServer.port)
-        XCTAssertTrue(eventually(timeout: 20) { try replica.info(section: "replication").isMasterLinkUp },
+        XCTAssertTrue(pollUntil(timeout: 20) { try replica.info(section: "replication").isMasterLinkUp },
                       replicaServer.output)
 
         let replicaInfo = try replica.info(section: "replication")
@@ -24,7 +24,7 @@ final class RedisReplicationTests: XCTestCase {
         XCTAssertEqual(port, masterServer.port)
         XCTAssertEqual(state, "connected")
 
-        XCTAssertTrue(eventually(timeout: 10) {
+        XCTAssertTrue(pollUntil(timeout: 10) {
             try master.info(section: "replication").connectedReplicas.first?.state == "online"
         })
         let masterInfo = try master.info(section: "replication")
@@ -38,12 +38,12 @@ final class RedisReplicationTests: XCTestCase {
         // Data flows, and the replica refuses writes.
         XCTAssertEqual(try replica.command(["GET", "before"]), .bulkString("1"))
         try master.command(["SET", "after", "2"])
-        XCTAssertTrue(eventually(timeout: 10) { try replica.command(["GET", "after"]) == .bulkString("2") })
+        XCTAssertTrue(pollUntil(timeout: 10) { try replica.command(["GET", "after"]) == .bulkString("2") })
         XCTAssertThrowsError(try replica.command(["SET", "x", "y"])) { error in
             guard case let RedisError.server(_, "SET", message) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(message.hasPrefix("READONLY"), message)
         }
-        XCTAssertTrue(eventually(timeout: 10) {
+        XCTAssertTrue(pollUntil(timeout: 10) {
             let masterOffset = try master.info(section: "replication").masterReplicationOffset
             let replicaOffset = try replica.info(section: "replication").masterReplicationOffset
             return masterOffset != nil && masterOffset == replicaOffset
@@ -54,6 +54,6 @@ final class RedisReplicationTests: XCTestCase {
         XCTAssertEqual(try replica.info(section: "replication").role, .master)
         XCTAssertEqual(try replica.command(["SET", "x", "y"]), .simpleString("OK"))
         XCTAssertEqual(try replica.command(["GET", "after"]), .bulkString("2"))
-        XCTAssertTrue(eventually(timeout: 10) { try master.info(section: "replication").connectedReplicaCount == 0 })
+        XCTAssertTrue(pollUntil(timeout: 10) { try master.info(section: "replication").connectedReplicaCount == 0 })
     }
 }

@@ -20,12 +20,12 @@ final class SentinelClientTests: XCTestCase {
         let replica = try startRedisServer(config: ["replicaof 127.0.0.1 \(master.port)"])
         let replicaClient = try RedisClient.connect(to: replica.endpoint, timeout: 5)
         defer { replicaClient.close() }
-        XCTAssertTrue(eventually(timeout: 20) { try replicaClient.info(section: "replication").isMasterLinkUp })
+        XCTAssertTrue(pollUntil(timeout: 20) { try replicaClient.info(section: "replication").isMasterLinkUp })
 
         let sentinel = try startRedisSentinel(monitoring: master.address, masterName: masterName)
         let client = try SentinelClient.connect(to: sentinel.endpoint, timeout: 5)
         addTeardownBlock { client.close() }
-        let seen = eventually(timeout: 30) {
+        let seen = pollUntil(timeout: 30) {
             try client.replicas(name: self.masterName).contains { $0.port == replica.port && $0.masterLinkStatus == "ok" && !$0.isDown }
         }
         XCTAssertTrue(seen, "sentinel never saw the replica:\n\(sentinel.output)")
@@ -91,7 +91,7 @@ final class SentinelClientTests: XCTestCase {
         let (cluster, sentinel) = try startCluster()
         let other = try startRedisSentinel(monitoring: cluster.master.address, masterName: masterName)
 
-        let discovered = eventually(timeout: 30) {
+        let discovered = pollUntil(timeout: 30) {
             try sentinel.sentinels(name: self.masterName).contains { $0.port == other.port && !$0.isDown }
         }
         XCTAssertTrue(discovered, "the sentinels never met:\n\(other.output)")
@@ -104,7 +104,7 @@ final class SentinelClientTests: XCTestCase {
 
         // Two sentinels need both for a majority: losing one is NOQUORUM, a result rather than an error.
         other.stop()
-        XCTAssertTrue(eventually(timeout: 20) { try !sentinel.checkQuorum(name: self.masterName).reachable })
+        XCTAssertTrue(pollUntil(timeout: 20) { try !sentinel.checkQuorum(name: self.masterName).reachable })
         let check = try sentinel.checkQuorum(name: masterName)
         XCTAssertTrue(check.message.hasPrefix("NOQUORUM"), check.message)
     }
@@ -118,7 +118,7 @@ final class SentinelClientTests: XCTestCase {
         XCTAssertEqual(try sentinel.replicas(name: masterName), [])
         XCTAssertEqual(try sentinel.masterAddress(name: masterName), cluster.master.address)
         // The replica comes back from the master's next INFO (every 10 s).
-        XCTAssertTrue(eventually(timeout: 30) {
+        XCTAssertTrue(pollUntil(timeout: 30) {
             try sentinel.replicas(name: self.masterName).contains { $0.port == cluster.replica.port }
         })
     }
@@ -130,7 +130,7 @@ final class SentinelClientTests: XCTestCase {
         }
 
         try sentinel.failover(name: masterName)
-        let switched = eventually(timeout: 30) { try sentinel.masterAddress(name: self.masterName) == cluster.replica.address }
+        let switched = pollUntil(timeout: 30) { try sentinel.masterAddress(name: self.masterName) == cluster.replica.address }
         XCTAssertTrue(switched, "no switch:\n\(cluster.sentinel.output)")
 
         // Sentinel kills client connections of an instance it reconfigures,
@@ -140,14 +140,14 @@ final class SentinelClientTests: XCTestCase {
             defer { client.close() }
             return try client.info(section: "replication")
         }
-        XCTAssertTrue(eventually(timeout: 10) { try replication(of: cluster.replica).role == .master })
+        XCTAssertTrue(pollUntil(timeout: 10) { try replication(of: cluster.replica).role == .master })
         // Sentinel turns the old master into a replica of the new one.
-        XCTAssertTrue(eventually(timeout: 30) {
+        XCTAssertTrue(pollUntil(timeout: 30) {
             let info = try replication(of: cluster.master)
             return info.role == .replica && info.masterPort == cluster.replica.port
         }, cluster.sentinel.output)
 
-        XCTAssertTrue(eventually(timeout: 30) { try !sentinel.master(name: self.masterName).isFailoverInProgress })
+        XCTAssertTrue(pollUntil(timeout: 30) { try !sentinel.master(name: self.masterName).isFailoverInProgress })
         let master = try sentinel.master(name: masterName)
         XCTAssertEqual(master.port, cluster.replica.port)
         XCTAssertTrue(master.flags.contains("master"))

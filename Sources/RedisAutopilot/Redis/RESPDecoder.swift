@@ -174,9 +174,6 @@ public struct RESPDecoder {
             index += 1
         }
         scannedLineBytes = index - position
-        if index - from > limits.maxLineLength {
-            throw RESPError.lineTooLong(limit: limits.maxLineLength, offset: offset(of: from))
-        }
         return nil
     }
 

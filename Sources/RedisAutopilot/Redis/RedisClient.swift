@@ -61,12 +61,12 @@ public final class RedisClient {
     /// CONFIG GET with a name or glob pattern: each matching parameter to its value.
     public func configGet(_ pattern: String) throws -> [String: String] {
         let reply = try command(["CONFIG", "GET", pattern])
-        guard let elements = reply.array, elements.count % 2 == 0 else { throw unexpected("CONFIG GET", reply) }
+        // The values can be passwords, so a bad reply is described, not quoted.
+        let malformed = RedisError.unexpectedReply(endpoint: endpoint, command: "CONFIG GET", reply: "not a list of name/value pairs")
+        guard let elements = reply.array, elements.count % 2 == 0 else { throw malformed }
         var values: [String: String] = [:]
         for index in stride(from: 0, to: elements.count, by: 2) {
-            guard let name = elements[index].text, let value = elements[index + 1].text else {
-                throw unexpected("CONFIG GET", reply)
-            }
+            guard let name = elements[index].text, let value = elements[index + 1].text else { throw malformed }
             values[name] = value
         }
         return values

@@ -64,6 +64,10 @@ public final class RedisConnection {
         return try receive(for: CommandName.of(arguments), deadline: deadline)
     }
 
+    public func send(_ arguments: [String], timeout: Double? = nil) throws -> RESPValue {
+        try send(arguments.map { Array($0.utf8) }, timeout: timeout)
+    }
+
     /// Sends a command; an error reply throws `RedisError.server`.
     public func call(_ arguments: [[UInt8]], timeout: Double? = nil) throws -> RESPValue {
         let reply = try send(arguments, timeout: timeout)

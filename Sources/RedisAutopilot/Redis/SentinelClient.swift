@@ -69,7 +69,7 @@ public final class SentinelClient {
 
     /// A NOQUORUM answer is a result, not an error; an unknown master still throws.
     public func checkQuorum(name: String) throws -> SentinelQuorumCheck {
-        let reply = try connection.send([Array("SENTINEL".utf8), Array("CKQUORUM".utf8), Array(name.utf8)])
+        let reply = try connection.send(["SENTINEL", "CKQUORUM", name])
         switch reply {
         case let .simpleString(message):
             return SentinelQuorumCheck(reachable: true, message: message)
