@@ -44,7 +44,7 @@ final class RedisProcess {
     private var stopped = false
 
     var endpoint: SocketEndpoint { .tcp(host: "127.0.0.1", port: port) }
-    var address: RedisAddress { RedisAddress(host: "127.0.0.1", port: port) }
+    var address: NodeAddress { NodeAddress(host: "127.0.0.1", port: port) }
     var isRunning: Bool { process.isRunning }
 
     /// What the process printed: its log, and any startup error.
@@ -95,7 +95,7 @@ final class RedisProcess {
     }
 
     /// A redis-sentinel monitoring `master` under `masterName`.
-    static func startSentinel(monitoring master: RedisAddress, masterName: String = "mymaster", quorum: Int = 1,
+    static func startSentinel(monitoring master: NodeAddress, masterName: String = "mymaster", quorum: Int = 1,
                               downAfterMilliseconds: Int = 1000, failoverTimeoutMilliseconds: Int = 10000,
                               config: [String] = [], readyTimeout: Double = 10) throws -> RedisProcess {
         try start(kind: .sentinel, readyTimeout: readyTimeout) { port, directory in
@@ -259,7 +259,7 @@ extension XCTestCase {
     }
 
     /// Starts a redis-sentinel that is killed when the test ends, however it ends.
-    func startRedisSentinel(monitoring master: RedisAddress, masterName: String = "mymaster", quorum: Int = 1,
+    func startRedisSentinel(monitoring master: NodeAddress, masterName: String = "mymaster", quorum: Int = 1,
                             downAfterMilliseconds: Int = 1000, failoverTimeoutMilliseconds: Int = 10000,
                             config: [String] = []) throws -> RedisProcess {
         let sentinel = try RedisProcess.startSentinel(monitoring: master, masterName: masterName, quorum: quorum,

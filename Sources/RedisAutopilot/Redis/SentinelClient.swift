@@ -21,14 +21,14 @@ public final class SentinelClient {
     }
 
     /// The address of the current master, or nil when the name is not monitored.
-    public func masterAddress(name: String) throws -> RedisAddress? {
+    public func masterAddress(name: String) throws -> NodeAddress? {
         let reply = try sentinel("GET-MASTER-ADDR-BY-NAME", name)
         if reply.isNull { return nil }
         guard let pair = reply.array, pair.count == 2, let host = pair[0].text,
               let port = pair[1].text.flatMap({ Int($0) }) else {
             throw unexpected("GET-MASTER-ADDR-BY-NAME", reply)
         }
-        return RedisAddress(host: host, port: port)
+        return NodeAddress(host: host, port: port)
     }
 
     public func master(name: String) throws -> SentinelMaster {

@@ -94,19 +94,6 @@ public struct SentinelPeer: SentinelFieldSet, Equatable {
     public var votedLeader: String? { fields["voted-leader"] }
 }
 
-/// A host and port as Sentinel reports a master's address.
-public struct RedisAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
 /// The answer to SENTINEL CKQUORUM: whether this sentinel, with those it
 /// can reach, could authorise a failover; the message says how many are usable.
 public struct SentinelQuorumCheck: Sendable, Equatable {
