@@ -37,6 +37,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.consul.healthTTL, .seconds(25))
 
         XCTAssertEqual(settings.redis.port, 6379)
+        XCTAssertEqual(settings.redis.bind, ["0.0.0.0"])
         XCTAssertNil(settings.redis.announceIP)
         XCTAssertEqual(settings.redis.announcePort, 6379)
         XCTAssertNil(settings.redis.username)
@@ -81,6 +82,7 @@ final class SettingsTests: XCTestCase {
             "LOG_LEVEL": "warning",
             "LOG_FORMAT": "JSON",
             "REDIS_PORT": "7000",
+            "REDIS_BIND": "127.0.0.1, ::1",
             "REDIS_ANNOUNCE_IP": "192.168.1.20",
             "REDIS_ANNOUNCE_PORT": "17000",
             "REDIS_USERNAME": "autopilot",
@@ -115,7 +117,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.consul.healthTTL, .seconds(15))
         XCTAssertEqual(settings.log, LogSettings(level: .warn, format: .json))
         XCTAssertEqual(settings.redis, RedisSettings(
-            port: 7000, announceIP: "192.168.1.20", announcePort: 17000, username: "autopilot", password: "pass word",
+            port: 7000, bind: ["127.0.0.1", "::1"], announceIP: "192.168.1.20", announcePort: 17000, username: "autopilot", password: "pass word",
             timeout: .seconds(1), masterWaitTimeout: .seconds(90), minReplicasToWrite: 1, minReplicasMaxLag: .seconds(60)
         ))
         XCTAssertEqual(settings.sentinel, SentinelSettings(
@@ -322,6 +324,7 @@ final class SettingsTests: XCTestCase {
         ("LOG_LEVEL", ["verbose", "trace"]),
         ("LOG_FORMAT", ["xml"]),
         ("REDIS_PORT", ["abc", "0", "65536", "+5", "-1", "6379.0", "99999999999999999999999"]),
+        ("REDIS_BIND", ["localhost", "127.0.0.1 10.0.0.300", ",,"]),
         ("REDIS_ANNOUNCE_IP", ["10.0.0.300", "myhost", "1.2.3"]),
         ("REDIS_ANNOUNCE_PORT", ["x"]),
         ("REDIS_USERNAME", ["two words"]),

@@ -2,6 +2,8 @@
 public struct RedisSettings: Sendable, Equatable {
     /// `REDIS_PORT`
     public var port: Int
+    /// `REDIS_BIND`: addresses redis-server and redis-sentinel listen on.
+    public var bind: [String]
     /// `REDIS_ANNOUNCE_IP`: nil means detect this node's address at run time.
     public var announceIP: String?
     /// `REDIS_ANNOUNCE_PORT`: defaults to `port`.
@@ -24,6 +26,11 @@ public struct RedisSettings: Sendable, Equatable {
         let port = reader.value("REDIS_PORT", default: 6379, ValueParsers.port)
         return RedisSettings(
             port: port,
+            bind: reader.value("REDIS_BIND", default: ["0.0.0.0"]) { text throws(InvalidValue) in
+                let words = text.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+                guard !words.isEmpty else { throw InvalidValue(expected: "one or more IP addresses separated by spaces or commas") }
+                return try words.map { word throws(InvalidValue) in try ValueParsers.ipAddress(word) }
+            },
             announceIP: reader.optional("REDIS_ANNOUNCE_IP", ValueParsers.ipAddress),
             announcePort: reader.value("REDIS_ANNOUNCE_PORT", default: port, ValueParsers.port),
             username: reader.optional("REDIS_USERNAME") { text throws(InvalidValue) in
