@@ -157,7 +157,7 @@ final class HTTPClientTests: XCTestCase {
     func testStreamedDownloadChunkedWithTrailer() throws {
         let size = 3 * 1024 * 1024 + 5
         let sink = HTTPPatternSink()
-        let response = try client.send(HTTPRequest(method: "GET", target: "/chunked/\(size)"), into: sink, timeout: 10)
+        let response = try client.send(HTTPRequest(method: "GET", target: "/chunked/\(size)?trailer"), into: sink, timeout: 10)
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(sink.received, size)
         XCTAssertTrue(sink.matches)

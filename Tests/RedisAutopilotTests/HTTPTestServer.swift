@@ -8,7 +8,8 @@ import XCTest
 ///
 /// Routes: `/echo` (describes the request as JSON; checks a streamed body
 /// against `HTTPTestPattern`), `/bytes/N` (N pattern bytes, Content-Length),
-/// `/chunked/N` (chunked, with an extension and a trailer), `/close/N`
+/// `/chunked/N[?trailer]` (chunked, with chunk extensions and
+/// optionally a trailer), `/close/N`
 /// (delimited by close), `/status/CODE`, `/hang` (never answers),
 /// `/stall/N` (half the body, then silence), `/trickle/PIECES/SECONDS`
 /// (one byte per pause), `/reject` (413 before reading the body, then close),
@@ -145,7 +146,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif route == "chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("Trailer", "X-Total")
+            trailer = self.path.endswith("?trailer")
+            if trailer:
+                self.send_header("Trailer", "X-Total")
             self.end_headers()
             total, sent, sizes, i = int(args[0]), 0, [1, 1000, 65536, 7, 40000], 0
             while sent < total:
@@ -153,7 +156,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 i += 1
                 self.wfile.write(b"%x;piece=%d\r\n" % (take, i) + pattern(sent, take) + b"\r\n")
                 sent += take
-            self.wfile.write(b"0\r\nX-Total: %d\r\n\r\n" % total)
+            self.wfile.write(b"0\r\nX-Total: %d\r\n\r\n" % total if trailer else b"0\r\n\r\n")
         elif route == "close":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + pattern(0, int(args[0])))
             self.close_connection = True
