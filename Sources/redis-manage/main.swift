@@ -6,6 +6,16 @@ func finish(printing text: String, to stream: FileHandle, with code: ExitCode) -
     exit(code.rawValue)
 }
 
+func makeRunner() -> CommandRunner {
+    let settings: Settings
+    do {
+        settings = try Settings.load(from: ProcessInfo.processInfo.environment)
+    } catch {
+        finish(printing: "redis-manage: \(error)", to: .standardError, with: .usage)
+    }
+    return CommandRunner(settings: settings, logger: Logger(settings: settings.log, secrets: settings.secrets))
+}
+
 let invocation: Invocation
 do {
     invocation = try CommandLineParser.parse(Array(CommandLine.arguments.dropFirst()))
@@ -19,12 +29,7 @@ case .help(let command):
 case .version:
     finish(printing: "redis-manage \(RedisManage.version)", to: .standardOutput, with: .success)
 case .run(let command):
-    let settings: Settings
-    do {
-        settings = try Settings.load(from: ProcessInfo.processInfo.environment)
-    } catch {
-        finish(printing: "redis-manage: \(error)", to: .standardError, with: .usage)
-    }
-    let logger = Logger(settings: settings.log, secrets: settings.secrets)
-    exit(CommandRunner(settings: settings, logger: logger).run(command).rawValue)
+    exit(makeRunner().run(command).rawValue)
+case .failover(let change):
+    exit(makeRunner().runFailover(change).rawValue)
 }

@@ -1,6 +1,8 @@
 /// What the command line asks for.
 public enum Invocation: Sendable, Equatable {
     case run(Command)
+    /// Sentinel running this executable as its client-reconfig-script.
+    case failover(SentinelSwitch)
     /// nil: the general usage; otherwise that command's help.
     case help(Command?)
     case version
@@ -27,6 +29,7 @@ public enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
 /// `redis-manage onStart --help` explains onStart instead of running it.
 public enum CommandLineParser {
     public static func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
+        if let change = SentinelSwitch(arguments: arguments) { return .failover(change) }
         var wantsHelp = false
         var wantsVersion = false
         var words: [String] = []

@@ -21,6 +21,12 @@ public struct Deadline: Sendable, Comparable {
         return Deadline(nanoseconds: now.nanoseconds &+ delta)
     }
 
+    /// Seconds since this point, for a deadline taken as a start time.
+    public var elapsedSeconds: Double {
+        let current = Deadline.now.nanoseconds
+        return current <= nanoseconds ? 0 : Double(current - nanoseconds) / 1_000_000_000
+    }
+
     public var hasPassed: Bool { Deadline.now >= self }
 
     public var remainingSeconds: Double {
