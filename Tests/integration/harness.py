@@ -211,11 +211,15 @@ class RedisManageHooks(HookSet):
 
     name = "redis-manage"
 
+    def __init__(self, directory: Path = REDIS_MANAGE_BIN) -> None:
+        self.directory = Path(directory)
+
     def bin_dir(self, workdir: Path) -> Path:
-        binary = REDIS_MANAGE_BIN / "redis-manage"
+        binary = self.directory / "redis-manage"
         if not (binary.is_file() and os.access(binary, os.X_OK)):
-            raise HarnessError(f"{binary} is missing: run `swift build` in {REPO_ROOT} first")
-        return REDIS_MANAGE_BIN
+            raise HarnessError(f"{binary} is missing or not executable: "
+                               f"run `swift build` in {REPO_ROOT} first")
+        return self.directory
 
 
 class StubHooks(HookSet):
@@ -242,6 +246,17 @@ class StubHooks(HookSet):
         ttl_ms = max(1000, round(self.role_ttl * cluster.interval_scale * 1000))
         return {"STUB_MASTER_REDIS_PORT": str(cluster.nodes[0].redis_port),
                 "STUB_ROLE_TTL": f"{ttl_ms}ms"}
+
+
+def hooks_from_env() -> HookSet:
+    """INTEGRATION_HOOKS=stub (the default while the real hooks are being written) or
+    redis-manage, so the same scenarios run against either."""
+    choice = os.environ.get("INTEGRATION_HOOKS", "stub").strip() or "stub"
+    if choice == "stub":
+        return StubHooks()
+    if choice == "redis-manage":
+        return RedisManageHooks()
+    raise HarnessError(f"INTEGRATION_HOOKS must be stub or redis-manage, not {choice!r}")
 
 
 # --- nodes ----------------------------------------------------------------------------------

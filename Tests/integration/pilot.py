@@ -13,10 +13,12 @@ SIGTERM to its exec's process group and deregisters its service. ContainerPilot 
 sends no SIGKILL per job; the harness does, `stopTimeout` after the SIGTERM (5 s when the
 job sets none), so a stuck server cannot outlive a test.
 
-Two departures, both on purpose: the `consul-agent` job is not run (the Consul double or a
-real agent started by the test plays it) and its health is "the agent answers HTTP"; and a
-job is never restarted sooner than 100 ms after its last start, so a server that cannot
-start does not spin a core of the shared test machine.
+Departures, all on purpose: the `consul-agent` job is not run (the Consul double or a real
+agent started by the test plays it) and its health is "the agent answers HTTP"; a job is
+never restarted sooner than 100 ms after its last start, so a server that cannot start does
+not spin a core of the shared test machine; and a start that comes while the job's exec
+still runs (a periodic job slower than its interval) is skipped, where ContainerPilot would
+block the job's event loop until the exec ends.
 """
 
 from __future__ import annotations
@@ -359,10 +361,6 @@ class Job:
             self._start_event = None
             return True
         self._restarts_remain -= 1
-        current = self.exec
-        if current is not None and current.running():
-            self._ctx.log.write("containerpilot", f"{self.name} still running at its interval: skipped")
-            return False
         self._start_exec()
         return False
 
@@ -407,6 +405,10 @@ class Job:
     def _start_exec(self) -> None:
         self._set_status("unknown")
         if self.spec.exec is None or self.name == AGENT_JOB:
+            return
+        current = self.exec
+        if current is not None and current.running():
+            self._ctx.log.write("containerpilot", f"{self.name} is still running: this start is skipped")
             return
         gap = self._last_start + _MIN_RESTART_GAP - time.monotonic()
         if gap > 0:

@@ -107,11 +107,13 @@ def health_sentinel() -> int:
 
 def pre_stop() -> int:
     consul = _consul()
-    for service in set(ROLE_SERVICES.values()):
-        try:
-            consul.deregister_service(_service_id(service))
-        except ConsulHTTPError as error:
-            print(f"stub preStop: {error}")
+    try:
+        registered = consul.agent_services()
+        for service in set(ROLE_SERVICES.values()):
+            if _service_id(service) in registered:
+                consul.deregister_service(_service_id(service))
+    except ConsulHTTPError as error:
+        print(f"stub preStop: {error}")
     return 0
 
 

@@ -6,7 +6,10 @@ import signal
 import time
 from pathlib import Path
 
-from harness import StubHooks, process_alive, wait_until
+import pytest
+
+from harness import (Cluster, HarnessError, RedisManageHooks, StubHooks, WaitTimeout, process_alive,
+                     wait_until)
 from pilot import Event
 
 # A node's life in shell commands, shaped like etc/containerpilot.json5, so the job rules
@@ -127,3 +130,17 @@ def test_a_node_restarts_on_its_data_after_kill_9(cluster_factory) -> None:
     wait_until(lambda: node.redis("PING") == b"PONG", 15, "redis-server answers after the restart")
     assert node.redis("GET", "kept") == b"yes"
     wait_until(lambda: cluster.passing("redis"), 10, "the restarted node registers again")
+
+
+def test_a_missing_redis_manage_binary_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(HarnessError, match="swift build"):
+        Cluster(tmp_path / "cluster", hooks=RedisManageHooks(tmp_path / "no-build"))
+
+
+def test_wait_until_returns_the_value_or_fails_with_the_message() -> None:
+    calls = iter([0, None, "ready"])
+    assert wait_until(lambda: next(calls), 5, "never", interval=0.01) == "ready"
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout, match="the thing happened.*ValueError"):
+        wait_until(lambda: int("x"), 0.3, "the thing happened", interval=0.05)
+    assert 0.3 <= time.monotonic() - started < 2
