@@ -15,11 +15,9 @@ The `cluster_factory` fixture of conftest.py does the try/finally for tests.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -33,10 +31,12 @@ from consul_http import ConsulHTTP, ConsulHTTPError
 from containerpilot import ContainerPilotConfig, load_config
 from pilot import Event, EventBus, NodeLog, Pilot, PilotContext, ProcessRegistry
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "doubles"))
+import consul_backend  # noqa: E402 - lives beside this directory, in Tests/doubles
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO_ROOT / "etc" / "containerpilot.json5"
 REDIS_MANAGE_BIN = REPO_ROOT / ".build" / "debug"
-CONSUL_DOUBLE = REPO_ROOT / "Tests" / "doubles" / "consul_double.py"
 STUB_HOOKS = Path(__file__).resolve().parent / "stub_hooks.py"
 MASTER_NAME = "mymaster"
 # Every process the harness starts carries this, so teardown can find any it missed.
@@ -111,84 +111,68 @@ def _processes_with_marker(marker_value: str) -> list[int]:
     return found
 
 
-def _stop_process_group(process: subprocess.Popen, grace: float) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            process.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    process.wait(5)
-
-
 # --- Consul ---------------------------------------------------------------------------------
 
 
-class ConsulDoubleProcess:
-    """Tests/doubles/consul_double.py: one agent per node over one catalog, plus a control API."""
+class ConsulAgents:
+    """The nodes' Consul agents, from Tests/doubles/consul_backend.py.
 
-    def __init__(self, workdir: Path, nodes: list[str], env: Mapping[str, str],
-                 token: Optional[str] = None, leader_delay: Optional[float] = None,
-                 start_timeout: float = 15.0) -> None:
-        if not CONSUL_DOUBLE.is_file():
-            raise HarnessError(f"the Consul double is missing: {CONSUL_DOUBLE}")
-        self.ready_file = workdir / "consul-ready.json"
-        self.log_path = workdir / "consul.log"
-        argv = [sys.executable, str(CONSUL_DOUBLE), "--agents", ",".join(nodes),
-                "--ready-file", str(self.ready_file)]
-        if token:
-            argv += ["--token", token]
-        if leader_delay is not None:
-            argv += ["--leader-delay", str(leader_delay)]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(argv, env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            ready = wait_until(self._read_ready, start_timeout, "the Consul double wrote its ready file")
-        except WaitTimeout:
-            self.stop()
-            raise HarnessError(
-                f"the Consul double did not become ready in {start_timeout}s; see {self.log_path}"
-            ) from None
-        self.control_port = int(ready["control_port"])
-        self.ports = {name: int(agent["port"]) for name, agent in ready["agents"].items()}
+    CONSUL_BACKEND picks the Consul double (default here) or real `consul agent`s; only the
+    double can kill, revive or add an agent.
+    """
+
+    def __init__(self, workdir: Path, nodes: list[str], token: Optional[str] = None,
+                 leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None,
+                 backend: Optional[str] = None) -> None:
+        backend = backend or consul_backend.selected_backend()
+        options: dict[str, Any] = {}
+        if backend == "double":
+            options["workdir"] = str(workdir)
+            if leader_delay is not None:
+                options["leader_delay"] = leader_delay
+        elif leader_delay is not None:
+            raise HarnessError("leader_delay needs the Consul double, not CONSUL_BACKEND=real")
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.backend = consul_backend.start_cluster(nodes, backend=backend, token=token,
+                                                    session_ttl_min=session_ttl_min, **options)
+
+    @property
+    def kind(self) -> str:
+        return self.backend.kind
 
     @property
     def pids(self) -> list[int]:
-        return [self.process.pid]
+        processes = getattr(self.backend, "processes", None) or [getattr(self.backend, "process")]
+        return [process.pid for process in processes]
 
-    def _read_ready(self) -> Optional[dict]:
-        if self.process.poll() is not None:
-            raise HarnessError(f"the Consul double exited with {self.process.returncode}; "
-                               f"see {self.log_path}")
-        try:
-            return json.loads(self.ready_file.read_text())
-        except (OSError, ValueError):
-            return None
-
-    def _control(self, path: str) -> Any:
-        return ConsulHTTP(f"http://127.0.0.1:{self.control_port}", timeout=5).request("PUT", path)
+    @property
+    def log_paths(self) -> list[Path]:
+        if self.kind == "double":
+            return [Path(self.backend.log_path)]
+        return sorted(Path(self.backend.workdir).glob("*.log"))
 
     def agent_port(self, node: str) -> int:
-        return self.ports[node]
+        return self.backend.agents[node].port
+
+    def _double(self, what: str) -> Any:
+        if self.kind != "double":
+            raise HarnessError(f"{what} needs the Consul double, not CONSUL_BACKEND={self.kind}")
+        return self.backend
 
     def kill_agent(self, node: str) -> None:
-        self._control(f"/control/agent/{node}/kill")
+        self._double("killing an agent").kill_agent(node)
 
     def revive_agent(self, node: str) -> None:
-        self._control(f"/control/agent/{node}/revive")
+        self._double("reviving an agent").revive_agent(node)
 
     def add_agent(self, node: str) -> int:
-        answer = self._control(f"/control/agent/add/{node}")
-        self.ports[node] = int(answer["port"])
-        return self.ports[node]
+        return self._double("adding an agent").add_agent(node).port
+
+    def set_leader(self, present: bool) -> None:
+        self._double("switching the leader").set_leader(present)
 
     def stop(self) -> None:
-        _stop_process_group(self.process, grace=5)
+        self.backend.stop()
 
 
 # --- hooks ----------------------------------------------------------------------------------
@@ -296,7 +280,7 @@ class Node:
 
     @property
     def agent_port(self) -> int:
-        return self.cluster.consul.agent_port(self.name)
+        return self.cluster.agents.agent_port(self.name)
 
     @property
     def consul_address(self) -> str:
@@ -346,7 +330,7 @@ class Node:
         if extra_env is not None:
             self.extra_env = dict(extra_env)
         if self.agent_down:
-            self.cluster.consul.revive_agent(self.name)
+            self.cluster.agents.revive_agent(self.name)
             self.agent_down = False
         env = self.env()
         self.config = load_config(self.cluster.config_path, env)
@@ -384,12 +368,13 @@ class Node:
         self._kill_agent()
 
     def _kill_agent(self) -> None:
-        if not self.agent_down:
+        if self.agent_down:
+            return
+        try:
+            self.cluster.agents.kill_agent(self.name)
             self.agent_down = True
-            try:
-                self.cluster.consul.kill_agent(self.name)
-            except ConsulHTTPError as error:
-                self.log.write("harness", f"killing the agent of {self.name} failed: {error}")
+        except (consul_backend.BackendError, HarnessError) as error:
+            self.log.write("harness", f"the agent of {self.name} stays up: {error}")
 
     def kill_job_process(self, job: str = "redis", sig: int = signal.SIGKILL) -> int:
         """Signals only the current exec of `job` (redis-server by default); returns its pid."""
@@ -480,7 +465,7 @@ class Cluster:
     def __init__(self, workdir: Path, size: int = 3, hooks: Optional[HookSet] = None,
                  interval_scale: float = 1.0, config_path: Path = DEFAULT_CONFIG,
                  extra_env: Optional[Mapping[str, str]] = None, token: Optional[str] = None,
-                 leader_delay: Optional[float] = None) -> None:
+                 leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None) -> None:
         if interval_scale <= 0:
             raise HarnessError(f"interval_scale must be > 0, got {interval_scale}")
         self.workdir = Path(workdir)
@@ -492,12 +477,19 @@ class Cluster:
         self.extra_env = dict(extra_env or {})
         self.token = token
         self.leader_delay = leader_delay
+        self.session_ttl_min = session_ttl_min
         self.run_id = uuid.uuid4().hex
         self.hook_bin = self.hooks.bin_dir(self.workdir)
         self._ports: set[int] = set()
         self.nodes: list[Node] = []
-        self.consul: Any = None
+        self.consul: Optional[ConsulAgents] = None
         self._torn_down = False
+
+    @property
+    def agents(self) -> ConsulAgents:
+        if self.consul is None:
+            raise HarnessError("the cluster is not started")
+        return self.consul
 
     def node(self, name: str) -> Node:
         for node in self.nodes:
@@ -509,10 +501,8 @@ class Cluster:
         with _live_lock:
             _live_clusters.append(self)
         names = [f"node{index}" for index in range(1, self.size + 1)]
-        base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-                    RUN_MARKER: self.run_id}
-        self.consul = ConsulDoubleProcess(self.workdir, names, base_env, token=self.token,
-                                          leader_delay=self.leader_delay)
+        self.consul = ConsulAgents(self.workdir / "consul", names, token=self.token,
+                                   leader_delay=self.leader_delay, session_ttl_min=self.session_ttl_min)
         self.nodes = [Node(self, name, free_port(self._ports), free_port(self._ports)) for name in names]
         if start_nodes:
             for node in self.nodes:
@@ -639,7 +629,7 @@ class Cluster:
     def log_paths(self) -> list[Path]:
         paths = [node.log_path for node in self.nodes]
         if self.consul is not None:
-            paths.append(self.consul.log_path)
+            paths.extend(self.consul.log_paths)
         return paths
 
     def collect_logs(self, max_lines: int = 3000) -> str:
