@@ -53,11 +53,13 @@ class WaitTimeout(AssertionError):
     """A wait_until deadline passed."""
 
 
-def wait_until(predicate: Callable[[], T], timeout: float, message: str, interval: float = 0.1) -> T:
+def wait_until(predicate: Callable[[], T], timeout: float, message: str, interval: float = 0.1,
+               describe: Optional[Callable[[], str]] = None) -> T:
     """Polls `predicate` until it returns something truthy, which is returned.
 
     Exceptions from the predicate count as "not yet"; the last value or exception is put in
-    the WaitTimeout raised at the deadline, with `message`.
+    the WaitTimeout raised at the deadline, with `message` and, if given, `describe()` (the
+    state of the world, e.g. Cluster.describe).
     """
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -70,7 +72,13 @@ def wait_until(predicate: Callable[[], T], timeout: float, message: str, interva
         except Exception as error:  # noqa: BLE001 - any failure means "not yet"
             last = error
         if time.monotonic() >= deadline:
-            raise WaitTimeout(f"{message}: not true after {timeout:g}s (last: {last!r})")
+            state = ""
+            if describe is not None:
+                try:
+                    state = "\n" + describe()
+                except Exception as error:  # noqa: BLE001 - the timeout is the error to report
+                    state = f"\n(describe failed: {error!r})"
+            raise WaitTimeout(f"{message}: not true after {timeout:g}s (last: {last!r}){state}")
         time.sleep(interval)
 
 
@@ -623,6 +631,29 @@ class Cluster:
     def read(node: Node, key: str) -> Optional[str]:
         value = node.redis("GET", key)
         return value.decode() if isinstance(value, bytes) else None
+
+    def describe(self) -> str:
+        """One line per node and one for Consul: what a failed wait was looking at."""
+        lines = []
+        for node in self.nodes:
+            if not node.running:
+                lines.append(f"{node.name}: not running (agent {'down' if node.agent_down else 'up'})")
+                continue
+            jobs = ", ".join(f"{name} pid={node.job_pid(name)} starts={job.starts} {job.status}"
+                             for name, job in node._pilot().jobs.items() if job.spec.exec)
+            try:
+                sentinel = node.sentinel_view()
+            except (resp.RedisConnectionError, resp.RedisReplyError) as error:
+                sentinel = error
+            lines.append(f"{node.name}: redis :{node.redis_port} role={node.role()}; "
+                         f"sentinel :{node.sentinel_port} {sentinel}; jobs: {jobs}")
+        for service in ("redis", "redis-replica", "redis-sentinel"):
+            try:
+                found = [f"{i.service_id}@{i.port}" for i in self.passing(service)]
+            except HarnessError as error:
+                found = [str(error)]
+            lines.append(f"consul passing {service}: {found}")
+        return "\n".join(lines)
 
     # --- logs -----------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ def test_three_nodes_form_one_replicated_cluster_and_leave_no_process(cluster_fa
         masters, replicas = cluster.passing("redis"), cluster.passing("redis-replica")
         return len(masters) == 1 and len(replicas) == 2 and (masters, replicas)
 
-    masters, replicas = wait_until(consul_roles, 20, "Consul lists 1 passing redis and 2 redis-replica")
+    masters, replicas = wait_until(consul_roles, 20, "Consul lists 1 passing redis and 2 redis-replica",
+                                   describe=cluster.describe)
     master = cluster.node_by_redis_port(masters[0].port)
     others = [node for node in cluster.nodes if node is not master]
     assert masters[0].service_id == f"redis-{master.name}"
@@ -36,12 +37,14 @@ def test_three_nodes_form_one_replicated_cluster_and_leave_no_process(cluster_fa
 
     # Replicas reach Sentinel through the master's INFO (every 10 s) and sentinels find
     # each other on the master's hello channel (every 2 s).
-    wait_until(sentinels_agree, 30, "every sentinel sees 1 master, 2 replicas and 2 other sentinels")
+    wait_until(sentinels_agree, 30, "every sentinel sees 1 master, 2 replicas and 2 other sentinels",
+               describe=cluster.describe)
     assert set(cluster.sentinel_masters().values()) == {("127.0.0.1", master.redis_port)}
 
     sentinels = wait_until(lambda: len(cluster.passing("redis-sentinel")) == 3 and
                            cluster.passing("redis-sentinel"), 15,
-                           "ContainerPilot's redis-sentinel job registered on every node")
+                           "ContainerPilot's redis-sentinel job registered on every node",
+                           describe=cluster.describe)
     assert sorted(s.service_id for s in sentinels) == [f"redis-sentinel-{n.name}" for n in cluster.nodes]
     assert sorted(s.port for s in sentinels) == sorted(n.sentinel_port for n in cluster.nodes)
 
