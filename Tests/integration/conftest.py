@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import pytest
 
-from harness import Cluster
+from harness import Cluster, wait_until
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -32,6 +32,10 @@ def cluster_factory(request: pytest.FixtureRequest, tmp_path) -> Callable[..., C
     def teardown() -> None:
         for cluster in clusters:
             cluster.teardown()
+        # Teardown also checks itself: a process that outlives it fails the test.
+        for cluster in clusters:
+            wait_until(lambda: not cluster.leftover_processes(), 10,
+                       f"every process of {cluster.workdir} is gone after teardown")
 
     request.addfinalizer(teardown)
     return make

@@ -517,6 +517,16 @@ class Cluster:
                 node.start()
         return self
 
+    def add_node(self, start: bool = True) -> Node:
+        """A new node (node<N+1>) with a new agent joined to the same catalog (double only)."""
+        name = f"node{len(self.nodes) + 1}"
+        self.agents.add_agent(name)
+        node = Node(self, name, free_port(self._ports), free_port(self._ports))
+        self.nodes.append(node)
+        if start:
+            node.start()
+        return node
+
     def stop(self, timeout: float = 60.0) -> None:
         """Graceful stop of every running node (all at once, as `docker compose down`)."""
         errors: list[str] = []

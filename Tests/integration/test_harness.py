@@ -133,6 +133,16 @@ def test_a_node_restarts_on_its_data_after_kill_9(cluster_factory) -> None:
     wait_until(lambda: len(cluster.passing("redis")) == 1, 15, "the restarted node passes again")
 
 
+def test_a_node_added_later_joins_with_its_own_agent(cluster_factory) -> None:
+    cluster = cluster_factory(size=1, hooks=StubHooks(), interval_scale=0.2)
+    cluster.start()
+    added = cluster.add_node()
+    assert added.name == "node2" and added.agent_port != cluster.nodes[0].agent_port
+    replicas = wait_until(lambda: cluster.passing("redis-replica"), 15, "node2 passes as a replica",
+                          describe=cluster.describe)
+    assert [(r.service_id, r.port) for r in replicas] == [("redis-replica-node2", added.redis_port)]
+
+
 def test_a_missing_redis_manage_binary_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(HarnessError, match="swift build"):
         Cluster(tmp_path / "cluster", hooks=RedisManageHooks(tmp_path / "no-build"))
