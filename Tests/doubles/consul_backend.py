@@ -292,6 +292,7 @@ def start_real(nodes: list[str], *, token: str | None = None,
         server_serf = _free_port()
         for name, server in [("consul-server", True)] + [(n, False) for n in nodes]:
             http_port = _free_port()
+            os.makedirs(os.path.join(workdir, name), exist_ok=True)
             config: dict[str, Any] = {
                 "datacenter": "dc1", "node_name": name, "data_dir": os.path.join(workdir, name),
                 "bind_addr": ADDRESS, "advertise_addr": ADDRESS, "client_addr": ADDRESS,

@@ -30,7 +30,7 @@ from typing import Any, Callable
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from consul_state import (  # noqa: E402
-    CHECK_STATUSES, CRITICAL, KV_MAX_VALUE_SIZE, NODE_ADDRESS, PASSING, WARNING,
+    CHECK_STATUSES, CRITICAL, DATACENTER, KV_MAX_VALUE_SIZE, NODE_ADDRESS, PASSING, WARNING,
     AgentUnavailable, ConsulError, ConsulState, parse_go_duration,
 )
 
@@ -157,6 +157,8 @@ class ConsulAPI:
                 return Reply.text(403, "Permission denied: anonymous token lacks permission")
             if presented != self.token:
                 return Reply.text(403, "ACL not found")
+        if request.param("dc") not in ("", DATACENTER):
+            return Reply.text(500, "No path to datacenter")
         for methods, pattern, handler in self.routes:
             match = pattern.match(request.path)
             if match is None:

@@ -685,6 +685,7 @@ class ConsulState:
     def agent_services(self, agent: str) -> dict[str, Any]:
         with self._lock:
             node = self._live_node(agent)
+            self._advance(self._clock())
             return {sid: s.agent_json() for sid, s in sorted(node.services.items())}
 
     def agent_checks(self, agent: str) -> dict[str, Any]:

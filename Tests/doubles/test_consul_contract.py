@@ -200,10 +200,10 @@ def test_ttl_check_goes_critical_when_not_passed_in_time(a1):
 
 def test_pass_resets_the_ttl_clock(a1):
     sid = f"svc-{uid()}"
-    a1.register({"Name": "web", "ID": sid, "Check": {"TTL": "1s"}})
+    a1.register({"Name": "web", "ID": sid, "Check": {"TTL": "1500ms"}})
     for _ in range(4):
         assert a1.put(f"/v1/agent/check/pass/service:{sid}").status == 200
-        time.sleep(0.5)
+        time.sleep(0.4)
     assert a1.check_status(f"service:{sid}") == "passing"
     eventually(lambda: a1.check_status(f"service:{sid}") == "critical", timeout=4)
 
@@ -257,10 +257,10 @@ def test_deregister_removes_service_and_its_checks(a1, a2):
 def test_deregister_critical_service_after_reaps_the_service(start_double):
     client = Client(start_double().url("node1"))
     client.register({"Name": "web", "ID": "w1",
-                     "Check": {"TTL": "10s", "DeregisterCriticalServiceAfter": "1s"}})
+                     "Check": {"TTL": "10s", "DeregisterCriticalServiceAfter": "2s"}})
     time.sleep(0.5)
     assert "w1" in client.get("/v1/agent/services").json()
-    eventually(lambda: "w1" not in client.get("/v1/agent/services").json(), timeout=3)
+    eventually(lambda: "w1" not in client.get("/v1/agent/services").json(), timeout=4)
 
 
 def test_service_is_seen_cluster_wide_but_agent_endpoints_are_local(a1, a2):
