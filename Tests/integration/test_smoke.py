@@ -25,7 +25,6 @@ def test_three_nodes_form_one_replicated_cluster_and_leave_no_process(cluster_fa
                                    describe=cluster.describe)
     master = cluster.node_by_redis_port(masters[0].port)
     others = [node for node in cluster.nodes if node is not master]
-    assert masters[0].service_id == f"redis-{master.name}"
     assert sorted(r.port for r in replicas) == sorted(node.redis_port for node in others)
     assert master.role() == "master" and [node.role() for node in others] == ["slave", "slave"]
 
