@@ -75,6 +75,7 @@ public final class URLSessionTransport: HTTPTransport {
     }
 
     private func makeURLRequest(_ request: HTTPRequest, timeout: Double, transfer: URLSessionTransfer, bodyStream: inout ByteSourceInputStream?) throws -> URLRequest {
+        try HTTPRequestEncoder.validate(timeout: timeout)
         try encoder.validate(request)
         guard let url = URL(string: baseURL.urlString(for: request.target)) else {
             throw HTTPError.Failure.invalidRequest("not a URL: \(baseURL.hostHeader)\(request.target.prefix { $0 != "?" })")
