@@ -271,6 +271,11 @@ final class HTTPClientTests: XCTestCase {
                 guard case .invalidRequest? = (error as? HTTPError)?.failure else { return XCTFail("\(error)") }
             }
         }
+        for timeout in [0, -1, .nan, .infinity, 1e300] {
+            XCTAssertThrowsError(try offline.send(HTTPRequest(method: "GET", target: "/"), timeout: timeout)) { error in
+                guard case .invalidRequest? = (error as? HTTPError)?.failure else { return XCTFail("\(timeout): \(error)") }
+            }
+        }
     }
 
     func testHTTPClientRefusesHTTPS() {

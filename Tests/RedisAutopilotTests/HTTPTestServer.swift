@@ -17,6 +17,9 @@ import XCTest
 final class HTTPTestServer {
     let process: Process
     let port: Int
+    /// Held open for the server's life: when this process dies, however it
+    /// dies, the server reads end-of-file and exits.
+    private let lifeline = Pipe()
 
     init(certificate: String? = nil, key: String? = nil) throws {
         process = Process()
@@ -24,6 +27,7 @@ final class HTTPTestServer {
         process.arguments = ["python3", "-c", Self.script] + [certificate, key].compactMap { $0 }
         let output = Pipe()
         process.standardOutput = output
+        process.standardInput = lifeline
         try process.run()
         guard let line = Self.readLine(from: output.fileHandleForReading.fileDescriptor, deadline: .after(seconds: 15)),
               let port = Int(line) else {
@@ -58,7 +62,13 @@ final class HTTPTestServer {
     }
 
     static let script = #"""
-import http.server, json, socket, ssl, sys, time
+import http.server, json, os, socket, ssl, sys, threading, time
+
+def exit_with_parent():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+threading.Thread(target=exit_with_parent, daemon=True).start()
 
 PERIOD = bytes(i % 251 for i in range(251))
 BLOCK = PERIOD * 263

@@ -150,6 +150,29 @@ final class HTTPURLSessionTransportTests: XCTestCase {
         }
     }
 
+    func testHeadResponseHasNoBody() throws {
+        let response = try transport.send(HTTPRequest(method: "HEAD", target: "/bytes/1000"), timeout: 2)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.headers["Content-Length"], "1000")
+        XCTAssertEqual(response.body, [])
+    }
+
+    func testInvalidRequestsAreRejectedBeforeSending() {
+        let requests = [
+            HTTPRequest(method: "GET", target: "/", body: .bytes([1])),
+            HTTPRequest(method: "GET", target: "/", headers: HTTPHeaders([("X-Evil", "a\r\nInjected: 1")])),
+            HTTPRequest(method: "GET", target: "relative"),
+        ]
+        for request in requests {
+            XCTAssertThrowsError(try transport.send(request, timeout: 1)) { error in
+                guard case .invalidRequest? = (error as? HTTPError)?.failure else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertThrowsError(try transport.send(HTTPRequest(method: "GET", target: "/"), timeout: .infinity)) { error in
+            guard case .invalidRequest? = (error as? HTTPError)?.failure else { return XCTFail("\(error)") }
+        }
+    }
+
     func testRedirectIsReturnedNotFollowed() throws {
         let response = try transport.send(HTTPRequest(method: "GET", target: "/status/302"), timeout: 5)
         XCTAssertEqual(response.status, 302)
