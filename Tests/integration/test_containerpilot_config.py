@@ -19,7 +19,8 @@ NODE_ENV = {
 def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
     config = load_config(DEFAULT_CONFIG, NODE_ENV)
     assert [job.name for job in config.jobs] == [
-        "preStart", "consul-agent", "onStart", "redis", "redis-sentinel", "preStop", "backup"]
+        "preStart", "consul-agent", "onStart", "redis", "redis-sentinel", "preStop", "sentinel-hold",
+        "consul-agent-hold", "backup"]
     assert config.log_level == "DEBUG"
 
     pre_start = config.job("preStart")
@@ -37,7 +38,7 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
     redis = config.job("redis")
     assert redis.exec == ("redis-server", "/tmp/n1/etc/redis.conf")
     assert redis.restarts_unlimited and redis.port is None
-    assert redis.stop_timeout == 25.0
+    assert redis.stop_timeout == 45.0
     assert redis.health is not None
     assert (redis.health.exec, redis.health.interval, redis.health.ttl, redis.health.timeout) == (
         ("redis-manage", "health"), 5.0, 25.0, 4.0)
@@ -48,7 +49,16 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
     assert sentinel.health is not None and sentinel.health.exec == ("redis-manage", "healthSentinel")
 
     pre_stop = config.job("preStop")
-    assert (pre_stop.when.source, pre_stop.when.once, pre_stop.timeout) == ("redis", "stopping", 25.0)
+    assert (pre_stop.when.source, pre_stop.when.once, pre_stop.timeout) == ("redis", "stopping", 40.0)
+    assert pre_stop.timeout < redis.stop_timeout
+
+    # Sentinel and the agent are held (ContainerPilot waits for the job on their
+    # stopping event) while preStop still needs them.
+    for held, holder in (("redis-sentinel", "sentinel-hold"), ("consul-agent", "consul-agent-hold")):
+        hold = config.job(holder)
+        assert hold.exec == ("redis-manage", "awaitPreStop")
+        assert (hold.when.source, hold.when.once) == (held, "stopping")
+        assert pre_stop.timeout <= hold.timeout < config.job(held).stop_timeout
 
     backup = config.job("backup")
     assert backup.when.interval == 600.0 and backup.timeout == 3600.0

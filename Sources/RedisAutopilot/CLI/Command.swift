@@ -7,6 +7,7 @@ public enum Command: String, Sendable, CaseIterable {
     case healthSentinel
     case backup
     case preStop
+    case awaitPreStop
 
     /// One line for the command list.
     public var summary: String {
@@ -17,6 +18,7 @@ public enum Command: String, Sendable, CaseIterable {
         case .healthSentinel: return "check that Sentinel answers"
         case .backup: return "save a backup to the store when the cluster-wide interval has passed"
         case .preStop: return "hand the master role to a replica and leave the cluster cleanly"
+        case .awaitPreStop: return "hold a job ContainerPilot is stopping until preStop is done"
         }
     }
 
@@ -72,6 +74,14 @@ public enum Command: String, Sendable, CaseIterable {
             and waits up to FAILOVER_WAIT_TIMEOUT for the hand-over; then
             deregisters this node from Consul and resets the other sentinels,
             one at a time, so they forget it.
+            """
+        case .awaitPreStop:
+            return """
+            Called by ContainerPilot on the stopping event of redis-sentinel and
+            of consul-agent. ContainerPilot keeps a stopping job running while a
+            job that reacts to its stopping event runs, so this keeps Sentinel
+            and the Consul agent up until preStop has handed over and shut
+            redis-server down (bounded by FAILOVER_WAIT_TIMEOUT plus 20 s).
             """
         }
     }

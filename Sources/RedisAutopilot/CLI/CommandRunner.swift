@@ -24,6 +24,8 @@ public struct CommandRunner: Sendable {
                 try SentinelHealthHook(node: try node()).run()
             case .preStop:
                 try PreStopHook(node: try node()).run()
+            case .awaitPreStop:
+                AwaitPreStopHook(node: try node()).run()
             case .backup:
                 logger.error("backup is not implemented yet", ["hook": command.rawValue])
                 return .failure
