@@ -93,12 +93,14 @@ final class CommandLineBinaryTests: XCTestCase {
     }
 
     func testCommandLogsAJSONLineToStandardOutput() throws {
-        let outcome = try run(["healthSentinel"], environment: ["LOG_FORMAT": "json"])
-        XCTAssertEqual(outcome.status, ExitCode.failure.rawValue, "hooks are not implemented yet")
+        // Nothing listens on port 1, so Sentinel does not answer and the hook fails.
+        let outcome = try run(["healthSentinel"], environment: ["LOG_FORMAT": "json", "SENTINEL_PORT": "1", "REDIS_ANNOUNCE_IP": "127.0.0.1"])
+        XCTAssertEqual(outcome.status, ExitCode.failure.rawValue)
         let lines = outcome.standardOutput.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, outcome.standardOutput)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
         XCTAssertEqual(object["level"] as? String, "ERROR")
-        XCTAssertEqual(object["command"] as? String, "healthSentinel")
+        XCTAssertEqual(object["hook"] as? String, "healthSentinel")
+        XCTAssertTrue((object["msg"] as? String ?? "").contains("127.0.0.1:1"), outcome.standardOutput)
     }
 }
