@@ -25,8 +25,8 @@ struct MontgomeryModulus: Sendable {
         }
         inverse = 0 &- x
         let count = modulus.limbs.count
-        let rSquaredTimesOne = [UInt64](repeating: 0, count: 2 * count) + [1]
-        let reduced = BigUInt.remainder(rSquaredTimesOne, modulo: modulus.limbs)
+        let rSquaredUnreduced = [UInt64](repeating: 0, count: 2 * count) + [1]
+        let reduced = BigUInt.remainder(rSquaredUnreduced, modulo: modulus.limbs)
         rSquared = Array((reduced + [UInt64](repeating: 0, count: count)).prefix(count))
     }
 
@@ -88,7 +88,7 @@ struct MontgomeryModulus: Sendable {
 
     private static func window(of exponent: BigUInt, at bitIndex: Int) -> Int {
         let limb = exponent.limbs[bitIndex / 64]
-        return Int((limb >> UInt64(bitIndex % 64)) & 0xf)
+        return Int((limb &>> UInt64(bitIndex % 64)) & 0xf)
     }
 
     /// Reads every entry, keeping the wanted one by mask, so that the memory
