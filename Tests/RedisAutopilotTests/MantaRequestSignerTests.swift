@@ -75,53 +75,35 @@ final class MantaRequestSignerTests: XCTestCase {
         XCTAssertEqual(MantaRequestSigner.httpDate(Date(timeIntervalSince1970: 1_388_957_500.999)), "Sun, 05 Jan 2014 21:31:40 GMT")
     }
 
-    func testKeyIDAcceptedInEveryFingerprintForm() throws {
+    func testKeyIDAcceptedInEveryFingerprintFormSettingsRead() throws {
         let key = try draftKey()
         let sha256 = key.sha256Fingerprint
         XCTAssertTrue(sha256.hasPrefix("SHA256:"))
-        for form in [Self.draftFingerprint, Self.draftFingerprint.uppercased(), "MD5:" + Self.draftFingerprint,
-                     "  \(Self.draftFingerprint) ", sha256, sha256 + "=", "sha256:" + sha256.dropFirst(7)] {
-            let signer = try MantaRequestSigner(user: "alice", privateKey: key, expectedKeyID: form)
-            XCTAssertEqual(signer.keyID, "/alice/keys/\(Self.draftFingerprint)", "form \(form)")
+        for text in [Self.draftFingerprint, Self.draftFingerprint.uppercased(), "MD5:" + Self.draftFingerprint, sha256] {
+            let signer = try MantaRequestSigner(user: "alice", privateKey: key, expectedKeyID: try MantaKeyID.parse(text))
+            XCTAssertEqual(signer.keyID, "/alice/keys/\(Self.draftFingerprint)", "MANTA_KEY_ID \(text)")
         }
     }
 
     func testKeyIDOfAnotherKeyIsRefusedNamingTheVariable() throws {
         let key = try draftKey()
-        let other = "b4:fd:fa:e0:39:99:73:63:ca:8b:e0:fa:46:f3:f2:39"
-        let otherSHA = "SHA256:" + String(repeating: "A", count: 43)
-        for given in [other, otherSHA] {
+        let otherMD5 = try MantaKeyID.parse("b4:fd:fa:e0:39:99:73:63:ca:8b:e0:fa:46:f3:f2:39")
+        let otherSHA256 = MantaKeyID.sha256(SHA256.digest(key.publicKey.sshWireBlob + [0]))
+        for given in [otherMD5, otherSHA256] {
             XCTAssertThrowsError(try MantaRequestSigner(user: "alice", privateKey: key, expectedKeyID: given)) { error in
-                guard case let MantaConfigurationError.keyIDMismatch(reported, md5, sha256) = error else {
-                    return XCTFail("\(error)")
-                }
-                XCTAssertEqual(reported, given)
-                XCTAssertEqual(md5, Self.draftFingerprint)
-                XCTAssertEqual(sha256, key.sha256Fingerprint)
+                XCTAssertEqual(error as? MantaConfigurationError,
+                               .keyIDMismatch(given: given, md5: Self.draftFingerprint, sha256: key.sha256Fingerprint))
                 let text = "\(error)"
                 XCTAssertTrue(text.hasPrefix("MANTA_KEY_ID \(given) does not match MANTA_PRIVATE_KEY"), text)
+                XCTAssertTrue(text.contains(Self.draftFingerprint) && text.contains(key.sha256Fingerprint), text)
                 XCTAssertFalse(text.contains("MIIC"), "no key material in \(text)")
-            }
-        }
-    }
-
-    func testMalformedKeyIDsAreRefused() throws {
-        let key = try draftKey()
-        let malformed = ["", "b4:fd", "b4fdfae039997363ca8be0fa46f3f238", "/alice/keys/" + Self.draftFingerprint,
-                         "zz:fd:fa:e0:39:99:73:63:ca:8b:e0:fa:46:f3:f2:38", "b4:fd:fa:e0:39:99:73:63:ca:8b:e0:fa:46:f3:f2:38:00",
-                         "b4:fd:fa:e0:39:99:73:63:ca:8b:e0:fa:46:f3:f2:3", "b4:fd:fa:e0:39:99:73:63:ca:8b:e0:fa:46:f3:f2:３８",
-                         "SHA256:", "SHA256:short", "SHA256:" + String(repeating: "*", count: 43), "SHA1:abc"]
-        for given in malformed {
-            XCTAssertThrowsError(try MantaRequestSigner(user: "alice", privateKey: key, expectedKeyID: given), given) { error in
-                XCTAssertEqual(error as? MantaConfigurationError, .invalidKeyID(given))
-                XCTAssertTrue("\(error)".hasPrefix("MANTA_KEY_ID"))
             }
         }
     }
 
     func testLoginsAndRolesThatWouldBreakTheHeaderOrPathAreRefused() throws {
         let key = try draftKey()
-        for user in ["", "1alice", "al/ice", "al\"ice", "al ice", "alïce", "al,ice", String(repeating: "a", count: 65)] {
+        for user in ["", "al/ice", "al\"ice", "al ice", "alïce", "al,ice", "al%ice", String(repeating: "a", count: 257)] {
             XCTAssertThrowsError(try MantaRequestSigner(user: user, privateKey: key)) { error in
                 XCTAssertEqual(error as? MantaConfigurationError, .invalidUser(user))
                 XCTAssertTrue("\(error)".hasPrefix("MANTA_USER"))
@@ -131,13 +113,13 @@ final class MantaRequestSignerTests: XCTestCase {
                 XCTAssertTrue("\(error)".hasPrefix("MANTA_SUBUSER"))
             }
         }
-        for role in ["", "a,b", "a b", "ops\r\nX-Evil: 1"] {
+        for role in ["", "a,b", "a b", "a@b", "ops\r\nX-Evil: 1"] {
             XCTAssertThrowsError(try MantaRequestSigner(user: "alice", roles: ["good", role], privateKey: key)) { error in
                 XCTAssertEqual(error as? MantaConfigurationError, .invalidRole(role))
                 XCTAssertTrue("\(error)".hasPrefix("MANTA_ROLE"))
             }
         }
-        XCTAssertNoThrow(try MantaRequestSigner(user: "a.l-i_c@e%2", subuser: "B0b", roles: ["ops-1.x_y"], privateKey: key))
+        XCTAssertNoThrow(try MantaRequestSigner(user: "a.l-i_c@e2", subuser: "B0b", roles: ["ops-1.x_y"], privateKey: key))
     }
 
     func testDescriptionsNeverShowTheKey() throws {

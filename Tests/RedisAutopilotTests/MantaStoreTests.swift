@@ -34,7 +34,7 @@ final class MantaStoreTests: XCTestCase {
     }
 
     private func makeStore(directory: String = MantaStoreTests.directory, key: String? = nil, subuser: String? = nil,
-                           roles: [String] = [], keyID: String? = nil) throws -> MantaStore {
+                           roles: [String] = [], keyID: MantaKeyID? = nil) throws -> MantaStore {
         let privateKey = try RSAPrivateKey(parsing: key ?? Self.keys.get().account)
         return try MantaStore(baseURL: double.baseURL, user: Self.user, subuser: subuser, roles: roles,
                               privateKey: privateKey, keyID: keyID, directory: directory, timeout: 30,
@@ -140,20 +140,43 @@ final class MantaStoreTests: XCTestCase {
         let key = try RSAPrivateKey(parsing: Self.keys.get().account)
         let stranger = try RSAPrivateKey(parsing: Self.keys.get().stranger)
         var transportsMade = 0
-        for keyID in [stranger.md5Fingerprint, stranger.sha256Fingerprint] {
+        for text in [stranger.md5Fingerprint, stranger.sha256Fingerprint] {
+            let keyID = try MantaKeyID.parse(text)
             XCTAssertThrowsError(try MantaStore(baseURL: double.baseURL, user: Self.user, privateKey: key, keyID: keyID,
                                                 directory: Self.directory, timeout: 30,
                                                 transportFactory: { transportsMade += 1; return HTTPClient(baseURL: $0) })) { error in
                 XCTAssertEqual(error as? MantaConfigurationError,
                                .keyIDMismatch(given: keyID, md5: key.md5Fingerprint, sha256: key.sha256Fingerprint))
-                XCTAssertTrue("\(error)".hasPrefix("MANTA_KEY_ID"))
+                XCTAssertTrue("\(error)".hasPrefix("MANTA_KEY_ID \(text) does not match"), "\(error)")
             }
         }
         XCTAssertEqual(transportsMade, 0)
         XCTAssertEqual(try double.requests().count, 0)
         // The right one, in either form, is accepted.
-        for keyID in [key.md5Fingerprint, key.sha256Fingerprint] {
-            XCTAssertEqual(try makeStore(keyID: keyID).list(), [])
+        for text in [key.md5Fingerprint, key.sha256Fingerprint] {
+            XCTAssertEqual(try makeStore(keyID: try MantaKeyID.parse(text)).list(), [])
+        }
+    }
+
+    func testStoreFromSettingsWithAKeyWhoseNewlinesAreHashes() throws {
+        let keys = try Self.keys.get()
+        let settings = MantaSettings(url: HTTPEndpoint(scheme: .http, host: "127.0.0.1", port: double.port),
+                                     user: Self.user, subuser: Self.subuser, roles: Self.roles,
+                                     keyID: try MantaKeyID.parse(try RSAPrivateKey(parsing: keys.subuser).sha256Fingerprint),
+                                     privateKey: keys.subuser.replacingOccurrences(of: "\n", with: "#"),
+                                     bucket: "/alice/stor/from-settings")
+        let store = try MantaStore(settings: settings, timeout: 30)
+        XCTAssertEqual(store.description, "Manta http://127.0.0.1:\(double.port)/alice/stor/from-settings")
+        try store.put(name: "dump", from: BytesSource([1, 2, 3]), length: 3)
+        XCTAssertEqual(try store.list().map(\.name), ["dump"])
+        XCTAssertEqual(try double.requests().last?.subuser, Self.subuser)
+
+        var broken = settings
+        broken.privateKey = "-----BEGIN RSA PRIVATE KEY-----#bm90IGEga2V5#-----END RSA PRIVATE KEY-----"
+        XCTAssertThrowsError(try MantaStore(settings: broken, timeout: 30)) { error in
+            guard case MantaConfigurationError.invalidPrivateKey = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".hasPrefix("MANTA_PRIVATE_KEY cannot sign Manta requests"), "\(error)")
+            XCTAssertFalse("\(error)".contains("bm90IGEga2V5"), "\(error)")
         }
     }
 

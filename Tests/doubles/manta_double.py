@@ -533,7 +533,7 @@ class RequestLog:
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self.lock:
-            return list(self.records)
+            return [dict(record) for record in self.records]
 
     def clear(self) -> None:
         with self.lock:
@@ -559,6 +559,7 @@ class APIHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120
     double: MantaDouble
+    record: dict[str, Any]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (BaseHTTPRequestHandler's name)
         if self.double.verbose:
@@ -583,6 +584,9 @@ class APIHandler(BaseHTTPRequestHandler):
         return "Manta"
 
     def send_response(self, code: int, message: str | None = None) -> None:
+        # Recorded before the first byte goes out, so a client that has its
+        # answer always finds the request in the control API's log.
+        self.record["status"] = code
         self.response_started = True
         super().send_response(code, message)
 
@@ -590,6 +594,8 @@ class APIHandler(BaseHTTPRequestHandler):
         self.response_started = False
         record: dict[str, Any] = {"method": self.command, "path": self.path, "role": self.headers.get("role"),
                                   "account": None, "subuser": None, "keyId": None, "status": None}
+        self.record = record
+        self.double.log.add(record)
         body: BodyReader | None = None
         try:
             body = BodyReader(self.rfile, self.headers)
@@ -598,7 +604,7 @@ class APIHandler(BaseHTTPRequestHandler):
             principal = self.double.keyring.authenticate(self.command, self.path, self.headers, path)
             record.update(account=principal.account, subuser=principal.subuser, keyId=principal.key_id)
             query = urllib.parse.parse_qs(split.query)
-            status = self.route(path, query, body)
+            self.route(path, query, body)
         except DropConnection:
             record["status"] = "dropped"
             self.close_connection = True
@@ -607,7 +613,6 @@ class APIHandler(BaseHTTPRequestHandler):
             except OSError:
                 pass
         except MantaError as error:
-            record["status"] = error.status
             if self.response_started:
                 self.close_connection = True
             else:
@@ -616,14 +621,9 @@ class APIHandler(BaseHTTPRequestHandler):
             record["status"] = "client gone"
             self.close_connection = True
         except Exception as error:  # a bug or a full disk: answer like Manta, keep serving
-            record["status"] = 500
             self.close_connection = True
             if not self.response_started:
                 self.send_error_json(MantaError(500, "InternalError", f"an unexpected error occurred: {error}"), None)
-        else:
-            record["status"] = status
-        finally:
-            self.double.log.add(record)
 
     def send_error_json(self, error: MantaError, body: BodyReader | None) -> None:
         # Read what is left of the body so the client sees this answer instead of a reset;
@@ -648,16 +648,15 @@ class APIHandler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
-    def send_empty(self, status: int, headers: dict[str, str]) -> int:
+    def send_empty(self, status: int, headers: dict[str, str]) -> None:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         if status != 204:
             self.send_header("Content-Length", "0")
         self.end_headers()
-        return status
 
-    def route(self, path: str, query: dict[str, list[str]], body: BodyReader) -> int:
+    def route(self, path: str, query: dict[str, list[str]], body: BodyReader) -> None:
         namespace = self.double.namespace
         if self.command == "PUT":
             content_type = (self.headers.get("content-type") or "").strip().lower()
@@ -665,20 +664,25 @@ class APIHandler(BaseHTTPRequestHandler):
             if normalized in DIRECTORY_PUT_TYPES:
                 body.drain()
                 namespace.make_directory(path)
-                return self.send_empty(204, {})
-            return self.put_object(path, body)
+                self.send_empty(204, {})
+                return
+            self.put_object(path, body)
+            return
         body.drain()
         if self.command in ("GET", "HEAD"):
             entry = namespace.lookup(path)
             if entry.type == "directory":
-                return self.get_directory(path, query)
-            return self.get_object(path, entry)
+                self.get_directory(path, query)
+            else:
+                self.get_object(path, entry)
+            return
         if self.command == "DELETE":
             namespace.delete(path)
-            return self.send_empty(204, {})
+            self.send_empty(204, {})
+            return
         raise MantaError(405, "MethodNotAllowed", f"{self.command} is not allowed on {path}")
 
-    def put_object(self, path: str, body: BodyReader) -> int:
+    def put_object(self, path: str, body: BodyReader) -> None:
         namespace = self.double.namespace
         copies_header = self.headers.get("durability-level") or self.headers.get("x-durability-level")
         try:
@@ -731,10 +735,10 @@ class APIHandler(BaseHTTPRequestHandler):
                       content_type=self.headers.get("content-type") or "application/octet-stream",
                       durability=0 if received == 0 else copies)
         namespace.commit_object(path, upload, entry)
-        return self.send_empty(204, {"Etag": entry.etag, "Last-Modified": http_date(entry.mtime),
+        self.send_empty(204, {"Etag": entry.etag, "Last-Modified": http_date(entry.mtime),
                                      "Computed-MD5": computed})
 
-    def get_object(self, path: str, entry: Entry) -> int:
+    def get_object(self, path: str, entry: Entry) -> None:
         accept = self.headers.get("accept")
         if accept and not accepts(accept, entry.content_type):
             raise MantaError(406, "NotAcceptable", f"{path} accepts {entry.content_type}")
@@ -753,15 +757,14 @@ class APIHandler(BaseHTTPRequestHandler):
             self.send_header("Durability-Level", str(entry.durability))
             self.end_headers()
             if self.command == "HEAD":
-                return 200
+                return
             while True:
                 piece = handle.read(PIECE)
                 if not piece:
                     break
                 self.wfile.write(piece)
-        return 200
 
-    def get_directory(self, path: str, query: dict[str, list[str]]) -> int:
+    def get_directory(self, path: str, query: dict[str, list[str]]) -> None:
         raw_limit = query.get("limit", [str(DEFAULT_LIMIT)])[0]
         try:
             limit = int(raw_limit)
@@ -779,7 +782,6 @@ class APIHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
-        return 200
 
 
 class ControlHandler(BaseHTTPRequestHandler):

@@ -17,7 +17,7 @@ public struct MantaPath: Sendable, Equatable, CustomStringConvertible {
         var trimmed = Substring(text)
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         let segments = trimmed.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard segments.count >= 2, MantaLogin.isValid(segments[0]), Self.storageRoots.contains(segments[1]) else {
+        guard segments.count >= 2, MantaNames.isValidLogin(segments[0]), Self.storageRoots.contains(segments[1]) else {
             throw invalid("it must be /LOGIN/stor or /LOGIN/public, or below them")
         }
         for segment in segments {

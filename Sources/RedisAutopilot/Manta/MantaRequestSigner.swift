@@ -18,16 +18,19 @@ public struct MantaRequestSigner: Sendable, CustomStringConvertible {
     private let key: RSAPrivateKey
     private let clock: @Sendable () -> Date
 
-    /// `expectedKeyID` is MANTA_KEY_ID when set: the fingerprint of the key
-    /// the operator registered with Manta, as MD5 (`aa:bb:...`, optionally
-    /// with `MD5:`) or SHA256 (`SHA256:...`). A key that does not match it is
-    /// refused here rather than by Manta with a bare 403 on every request.
+    /// `expectedKeyID` is MANTA_KEY_ID when set: the fingerprint, MD5 or
+    /// SHA256, of the key the operator registered with Manta. A key that does
+    /// not match it is refused here rather than by Manta with a 403 on every
+    /// request.
     public init(user: String, subuser: String? = nil, roles: [String] = [], privateKey: RSAPrivateKey,
-                expectedKeyID: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }) throws {
-        guard MantaLogin.isValid(user) else { throw MantaConfigurationError.invalidUser(user) }
-        if let subuser, !MantaLogin.isValid(subuser) { throw MantaConfigurationError.invalidSubuser(subuser) }
-        if let bad = roles.first(where: { !MantaLogin.isValidRole($0) }) { throw MantaConfigurationError.invalidRole(bad) }
-        if let expectedKeyID { try Self.check(keyID: expectedKeyID, against: privateKey.publicKey) }
+                expectedKeyID: MantaKeyID? = nil, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        guard MantaNames.isValidLogin(user) else { throw MantaConfigurationError.invalidUser(user) }
+        if let subuser, !MantaNames.isValidLogin(subuser) { throw MantaConfigurationError.invalidSubuser(subuser) }
+        if let bad = roles.first(where: { !MantaNames.isValidRole($0) }) { throw MantaConfigurationError.invalidRole(bad) }
+        if let expectedKeyID, !Self.matches(expectedKeyID, privateKey.publicKey) {
+            throw MantaConfigurationError.keyIDMismatch(given: expectedKeyID, md5: privateKey.md5Fingerprint,
+                                                        sha256: privateKey.sha256Fingerprint)
+        }
         self.user = user
         self.subuser = subuser
         self.roles = roles
@@ -54,7 +57,7 @@ public struct MantaRequestSigner: Sendable, CustomStringConvertible {
     }
 
     /// RFC 1123 in English whatever the process locale, as HTTP wants it:
-    /// `Thu, 05 Jan 2014 21:31:40 GMT`.
+    /// `Sun, 05 Jan 2014 21:31:40 GMT`.
     public static func httpDate(_ date: Date) -> String {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -67,33 +70,10 @@ public struct MantaRequestSigner: Sendable, CustomStringConvertible {
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
-    static func check(keyID given: String, against key: RSAPublicKey) throws {
-        let trimmed = given.trimmingCharacters(in: .whitespaces)
-        if trimmed.lowercased().hasPrefix("sha256:") {
-            // ssh-keygen prints SHA256 fingerprints without base64 padding.
-            var encoded = Substring(trimmed.dropFirst("sha256:".count))
-            while encoded.hasSuffix("=") { encoded = encoded.dropLast() }
-            let base64 = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-            guard encoded.utf8.count == 43, encoded.utf8.allSatisfy(base64.contains) else {
-                throw MantaConfigurationError.invalidKeyID(given)
-            }
-            guard "SHA256:" + encoded == key.sha256Fingerprint else { throw mismatch(given, key) }
-            return
+    private static func matches(_ keyID: MantaKeyID, _ key: RSAPublicKey) -> Bool {
+        switch keyID {
+        case let .md5(digest): return MD5.digest(key.sshWireBlob) == digest
+        case let .sha256(digest): return SHA256.digest(key.sshWireBlob) == digest
         }
-        var md5 = trimmed.lowercased()
-        if md5.hasPrefix("md5:") { md5.removeFirst("md5:".count) }
-        let groups = md5.split(separator: ":", omittingEmptySubsequences: false)
-        guard groups.count == 16, groups.allSatisfy({ $0.utf8.count == 2 && $0.utf8.allSatisfy(isLowercaseHex) }) else {
-            throw MantaConfigurationError.invalidKeyID(given)
-        }
-        guard md5 == key.md5Fingerprint else { throw mismatch(given, key) }
-    }
-
-    private static func isLowercaseHex(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-    }
-
-    private static func mismatch(_ given: String, _ key: RSAPublicKey) -> MantaConfigurationError {
-        .keyIDMismatch(given: given, md5: key.md5Fingerprint, sha256: key.sha256Fingerprint)
     }
 }

@@ -26,13 +26,27 @@ public final class MantaStore: BackupStore {
     /// Entries asked for per ListDirectory page; smaller in tests, to page.
     var listPageSize = MantaClient.maximumPageSize
 
-    /// From the settings' values. A MANTA_KEY_ID that does not match the key,
-    /// or a bad login, role or directory, throws a `MantaConfigurationError`
-    /// before any transport is made or request sent.
+    /// From MANTA_URL, MANTA_USER, MANTA_SUBUSER, MANTA_ROLE, MANTA_KEY_ID,
+    /// MANTA_PRIVATE_KEY and MANTA_BUCKET. A key that cannot be read or does
+    /// not match MANTA_KEY_ID, or a bad login, role or directory, throws a
+    /// `MantaConfigurationError` before any transport is made.
+    public convenience init(settings: MantaSettings, timeout: Double, contentType: String = MantaStore.defaultContentType,
+                            transportFactory: (HTTPBaseURL) -> HTTPTransport = makeHTTPTransport) throws {
+        let privateKey: RSAPrivateKey
+        do {
+            privateKey = try RSAPrivateKey(parsing: settings.privateKey)
+        } catch let error as CryptoError {
+            throw MantaConfigurationError.invalidPrivateKey(error)
+        }
+        try self.init(baseURL: settings.url.baseURL, user: settings.user, subuser: settings.subuser, roles: settings.roles,
+                      privateKey: privateKey, keyID: settings.keyID, directory: settings.bucket, timeout: timeout,
+                      contentType: contentType, transportFactory: transportFactory)
+    }
+
     public convenience init(baseURL: HTTPBaseURL, user: String, subuser: String? = nil, roles: [String] = [],
-                            privateKey: RSAPrivateKey, keyID: String? = nil, directory: String, timeout: Double,
+                            privateKey: RSAPrivateKey, keyID: MantaKeyID? = nil, directory: String, timeout: Double,
                             contentType: String = MantaStore.defaultContentType,
-                            transportFactory: (HTTPBaseURL) -> HTTPTransport) throws {
+                            transportFactory: (HTTPBaseURL) -> HTTPTransport = makeHTTPTransport) throws {
         let signer = try MantaRequestSigner(user: user, subuser: subuser, roles: roles, privateKey: privateKey,
                                             expectedKeyID: keyID)
         let path = try MantaPath(parsing: directory)
