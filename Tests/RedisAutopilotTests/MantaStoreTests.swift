@@ -34,11 +34,12 @@ final class MantaStoreTests: XCTestCase {
     }
 
     private func makeStore(directory: String = MantaStoreTests.directory, key: String? = nil, subuser: String? = nil,
-                           roles: [String] = [], keyID: MantaKeyID? = nil) throws -> MantaStore {
+                           roles: [String] = [], keyID: MantaKeyID? = nil,
+                           transportFactory: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) }) throws -> MantaStore {
         let privateKey = try RSAPrivateKey(parsing: key ?? Self.keys.get().account)
         return try MantaStore(baseURL: double.baseURL, user: Self.user, subuser: subuser, roles: roles,
                               privateKey: privateKey, keyID: keyID, directory: directory, timeout: 30,
-                              transportFactory: { HTTPClient(baseURL: $0) })
+                              transportFactory: transportFactory)
     }
 
     private func storedPath(_ name: String, in directory: String = MantaStoreTests.directory) -> String {
@@ -85,6 +86,32 @@ final class MantaStoreTests: XCTestCase {
         print("Manta put and get of \(total) bytes: test process peak RSS grew by \(growth / 1024) KiB, double's peak RSS \(doublePeak / 1024) KiB")
         XCTAssertLessThan(growth, 64 * 1024 * 1024)
         XCTAssertLessThan(doublePeak, 100 * 1024 * 1024)
+    }
+
+    /// URLSession is what carries https:// to the real Manta; over http://
+    /// to the double it takes the same path but for TLS.
+    func testRoundTripsAndRefusalsThroughURLSession() throws {
+        let store = try makeStore(transportFactory: { URLSessionTransport(baseURL: $0) })
+        for (name, bytes) in [("empty", [UInt8]()), ("one", [0x2A]), ("three-mb", randomBytes(count: 3_000_000, seed: 4))] {
+            for length in [bytes.count, nil] {
+                try store.put(name: name, from: BytesSource(bytes), length: length)
+                let sink = BytesSink()
+                try store.get(name: name, into: sink)
+                XCTAssertTrue(sink.bytes == bytes, "\(name), length \(String(describing: length))")
+            }
+        }
+        XCTAssertEqual(try store.list().map(\.name), ["empty", "one", "three-mb"])
+        try store.delete(name: "one")
+        XCTAssertThrowsError(try store.get(name: "one", into: BytesSink())) { error in
+            guard case BackupStoreError.notFound(_, "one") = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try store.put(name: "short", from: BytesSource([1, 2]), length: 5)) { error in
+            guard case BackupStoreError.lengthMismatch(_, "short", 5, _) = error else { return XCTFail("\(error)") }
+        }
+        let stranger = try makeStore(key: Self.keys.get().stranger, transportFactory: { URLSessionTransport(baseURL: $0) })
+        XCTAssertThrowsError(try stranger.put(name: "x", from: BytesSource([1]), length: nil)) { error in
+            self.assertRefused(error, status: 403, code: "KeyDoesNotExist", operation: "put")
+        }
     }
 
     // MARK: - Authentication

@@ -8,9 +8,13 @@ import Foundation
 /// the data: an upload streams (its length is often unknown, so Content-MD5
 /// cannot go first and Manta takes no trailers) while its MD5 is computed,
 /// and is compared with the `Computed-MD5` Manta answers; a mismatch deletes
-/// the object. A download is compared with the object's `Content-MD5`.
-/// Manta replaces an object only once a PUT completes, so a failed upload
-/// leaves the previous object of that name in place.
+/// the object (backup names are unique, so nothing older is lost with it). A
+/// download is compared with the object's `Content-MD5`. Manta replaces an
+/// object only once a PUT completes, so an upload cut short leaves the
+/// previous object of that name in place.
+///
+/// Manta caps an upload of unknown length (chunked) at its operator's
+/// default, 5 GiB out of the box; a larger backup needs its length given.
 ///
 /// Not for concurrent use: one store serves one command.
 public final class MantaStore: BackupStore {
