@@ -1,0 +1,34 @@
+import XCTest
+@testable import RedisAutopilot
+
+final class MD5Tests: XCTestCase {
+    /// The test suite of RFC 1321, appendix A.5.
+    func testRFC1321Suite() {
+        let suite: [(String, String)] = [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("a", "0cc175b9c0f1b6a831c399e269772661"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"),
+            ("12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+             "57edf4a22be3c955ac49da2e2107b67a"),
+        ]
+        for (input, expected) in suite {
+            XCTAssertEqual(MD5.hexDigest(input), expected, "MD5(\"\(input)\")")
+        }
+    }
+
+    func testOneMillionA() {
+        XCTAssertEqual(MD5.hexDigest([UInt8](repeating: 0x61, count: 1_000_000)), "7707d6ae4e027c70eea2a935c2296f21")
+    }
+
+    func testByteAtATimeMatchesOneShot() {
+        let input = Array("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8)
+        var hasher = MD5()
+        for byte in input {
+            hasher.update([byte])
+        }
+        XCTAssertEqual(hasher.finalizeHex(), "57edf4a22be3c955ac49da2e2107b67a")
+    }
+}
