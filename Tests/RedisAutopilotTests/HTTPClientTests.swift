@@ -157,7 +157,7 @@ final class HTTPClientTests: XCTestCase {
     func testStreamedDownloadChunkedWithTrailer() throws {
         let size = 3 * 1024 * 1024 + 5
         let sink = HTTPPatternSink()
-        let response = try client.send(HTTPRequest(method: "GET", target: "/chunked/\(size)"), into: sink, timeout: 10)
+        let response = try client.send(HTTPRequest(method: "GET", target: "/chunked/\(size)?trailer"), into: sink, timeout: 10)
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(sink.received, size)
         XCTAssertTrue(sink.matches)
@@ -269,6 +269,11 @@ final class HTTPClientTests: XCTestCase {
         for request in requests {
             XCTAssertThrowsError(try offline.send(request, timeout: 1)) { error in
                 guard case .invalidRequest? = (error as? HTTPError)?.failure else { return XCTFail("\(error)") }
+            }
+        }
+        for timeout in [0, -1, .nan, .infinity, 1e300] {
+            XCTAssertThrowsError(try offline.send(HTTPRequest(method: "GET", target: "/"), timeout: timeout)) { error in
+                guard case .invalidRequest? = (error as? HTTPError)?.failure else { return XCTFail("\(timeout): \(error)") }
             }
         }
     }

@@ -8,7 +8,8 @@ import XCTest
 ///
 /// Routes: `/echo` (describes the request as JSON; checks a streamed body
 /// against `HTTPTestPattern`), `/bytes/N` (N pattern bytes, Content-Length),
-/// `/chunked/N` (chunked, with an extension and a trailer), `/close/N`
+/// `/chunked/N[?trailer]` (chunked, with chunk extensions and
+/// optionally a trailer), `/close/N`
 /// (delimited by close), `/status/CODE`, `/hang` (never answers),
 /// `/stall/N` (half the body, then silence), `/trickle/PIECES/SECONDS`
 /// (one byte per pause), `/reject` (413 before reading the body, then close),
@@ -16,6 +17,9 @@ import XCTest
 final class HTTPTestServer {
     let process: Process
     let port: Int
+    /// Held open for the server's life: when this process dies, however it
+    /// dies, the server reads end-of-file and exits.
+    private let lifeline = Pipe()
 
     init(certificate: String? = nil, key: String? = nil) throws {
         process = Process()
@@ -23,6 +27,7 @@ final class HTTPTestServer {
         process.arguments = ["python3", "-c", Self.script] + [certificate, key].compactMap { $0 }
         let output = Pipe()
         process.standardOutput = output
+        process.standardInput = lifeline
         try process.run()
         guard let line = Self.readLine(from: output.fileHandleForReading.fileDescriptor, deadline: .after(seconds: 15)),
               let port = Int(line) else {
@@ -57,7 +62,13 @@ final class HTTPTestServer {
     }
 
     static let script = #"""
-import http.server, json, socket, ssl, sys, time
+import http.server, json, os, socket, ssl, sys, threading, time
+
+def exit_with_parent():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+threading.Thread(target=exit_with_parent, daemon=True).start()
 
 PERIOD = bytes(i % 251 for i in range(251))
 BLOCK = PERIOD * 263
@@ -145,7 +156,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif route == "chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("Trailer", "X-Total")
+            trailer = self.path.endswith("?trailer")
+            if trailer:
+                self.send_header("Trailer", "X-Total")
             self.end_headers()
             total, sent, sizes, i = int(args[0]), 0, [1, 1000, 65536, 7, 40000], 0
             while sent < total:
@@ -153,7 +166,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 i += 1
                 self.wfile.write(b"%x;piece=%d\r\n" % (take, i) + pattern(sent, take) + b"\r\n")
                 sent += take
-            self.wfile.write(b"0\r\nX-Total: %d\r\n\r\n" % total)
+            self.wfile.write(b"0\r\nX-Total: %d\r\n\r\n" % total if trailer else b"0\r\n\r\n")
         elif route == "close":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + pattern(0, int(args[0])))
             self.close_connection = True

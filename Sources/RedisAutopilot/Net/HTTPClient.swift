@@ -34,6 +34,7 @@ public final class HTTPClient: HTTPTransport {
             guard baseURL.scheme == .http else {
                 throw HTTPError.Failure.invalidRequest("HTTPClient does not speak TLS; makeHTTPTransport picks URLSessionTransport for https")
             }
+            try HTTPRequestEncoder.validate(timeout: timeout)
             try encoder.validate(request)
             let connection = try SocketConnection.connect(to: baseURL.endpoint, deadline: .after(seconds: timeout))
             defer { connection.close() }
@@ -43,8 +44,10 @@ public final class HTTPClient: HTTPTransport {
             } catch let error as NetError {
                 // Without `Expect: 100-continue` a server that refuses an
                 // upload (401, 413) answers and closes before reading it all;
-                // its answer says more than the broken pipe.
-                if let early = try? readResponse(from: connection, into: &assembler, timeout: timeout) {
+                // its answer says more than the broken pipe. A success would
+                // be for a body it never got whole, so that stays an error.
+                if let early = try? readResponse(from: connection, into: &assembler, timeout: timeout),
+                   !(200..<300).contains(early.status) {
                     return early
                 }
                 throw error

@@ -4,7 +4,17 @@
 struct HTTPRequestEncoder {
     static let framingHeaders = ["content-length", "transfer-encoding", "connection"]
 
+    /// A day: longer than any silence worth waiting for, and far from the
+    /// values that would overflow a deadline.
+    static let maxTimeout = 86400.0
+
     let baseURL: HTTPBaseURL
+
+    static func validate(timeout: Double) throws {
+        guard timeout > 0, timeout <= maxTimeout else {
+            throw HTTPError.Failure.invalidRequest("timeout must be between 0 and \(Int(maxTimeout)) seconds")
+        }
+    }
 
     /// Rejects what would let a value break out of its place in the head
     /// (a CR/LF in a header, a space in the target).
