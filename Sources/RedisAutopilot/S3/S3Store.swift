@@ -51,7 +51,7 @@ public final class S3Store: BackupStore {
     var listPageSize = 1000
 
     public init(configuration: S3StoreConfiguration,
-                transportFactory: (HTTPBaseURL) -> HTTPTransport,
+                transportFactory: (HTTPBaseURL) -> HTTPTransport = makeHTTPTransport(baseURL:),
                 clock: @escaping @Sendable () -> Date = { Date() }) throws {
         guard configuration.partSize >= S3Multipart.minimumPartSize,
               configuration.partSize <= S3Multipart.maximumPartSize else {
