@@ -53,14 +53,12 @@ struct S3Multipart {
         let response = try client.send(request)
         // S3 answers 200 as soon as it starts combining the parts; a failure
         // found after that comes as an <Error> document in the 200's body.
+        // Any other document is success: servers name its root differently
+        // (AWS `CompleteMultipartUploadResult`, moto `...Response`).
         let element = try client.parse(response, of: request) { $0 }
         if element.name == "Error" {
             let details = try client.parse(response, of: request, as: S3ErrorDetails.init(element:))
             throw S3Error.service(operation: request.operation, key: key, status: response.status, details: details)
-        }
-        guard element.name == "CompleteMultipartUploadResult" else {
-            throw S3Error.malformedResponse(operation: request.operation, key: key,
-                                            reason: "root is <\(element.name)>, not <CompleteMultipartUploadResult>")
         }
     }
 
