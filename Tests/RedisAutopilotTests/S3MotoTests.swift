@@ -25,7 +25,8 @@ final class MotoS3Server {
 
     init() throws {
         directory = try Self.makeTemporaryDirectory()
-        port = try Self.freePort()
+        guard let free = try s3FreePorts(1).first else { throw MotoError("no free port") }
+        port = free
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The server exits when its stdin closes, that is when this test
@@ -158,10 +159,23 @@ final class MotoS3Server {
         throw MotoError("moto_server did not answer on port \(port) in time")
     }
 
-    private static func freePort() throws -> Int {
+    private static func makeTemporaryDirectory() throws -> String {
+        var template = Array("/tmp/s3-moto-XXXXXX".utf8CString)
+        guard let path = mkdtemp(&template) else { throw MotoError("mkdtemp: \(errno)") }
+        return String(cString: path)
+    }
+}
+
+/// `count` distinct free TCP ports on 127.0.0.1: all are bound at once, so
+/// none is handed out twice, then released for the server to take.
+func s3FreePorts(_ count: Int) throws -> [Int] {
+    var sockets: [Int32] = []
+    defer { sockets.forEach { _ = close($0) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw MotoError("socket: \(errno)") }
-        defer { close(fd) }
+        guard fd >= 0 else { throw MotoS3Server.MotoError("socket: \(errno)") }
+        sockets.append(fd)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -172,15 +186,10 @@ final class MotoS3Server {
                 bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
-        guard bound else { throw MotoError("bind: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else { throw MotoS3Server.MotoError("bind: \(errno)") }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
     }
-
-    private static func makeTemporaryDirectory() throws -> String {
-        var template = Array("/tmp/s3-moto-XXXXXX".utf8CString)
-        guard let path = mkdtemp(&template) else { throw MotoError("mkdtemp: \(errno)") }
-        return String(cString: path)
-    }
+    return ports
 }
 
 /// Counts requests per method, passing them on: shows that paging or
