@@ -401,6 +401,23 @@ final class S3StoreTests: XCTestCase {
         }
     }
 
+    func testAnUploadStopsAtTenThousandParts() throws {
+        let transport = S3RecordingTransport.succeeding()
+        let store = try makeStore(transport)
+        var upload = try S3Multipart.start(client: store.client, key: "k", partSize: 5 * Self.mebibyte, contentType: "application/gzip")
+        for _ in 1...S3Multipart.maximumPartCount {
+            try upload.upload(part: [1])
+        }
+        XCTAssertEqual(transport.sent.last?.query, "partNumber=10000&uploadId=up-1")
+        XCTAssertThrowsError(try upload.upload(part: [1])) { error in
+            guard case let S3Error.tooManyParts(key, partSize) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "k")
+            XCTAssertEqual(partSize, 5 * Self.mebibyte)
+            XCTAssertTrue("\(error)".contains("raise the part size"), "\(error)")
+        }
+        XCTAssertEqual(transport.sent.count, 1 + S3Multipart.maximumPartCount, "the 10,001st part is never sent")
+    }
+
     func testPartSizeGrowsOnlyWhenTenThousandPartsWouldNotSuffice() {
         let five = 5 * Self.mebibyte
         XCTAssertEqual(S3Multipart.partSize(configured: five, length: nil), five)

@@ -28,8 +28,6 @@ struct S3Multipart {
         self.partSize = partSize
     }
 
-    var partCount: Int { etags.count }
-
     mutating func upload(part bytes: [UInt8]) throws {
         let number = etags.count + 1
         guard number <= Self.maximumPartCount else {

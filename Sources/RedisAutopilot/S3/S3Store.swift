@@ -85,9 +85,9 @@ public final class S3Store: BackupStore {
         let key = key(of: name)
         let partSize = S3Multipart.partSize(configured: configuration.partSize, length: length)
         let reader = S3PartReader(source: source, partSize: partSize)
-        let first = try readPart(from: reader, name: name, length: length)
-        if first.isLast {
-            var request = S3Request(operation: "PutObject", method: "PUT", key: key, body: first.bytes)
+        var part = try readPart(from: reader, name: name, length: length)
+        if part.isLast {
+            var request = S3Request(operation: "PutObject", method: "PUT", key: key, body: part.bytes)
             request.headers.set("Content-Type", configuration.contentType)
             request.sendsContentMD5 = true
             try perform(name: name, operation: "put") { _ = try client.send(request) }
@@ -97,10 +97,12 @@ public final class S3Store: BackupStore {
             try S3Multipart.start(client: client, key: key, partSize: partSize, contentType: configuration.contentType)
         }
         do {
-            var part = first
             while true {
                 try upload.upload(part: part.bytes)
                 if part.isLast { break }
+                // Dropped before the next part is read, so that only one
+                // part is ever held.
+                part.bytes = []
                 part = try readPart(from: reader, name: name, length: length)
             }
             try upload.complete()
