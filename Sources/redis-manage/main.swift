@@ -1,3 +1,35 @@
+import Foundation
 import RedisAutopilot
 
-print("redis-manage: not implemented yet")
+func finish(printing text: String, to stream: FileHandle, with code: ExitCode) -> Never {
+    stream.write(Data((text + "\n").utf8))
+    exit(code.rawValue)
+}
+
+func makeRunner() -> CommandRunner {
+    let settings: Settings
+    do {
+        settings = try Settings.load(from: ProcessInfo.processInfo.environment)
+    } catch {
+        finish(printing: "redis-manage: \(error)", to: .standardError, with: .usage)
+    }
+    return CommandRunner(settings: settings, logger: Logger(settings: settings.log, secrets: settings.secrets))
+}
+
+let invocation: Invocation
+do {
+    invocation = try CommandLineParser.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    finish(printing: "redis-manage: \(error)\n\n\(HelpText.usage)", to: .standardError, with: .usage)
+}
+
+switch invocation {
+case .help(let command):
+    finish(printing: HelpText.text(for: command), to: .standardOutput, with: .success)
+case .version:
+    finish(printing: "redis-manage \(RedisManage.version)", to: .standardOutput, with: .success)
+case .run(let command):
+    exit(makeRunner().run(command).rawValue)
+case .failover(let change):
+    exit(makeRunner().runFailover(change).rawValue)
+}

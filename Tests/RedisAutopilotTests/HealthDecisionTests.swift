@@ -83,4 +83,31 @@ final class HealthDecisionTests: XCTestCase {
             holdsBootstrapLock: true))
         XCTAssertEqual(plan.actions.last, .releaseBootstrapLock)
     }
+
+    func testMasterThatSentinelNoLongerNamesIsNotListedAsMaster() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 0, loading: false), registered: [.master: me], announce: me,
+            sentinelMaster: master))
+        XCTAssertTrue(plan.healthy)
+        XCTAssertEqual(plan.actions, [
+            .register(.replica, me), .deregister(.master),
+            .warn(.replica, note: "reports master but Sentinel names 10.0.0.2:6379; awaiting reconfiguration"),
+        ])
+    }
+
+    func testMasterThatSentinelNamesStaysMaster() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 1, loading: false), registered: [.master: me], announce: me,
+            sentinelMaster: me))
+        XCTAssertEqual(plan.actions, [.pass(.master, note: "master with 1 connected replica(s)")])
+    }
+
+    func testStaleRegistrationsAreRemoved() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .replica(of: master, linkUp: true, loading: false), registered: [.replica: me], announce: me,
+            staleServiceIDs: ["redis-replica-10.0.0.7-6379"]))
+        XCTAssertEqual(plan.actions, [
+            .deregisterStale(id: "redis-replica-10.0.0.7-6379"), .pass(.replica, note: "replica of 10.0.0.2:6379, link up"),
+        ])
+    }
 }

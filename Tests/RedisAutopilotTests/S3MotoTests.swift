@@ -91,13 +91,13 @@ final class MotoS3Server {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var endpoint: HTTPBaseURL { HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: port) }
 
     /// The server's log, to explain a failure.
     var log: String { (try? String(contentsOfFile: directory + "/moto.log", encoding: .utf8)) ?? "" }
 
     func store(bucket: String, prefix: String = "", credentials: SigV4Credentials? = nil, partSize: Int = 5 * 1024 * 1024,
-               endpoint: String? = nil, style: S3AddressingStyle = .auto,
+               endpoint: HTTPBaseURL? = nil, style: S3AddressingStyle? = nil,
                transportFactory: @escaping (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) }) throws -> S3Store {
         let configuration = S3StoreConfiguration(endpoint: endpoint ?? self.endpoint, region: "us-east-1", bucket: bucket, prefix: prefix,
                                                  credentials: credentials ?? self.credentials, addressingStyle: style,
@@ -272,7 +272,7 @@ final class S3MotoTests: XCTestCase {
     func testRoundTripsFromEmptyToMultipart() throws {
         let bucket = try freshBucket()
         let counting = S3CountingTransport(HTTPClient(baseURL: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: try moto().port)))
-        let store = try moto().store(bucket: bucket, prefix: "redis/backups", transportFactory: { _ in counting })
+        let store = try moto().store(bucket: bucket, prefix: "redis/backups/", transportFactory: { _ in counting })
 
         try roundTrip(store, name: "empty", count: 0, announce: true)
         try roundTrip(store, name: "one", count: 1, announce: false)
@@ -292,14 +292,14 @@ final class S3MotoTests: XCTestCase {
         let bucket = try freshBucket()
         let motoServer = try moto()
         let counting = S3CountingTransport(HTTPClient(baseURL: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: motoServer.port)))
-        let store = try motoServer.store(bucket: bucket, prefix: "p", transportFactory: { _ in counting })
+        let store = try motoServer.store(bucket: bucket, prefix: "p/", transportFactory: { _ in counting })
         store.listPageSize = 2
         let names = ["a-1.gz", "b:2.gz", "c+3.gz", "d=4.gz", "e@5,6.gz"]
         for (index, name) in names.enumerated() {
             try store.put(name: name, from: S3PatternSource(count: index * 10), length: index * 10)
         }
-        try motoServer.store(bucket: bucket, prefix: "other").put(name: "x", from: S3PatternSource(count: 1), length: 1)
-        try motoServer.store(bucket: bucket, prefix: "p/deeper").put(name: "y", from: S3PatternSource(count: 1), length: 1)
+        try motoServer.store(bucket: bucket, prefix: "other/").put(name: "x", from: S3PatternSource(count: 1), length: 1)
+        try motoServer.store(bucket: bucket, prefix: "p/deeper/").put(name: "y", from: S3PatternSource(count: 1), length: 1)
         try motoServer.store(bucket: bucket, prefix: "").put(name: "p-top", from: S3PatternSource(count: 1), length: 1)
 
         let listed = try store.list()
@@ -316,7 +316,7 @@ final class S3MotoTests: XCTestCase {
 
     func testDelete() throws {
         let bucket = try freshBucket()
-        let store = try moto().store(bucket: bucket, prefix: "d")
+        let store = try moto().store(bucket: bucket, prefix: "d/")
         try store.put(name: "keep", from: S3PatternSource(count: 3), length: 3)
         try store.put(name: "drop", from: S3PatternSource(count: 3), length: 3)
         try store.delete(name: "drop")
@@ -336,7 +336,7 @@ final class S3MotoTests: XCTestCase {
         let bucket = try freshBucket()
         let motoServer = try moto()
         var hosts: [String] = []
-        let virtual = try motoServer.store(bucket: bucket, prefix: "v", endpoint: "http://localhost:\(motoServer.port)",
+        let virtual = try motoServer.store(bucket: bucket, prefix: "v/", endpoint: HTTPBaseURL(scheme: .http, host: "localhost", port: motoServer.port),
                                            style: .virtual) { url in
             hosts.append(url.hostHeader)
             return HTTPClient(baseURL: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: url.port))
@@ -346,7 +346,7 @@ final class S3MotoTests: XCTestCase {
         try roundTrip(virtual, name: "small", count: 1000, announce: true)
         XCTAssertEqual(try virtual.list().map(\.name), ["six", "small"])
         // The same objects through path style: they landed in that bucket.
-        let path = try motoServer.store(bucket: bucket, prefix: "v")
+        let path = try motoServer.store(bucket: bucket, prefix: "v/")
         XCTAssertEqual(try path.list().map(\.size), [6 * Self.mebibyte, 1000])
         try virtual.delete(name: "small")
         XCTAssertEqual(try path.list().map(\.name), ["six"])
@@ -376,7 +376,7 @@ final class S3MotoTests: XCTestCase {
 
     func testFailingSourceLeavesNoMultipartUpload() throws {
         let bucket = try freshBucket()
-        let store = try moto().store(bucket: bucket, prefix: "m")
+        let store = try moto().store(bucket: bucket, prefix: "m/")
         // The oracle first: an upload left open is listed.
         let open = try S3Multipart.start(client: store.client, key: "m/open", partSize: 5 * Self.mebibyte, contentType: "application/gzip")
         XCTAssertEqual(try store.incompleteUploads(), [S3IncompleteUpload(key: "m/open", uploadID: open.uploadID)])

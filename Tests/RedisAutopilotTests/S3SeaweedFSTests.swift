@@ -81,8 +81,8 @@ final class SeaweedFSServer {
 
     func store(clock: @escaping @Sendable () -> Date = { Date() },
                transportFactory: @escaping (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) }) throws -> S3Store {
-        let configuration = S3StoreConfiguration(endpoint: "http://127.0.0.1:\(s3Port)", region: "us-east-1", bucket: Self.bucket,
-                                                 prefix: "redis", credentials: SigV4Credentials(accessKeyID: Self.accessKeyID, secretAccessKey: Self.secret),
+        let configuration = S3StoreConfiguration(endpoint: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: s3Port), region: "us-east-1", bucket: Self.bucket,
+                                                 prefix: "redis/", credentials: SigV4Credentials(accessKeyID: Self.accessKeyID, secretAccessKey: Self.secret),
                                                  timeout: 30)
         return try S3Store(configuration: configuration, transportFactory: transportFactory, clock: clock)
     }

@@ -110,9 +110,9 @@ final class S3StoreTests: XCTestCase {
     private static let credentials = SigV4Credentials(accessKeyID: "AKIDTEST", secretAccessKey: "very-secret-value")
     private static let mebibyte = 1024 * 1024
 
-    private func makeStore(_ transport: S3RecordingTransport, prefix: String = "backups",
+    private func makeStore(_ transport: S3RecordingTransport, prefix: String = "backups/",
                            partSize: Int = 5 * 1024 * 1024) throws -> S3Store {
-        let configuration = S3StoreConfiguration(endpoint: "http://127.0.0.1:9000", region: "us-east-1", bucket: "bucket",
+        let configuration = S3StoreConfiguration(endpoint: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 9000), region: "us-east-1", bucket: "bucket",
                                                  prefix: prefix, credentials: Self.credentials, partSize: partSize)
         return try S3Store(configuration: configuration, transportFactory: { _ in transport })
     }
@@ -328,7 +328,7 @@ final class S3StoreTests: XCTestCase {
                 <ListBucketResult><Contents><Key>backups/a.gz</Key><Size>0</Size></Contents><IsTruncated>false</IsTruncated></ListBucketResult>
                 """.utf8))
         }
-        let store = try makeStore(transport, prefix: "/backups/")
+        let store = try makeStore(transport, prefix: "backups/")
         store.listPageSize = 2
         let objects = try store.list()
         XCTAssertEqual(objects, [
@@ -388,9 +388,8 @@ final class S3StoreTests: XCTestCase {
         let bad: [S3StoreConfiguration] = [
             S3StoreConfiguration(region: "us-east-1", bucket: "Bad_Bucket", credentials: Self.credentials),
             S3StoreConfiguration(region: "us east", bucket: "bucket", credentials: Self.credentials),
-            S3StoreConfiguration(endpoint: "ftp://x", region: "us-east-1", bucket: "bucket", credentials: Self.credentials),
-            S3StoreConfiguration(endpoint: "http://127.0.0.1:9000", region: "us-east-1", bucket: "bucket",
-                                 credentials: Self.credentials, addressingStyle: .virtual),
+            S3StoreConfiguration(endpoint: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 9000), region: "us-east-1",
+                                 bucket: "bucket", credentials: Self.credentials, addressingStyle: .virtual),
             S3StoreConfiguration(region: "us-east-1", bucket: "bucket", credentials: SigV4Credentials(accessKeyID: "A", secretAccessKey: "")),
             S3StoreConfiguration(region: "us-east-1", bucket: "bucket", credentials: Self.credentials, timeout: 0),
         ]

@@ -51,3 +51,12 @@ final class LoopbackListener {
 
     deinit { close(fd) }
 }
+
+final class DeadlineTests: XCTestCase {
+    func testHugeInfiniteAndNaNWaitsDoNotTrap() {
+        XCTAssertFalse(Deadline.after(seconds: .infinity).hasPassed)
+        XCTAssertFalse(Deadline.after(seconds: 1e300).hasPassed)
+        XCTAssertTrue(Deadline.after(seconds: .nan).hasPassed)
+        XCTAssertTrue(Deadline.after(seconds: -5).hasPassed)
+    }
+}

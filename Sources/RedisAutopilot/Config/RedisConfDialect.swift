@@ -15,6 +15,10 @@ public struct RedisConfDialect: Sendable, Equatable {
         supportsSentinelAuthUser = major > 6 || (major == 6 && minor >= 2)
     }
 
+    public init(version: RedisVersion) {
+        self.init(major: version.major, minor: version.minor)
+    }
+
     public static let redis7 = RedisConfDialect(major: 7, minor: 0)
 
     var replicaOf: String { usesReplicaTerms ? "replicaof" : "slaveof" }

@@ -60,10 +60,7 @@ struct BigUInt: Sendable, Equatable, Comparable, CustomStringConvertible {
         var result = [UInt64](repeating: 0, count: max(limbs.count, other.limbs.count) + 1)
         var carry: UInt64 = 0
         for index in 0..<(result.count - 1) {
-            let (partial, overflow1) = limb(index).addingReportingOverflow(other.limb(index))
-            let (sum, overflow2) = partial.addingReportingOverflow(carry)
-            result[index] = sum
-            carry = (overflow1 ? 1 : 0) &+ (overflow2 ? 1 : 0)
+            (result[index], carry) = Limb.add(limb(index), other.limb(index), carry)
         }
         result[result.count - 1] = carry
         return BigUInt(limbs: result)
@@ -83,12 +80,7 @@ struct BigUInt: Sendable, Equatable, Comparable, CustomStringConvertible {
         for (i, left) in limbs.enumerated() {
             var carry: UInt64 = 0
             for (j, right) in other.limbs.enumerated() {
-                let (high, low) = left.multipliedFullWidth(by: right)
-                let (partial, overflow1) = result[i + j].addingReportingOverflow(low)
-                let (sum, overflow2) = partial.addingReportingOverflow(carry)
-                result[i + j] = sum
-                // high <= 2^64 - 2, so adding two carries cannot overflow.
-                carry = high &+ (overflow1 ? 1 : 0) &+ (overflow2 ? 1 : 0)
+                (result[i + j], carry) = Limb.multiplyAdd(left, right, result[i + j], carry)
             }
             result[i + other.limbs.count] = carry
         }
@@ -121,18 +113,15 @@ struct BigUInt: Sendable, Equatable, Comparable, CustomStringConvertible {
             difference.withUnsafeMutableBufferPointer { d in
                 padded.withUnsafeBufferPointer { m in
                     for bitIndex in stride(from: dividend.count * 64 - 1, through: 0, by: -1) {
-                        var carry = (dividend[bitIndex / 64] >> UInt64(bitIndex % 64)) & 1
+                        var carry = (dividend[bitIndex / 64] &>> UInt64(bitIndex % 64)) & 1
                         for index in 0..<count {
                             let value = r[index]
-                            r[index] = (value << 1) | carry
-                            carry = value >> 63
+                            r[index] = (value &<< 1) | carry
+                            carry = value &>> 63
                         }
                         var borrow: UInt64 = 0
                         for index in 0..<count {
-                            let (partial, overflow1) = r[index].subtractingReportingOverflow(m[index])
-                            let (result, overflow2) = partial.subtractingReportingOverflow(borrow)
-                            d[index] = result
-                            borrow = (overflow1 || overflow2) ? 1 : 0
+                            (d[index], borrow) = Limb.subtract(r[index], m[index], borrow)
                         }
                         // No borrow: remainder >= modulus, keep the difference.
                         let keepDifference = borrow &- 1
@@ -163,10 +152,7 @@ struct BigUInt: Sendable, Equatable, Comparable, CustomStringConvertible {
         var borrow: UInt64 = 0
         for index in minuend.indices {
             let right = index < subtrahend.count ? subtrahend[index] : 0
-            let (partial, overflow1) = minuend[index].subtractingReportingOverflow(right)
-            let (difference, overflow2) = partial.subtractingReportingOverflow(borrow)
-            minuend[index] = difference
-            borrow = (overflow1 || overflow2) ? 1 : 0
+            (minuend[index], borrow) = Limb.subtract(minuend[index], right, borrow)
         }
     }
 }

@@ -25,8 +25,8 @@ struct MontgomeryModulus: Sendable {
         }
         inverse = 0 &- x
         let count = modulus.limbs.count
-        let rSquaredTimesOne = [UInt64](repeating: 0, count: 2 * count) + [1]
-        let reduced = BigUInt.remainder(rSquaredTimesOne, modulo: modulus.limbs)
+        let rSquaredUnreduced = [UInt64](repeating: 0, count: 2 * count) + [1]
+        let reduced = BigUInt.remainder(rSquaredUnreduced, modulo: modulus.limbs)
         rSquared = Array((reduced + [UInt64](repeating: 0, count: count)).prefix(count))
     }
 
@@ -88,7 +88,7 @@ struct MontgomeryModulus: Sendable {
 
     private static func window(of exponent: BigUInt, at bitIndex: Int) -> Int {
         let limb = exponent.limbs[bitIndex / 64]
-        return Int((limb >> UInt64(bitIndex % 64)) & 0xf)
+        return Int((limb &>> UInt64(bitIndex % 64)) & 0xf)
     }
 
     /// Reads every entry, keeping the wanted one by mask, so that the memory
@@ -116,39 +116,25 @@ struct MontgomeryModulus: Sendable {
             let multiplier = b[i]
             var carry: UInt64 = 0
             for j in 0..<k {
-                let (high, low) = a[j].multipliedFullWidth(by: multiplier)
-                let (partial, overflow1) = t[j].addingReportingOverflow(low)
-                let (sum, overflow2) = partial.addingReportingOverflow(carry)
-                t[j] = sum
-                carry = high &+ (overflow1 ? 1 : 0) &+ (overflow2 ? 1 : 0)
+                (t[j], carry) = Limb.multiplyAdd(a[j], multiplier, t[j], carry)
             }
-            let (top, topOverflow) = t[k].addingReportingOverflow(carry)
-            t[k] = top
-            t[k + 1] = topOverflow ? 1 : 0
+            (t[k], t[k + 1]) = Limb.add(t[k], carry, 0)
 
             // Adding m * modulus clears the lowest limb, which is then dropped.
             let m = t[0] &* inverse
-            let (high0, low0) = m.multipliedFullWidth(by: n[0])
-            carry = high0 &+ (t[0].addingReportingOverflow(low0).overflow ? 1 : 0)
+            carry = Limb.multiplyAdd(m, n[0], t[0], 0).high
             for j in 1..<k {
-                let (high, low) = m.multipliedFullWidth(by: n[j])
-                let (partial, overflow1) = t[j].addingReportingOverflow(low)
-                let (sum, overflow2) = partial.addingReportingOverflow(carry)
-                t[j - 1] = sum
-                carry = high &+ (overflow1 ? 1 : 0) &+ (overflow2 ? 1 : 0)
+                (t[j - 1], carry) = Limb.multiplyAdd(m, n[j], t[j], carry)
             }
-            let (shifted, shiftedOverflow) = t[k].addingReportingOverflow(carry)
+            let (shifted, shiftedCarry) = Limb.add(t[k], carry, 0)
             t[k - 1] = shifted
-            t[k] = t[k + 1] &+ (shiftedOverflow ? 1 : 0)
+            t[k] = t[k + 1] &+ shiftedCarry
         }
 
         // t < 2 * modulus: subtract once if t >= modulus, without branching.
         var borrow: UInt64 = 0
         for j in 0..<k {
-            let (partial, overflow1) = t[j].subtractingReportingOverflow(n[j])
-            let (difference, overflow2) = partial.subtractingReportingOverflow(borrow)
-            result[j] = difference
-            borrow = (overflow1 || overflow2) ? 1 : 0
+            (result[j], borrow) = Limb.subtract(t[j], n[j], borrow)
         }
         // Keep the difference when t had a top limb or the subtraction did not borrow.
         let keepDifference = t[k] | (1 &- borrow)

@@ -73,12 +73,20 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
         guard q.multiplied(by: components.coefficient).remainder(dividingBy: p) == BigUInt(1) else {
             throw CryptoError.inconsistentKey(reason: "the CRT coefficient is not q^-1 mod p")
         }
+        self.init(publicKey: publicKey, primeP: primeP, primeQ: primeQ,
+                  exponentP: exponentP, exponentQ: exponentQ, coefficient: components.coefficient)
+    }
+
+    /// Unchecked: `init(components:)` checks; the tests use this one to
+    /// plant a fault and see `sign` catch it.
+    init(publicKey: RSAPublicKey, primeP: MontgomeryModulus, primeQ: MontgomeryModulus,
+         exponentP: BigUInt, exponentQ: BigUInt, coefficient: BigUInt) {
         self.publicKey = publicKey
         self.primeP = primeP
         self.primeQ = primeQ
         self.exponentP = exponentP
         self.exponentQ = exponentQ
-        coefficient = components.coefficient
+        self.coefficient = coefficient
     }
 
     public var bitCount: Int { publicKey.bitCount }

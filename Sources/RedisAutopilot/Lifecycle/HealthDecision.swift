@@ -29,20 +29,29 @@ public struct HealthSnapshot: Sendable, Equatable {
     public var holdsBootstrapLock: Bool
     /// Consul already reports this node's `redis` instance as passing.
     public var masterPassingInConsul: Bool
+    /// The master the local Sentinel names, when it answered.
+    public var sentinelMaster: NodeAddress?
+    /// Role services on the local agent under an ID this node no longer uses
+    /// (its announced address changed).
+    public var staleServiceIDs: [String]
 
     public init(redis: RedisObservation, registered: [RoleService: NodeAddress], announce: NodeAddress,
-                holdsBootstrapLock: Bool = false, masterPassingInConsul: Bool = false) {
+                holdsBootstrapLock: Bool = false, masterPassingInConsul: Bool = false,
+                sentinelMaster: NodeAddress? = nil, staleServiceIDs: [String] = []) {
         self.redis = redis
         self.registered = registered
         self.announce = announce
         self.holdsBootstrapLock = holdsBootstrapLock
         self.masterPassingInConsul = masterPassingInConsul
+        self.sentinelMaster = sentinelMaster
+        self.staleServiceIDs = staleServiceIDs
     }
 }
 
 public enum HealthAction: Sendable, Equatable {
     case register(RoleService, NodeAddress)
     case deregister(RoleService)
+    case deregisterStale(id: String)
     case pass(RoleService, note: String)
     /// `warning` keeps the instance out of `?passing` without failing it.
     case warn(RoleService, note: String)
@@ -71,6 +80,19 @@ public enum HealthDecision {
                 actions: seen.registered.keys.sorted().map { .fail($0, note: note) },
                 healthy: false,
                 reason: "\(note); \(registeredText); marking checks critical")
+
+        case .master where seen.sentinelMaster.map({ $0 != seen.announce }) ?? false:
+            // Sentinel promoted another node while this one still answers as
+            // master (a restarted old master before Sentinel demotes it, or the
+            // moment of a switch). Listing it as `redis` would give clients two
+            // masters; it waits as a non-passing replica instead.
+            let named = seen.sentinelMaster.map(\.description) ?? ""
+            var actions = align(to: .replica, seen: seen)
+            let note = "reports master but Sentinel names \(named); awaiting reconfiguration"
+            actions.append(.warn(.replica, note: note))
+            return HealthPlan(
+                actions: actions, healthy: true,
+                reason: "redis \(note); \(registeredText); registering as a non-passing redis-replica")
 
         case let .master(replicas, loading):
             var actions = align(to: .master, seen: seen)
@@ -113,6 +135,7 @@ public enum HealthDecision {
         for other in RoleService.allCases where other != wanted && seen.registered[other] != nil {
             actions.append(.deregister(other))
         }
+        actions += seen.staleServiceIDs.sorted().map { .deregisterStale(id: $0) }
         return actions
     }
 }

@@ -142,6 +142,9 @@ public enum SentinelResetDecision {
 public enum FailoverCapacity {
     public static func note(sentinels: Int, quorum: Int) -> String? {
         let majority = sentinels / 2 + 1
+        if sentinels < 2 {
+            return "only \(sentinels) sentinel known: a lone node has no replica to fail over to; run at least 3 nodes"
+        }
         if sentinels < 3 {
             return "only \(sentinels) sentinel(s) known: a failover needs a majority (\(majority)) of them alive, so losing the master's node cannot be recovered automatically; run at least 3 nodes"
         }

@@ -16,9 +16,19 @@ public struct Deadline: Sendable, Comparable {
         return Deadline(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
     }
 
+    /// Further than any wait here needs; keeps the arithmetic from trapping.
+    static let longest: Double = 100 * 365 * 86400
+
     public static func after(seconds: Double) -> Deadline {
-        let delta = seconds <= 0 ? 0 : UInt64(seconds * 1_000_000_000)
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), longest)
+        let delta = UInt64(bounded * 1_000_000_000)
         return Deadline(nanoseconds: now.nanoseconds &+ delta)
+    }
+
+    /// Seconds since this point, for a deadline taken as a start time.
+    public var elapsedSeconds: Double {
+        let current = Deadline.now.nanoseconds
+        return current <= nanoseconds ? 0 : Double(current - nanoseconds) / 1_000_000_000
     }
 
     public var hasPassed: Bool { Deadline.now >= self }

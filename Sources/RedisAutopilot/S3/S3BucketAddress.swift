@@ -1,16 +1,5 @@
 import Glibc
 
-/// How a bucket is named in requests: in the path (`host/bucket/key`) or in
-/// the host name (`bucket.host/key`).
-public enum S3AddressingStyle: String, Sendable, CaseIterable {
-    /// Virtual-host on AWS's own endpoints, path style on a custom endpoint
-    /// (MinIO, SeaweedFS, moto and most S3-compatible servers expect it) and
-    /// for bucket names that cannot be a host name label.
-    case auto
-    case path
-    case virtual
-}
-
 /// Where the requests for one bucket go: the address the transport connects
 /// to and the path of each object on it.
 struct S3BucketAddress: Equatable {
@@ -20,38 +9,25 @@ struct S3BucketAddress: Equatable {
     let bucket: String
 
     /// `endpoint` nil means AWS: `https://s3.<region>.amazonaws.com`.
-    init(endpoint: String?, region: String, bucket: String, style: S3AddressingStyle) throws {
+    /// Virtual-host style falls back to path style for a bucket whose name
+    /// cannot be one host name label (a dot breaks AWS's wildcard
+    /// certificate, and S3 keeps path style for those buckets).
+    init(endpoint: HTTPBaseURL?, region: String, bucket: String, style: S3AddressingStyle) throws {
         guard Self.isValidBucketName(bucket) else {
             throw S3Error.invalidConfiguration("bucket name \(String(reflecting: bucket)) is not 3 to 63 of a-z, 0-9, '.', '-' and '_', starting and ending with a letter or digit")
         }
         let server: HTTPBaseURL
         if let endpoint {
-            do {
-                server = try HTTPBaseURL(parsing: endpoint)
-            } catch {
-                throw S3Error.invalidConfiguration("endpoint: \(error)")
-            }
+            server = endpoint
         } else {
             guard !region.isEmpty, region.utf8.allSatisfy({ Self.isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }) else {
                 throw S3Error.invalidConfiguration("region \(String(reflecting: region)) is not an AWS region name")
             }
             server = HTTPBaseURL(scheme: .https, host: "s3.\(region).amazonaws.com")
         }
-
-        let resolved: S3AddressingStyle
-        switch style {
-        case .auto:
-            resolved = endpoint == nil && Self.isHostLabel(bucket) ? .virtual : .path
-        case .virtual:
-            guard Self.isHostLabel(bucket) else {
-                throw S3Error.invalidConfiguration("bucket \(bucket) cannot be a host name label; use path-style addressing")
-            }
-            guard !Self.isIPAddress(server.host) else {
-                throw S3Error.invalidConfiguration("virtual-host addressing needs a host name, the endpoint is the address \(server.host)")
-            }
-            resolved = .virtual
-        case .path:
-            resolved = .path
+        let resolved: S3AddressingStyle = style == .virtual && Self.isHostLabel(bucket) ? .virtual : .path
+        if resolved == .virtual && Self.isIPAddress(server.host) {
+            throw S3Error.invalidConfiguration("virtual-host addressing needs a host name, the endpoint is the address \(server.host)")
         }
         self.bucket = bucket
         self.style = resolved
@@ -89,8 +65,7 @@ struct S3BucketAddress: Equatable {
             && !name.contains("..")
     }
 
-    /// A bucket with a dot or underscore breaks virtual-host style: the
-    /// wildcard certificate covers one label, and `_` is no host character.
+    /// `_` is no host name character either.
     private static func isHostLabel(_ bucket: String) -> Bool {
         bucket.utf8.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
     }

@@ -1,29 +1,29 @@
 import Foundation
 
-/// Plain values an `S3Store` is made from (Settings builds them from
-/// `AWS_*` variables).
+/// Plain values an `S3Store` is made from.
 public struct S3StoreConfiguration: Sendable {
-    /// `https://host[:port][/path]` of an S3-compatible server; nil for AWS
+    /// An S3-compatible server (it may have a path prefix); nil for AWS
     /// itself (`https://s3.<region>.amazonaws.com`).
-    public var endpoint: String?
+    public var endpoint: HTTPBaseURL?
     public var region: String
     public var bucket: String
-    /// The "folder" the backups live in: `a/b` stores `a/b/<name>`; slashes
-    /// at either end are ignored, empty means the top of the bucket.
+    /// Put verbatim before every backup name: `redis/` stores `redis/<name>`.
     public var prefix: String
     public var credentials: SigV4Credentials
     public var addressingStyle: S3AddressingStyle
     /// Objects up to this size go in one PutObject, larger ones in parts of
-    /// this size; a part is held in memory. At least 5 MiB (S3's minimum).
+    /// this size; one part is held in memory. 5 MiB (S3's minimum) to 5 GiB.
     public var partSize: Int
     /// The longest S3 may stay silent, per connect, read or write.
     public var timeout: Double
     public var contentType: String
 
-    public static let defaultPartSize = 8 * 1024 * 1024
+    public static let defaultPartSize = 16 * 1024 * 1024
 
-    public init(endpoint: String? = nil, region: String, bucket: String, prefix: String = "",
-                credentials: SigV4Credentials, addressingStyle: S3AddressingStyle = .auto,
+    /// `addressingStyle` nil: virtual-host on AWS, path style on a custom
+    /// endpoint, which is what S3-compatible servers expect.
+    public init(endpoint: HTTPBaseURL? = nil, region: String, bucket: String, prefix: String = "",
+                credentials: SigV4Credentials, addressingStyle: S3AddressingStyle? = nil,
                 partSize: Int = S3StoreConfiguration.defaultPartSize, timeout: Double = 60,
                 contentType: String = "application/gzip") {
         self.endpoint = endpoint
@@ -31,10 +31,19 @@ public struct S3StoreConfiguration: Sendable {
         self.bucket = bucket
         self.prefix = prefix
         self.credentials = credentials
-        self.addressingStyle = addressingStyle
+        self.addressingStyle = addressingStyle ?? (endpoint == nil ? .virtual : .path)
         self.partSize = partSize
         self.timeout = timeout
         self.contentType = contentType
+    }
+
+    /// The store the `AWS_*` and `S3_*` variables describe.
+    public init(settings: S3Settings, timeout: Double = 60) {
+        self.init(endpoint: settings.endpoint?.baseURL, region: settings.region, bucket: settings.bucket,
+                  prefix: settings.prefix,
+                  credentials: SigV4Credentials(accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey,
+                                                sessionToken: settings.sessionToken),
+                  addressingStyle: settings.addressingStyle, partSize: settings.partSize, timeout: timeout)
     }
 }
 
@@ -45,7 +54,6 @@ public final class S3Store: BackupStore {
     public let configuration: S3StoreConfiguration
     public let description: String
     let client: S3Client
-    /// The folder with its trailing slash, or empty.
     private let keyPrefix: String
     /// ListObjectsV2's page size; S3's maximum unless a test forces paging.
     var listPageSize = 1000
@@ -64,16 +72,15 @@ public final class S3Store: BackupStore {
             throw S3Error.invalidConfiguration("the access key ID and the secret access key must not be empty")
         }
         guard !configuration.region.isEmpty else { throw S3Error.invalidConfiguration("the region must not be empty") }
-        let folder = configuration.prefix.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
         let address = try S3BucketAddress(endpoint: configuration.endpoint, region: configuration.region,
                                           bucket: configuration.bucket, style: configuration.addressingStyle)
         let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, service: "s3", clock: clock)
         self.configuration = configuration
-        keyPrefix = folder.isEmpty ? "" : folder + "/"
+        keyPrefix = configuration.prefix
         client = S3Client(address: address, signer: signer, transport: transportFactory(address.baseURL),
                           timeout: configuration.timeout)
-        let endpoint = configuration.endpoint ?? "AWS \(configuration.region)"
-        description = "S3 bucket \(configuration.bucket) at \(endpoint)" + (folder.isEmpty ? "" : ", prefix \(folder)/")
+        let endpoint = configuration.endpoint.map { "\($0)" } ?? "AWS \(configuration.region)"
+        description = "S3 bucket \(configuration.bucket) at \(endpoint)" + (keyPrefix.isEmpty ? "" : ", prefix \(keyPrefix)")
     }
 
     func key(of name: String) -> String {
@@ -139,8 +146,9 @@ public final class S3Store: BackupStore {
         try perform(name: name, operation: "get") { _ = try client.send(request, into: sink) }
     }
 
-    /// The objects directly under the prefix whose names are valid backup
-    /// names, sorted by name. Deeper keys and other objects are left out.
+    /// The objects under the prefix whose names (the rest of the key) are
+    /// valid backup names, sorted by name: keys with a further `/` and
+    /// other objects are left out.
     public func list() throws -> [BackupObject] {
         var objects: [BackupObject] = []
         var token: String?

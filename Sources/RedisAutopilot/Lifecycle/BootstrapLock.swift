@@ -1,0 +1,73 @@
+import Foundation
+
+/// The lock `service/redis/locks/master` that lets exactly one node of an
+/// empty cluster become master. It is held through a Consul session whose id
+/// is kept in the run directory: onStart takes it, health renews it and
+/// releases it once this master is registered and passing.
+struct BootstrapLock {
+    /// Long enough to cover redis-server start plus a first health run;
+    /// health renews it while it is held.
+    static let sessionTTL: Double = 30
+    /// Consul's guard against a lock changing hands at once after a session
+    /// is lost; the original used the same value.
+    static let lockDelay: Double = 5
+
+    let node: NodeContext
+
+    var sessionFile: String { node.settings.paths.runDir + "/bootstrap-session" }
+
+    var heldSession: String? {
+        guard let text = try? String(contentsOfFile: sessionFile, encoding: .utf8) else { return nil }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.isEmpty ? nil : id
+    }
+
+    /// True when this node now holds the lock; false while another holds it
+    /// or its lock-delay runs.
+    func acquire() throws -> Bool {
+        let session = try heldSession ?? createSession()
+        do {
+            if try node.consul.acquireLock(key: ClusterNames.bootstrapLockKey, session: session, value: Array(node.announce.description.utf8)) {
+                return true
+            }
+            return false
+        } catch ConsulError.sessionNotFound {
+            forget()
+            return false
+        }
+    }
+
+    private func createSession() throws -> String {
+        let id = try node.consul.createSession(ConsulSessionRequest(
+            name: "redis-bootstrap \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release))
+        try FileManager.default.createDirectory(atPath: node.settings.paths.runDir, withIntermediateDirectories: true)
+        try ConfigFile.write(id + "\n", to: sessionFile)
+        return id
+    }
+
+    /// Keeps the session alive until health releases it; a session Consul no
+    /// longer knows means the lock is gone, so the file goes too.
+    func renew() throws {
+        guard let session = heldSession else { return }
+        do {
+            _ = try node.consul.renewSession(id: session)
+        } catch ConsulError.sessionNotFound {
+            forget()
+        }
+    }
+
+    func release() throws {
+        guard let session = heldSession else { return }
+        do {
+            _ = try node.consul.releaseLock(key: ClusterNames.bootstrapLockKey, session: session, value: Array(node.announce.description.utf8))
+            try node.consul.destroySession(id: session)
+        } catch ConsulError.sessionNotFound {
+            // Already gone: nothing left to release.
+        }
+        forget()
+    }
+
+    private func forget() {
+        try? FileManager.default.removeItem(atPath: sessionFile)
+    }
+}

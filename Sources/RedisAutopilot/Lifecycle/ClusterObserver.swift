@@ -1,0 +1,68 @@
+/// Reads the cluster as Consul and the sentinels see it. Observation only:
+/// nothing here changes anything.
+struct ClusterObserver {
+    let node: NodeContext
+
+    func passing(_ service: String) throws -> [NodeAddress] {
+        try node.consul.healthService(service, passingOnly: true).entries
+            .map { NodeAddress(host: $0.instanceAddress, port: $0.service.port) }
+    }
+
+    func registered(_ service: String) throws -> [NodeAddress] {
+        try node.consul.catalogService(service).map { NodeAddress(host: $0.instanceAddress, port: $0.servicePort) }
+    }
+
+    /// The master each reachable sentinel of the cluster names; a sentinel
+    /// that does not answer is left out (and said so at DEBUG).
+    func sentinelAnswers(excludingOwn: Bool) throws -> [NodeAddress] {
+        var answers: [NodeAddress] = []
+        for address in try passing(ClusterNames.sentinelService) where !(excludingOwn && address == node.sentinelAnnounce) {
+            do {
+                let sentinel = try node.sentinel(at: address)
+                defer { sentinel.close() }
+                if let master = try sentinel.masterAddress(name: ClusterNames.masterName) { answers.append(master) }
+            } catch {
+                node.logger.debug("sentinel did not answer", ["sentinel": address, "error": "\(error)"])
+            }
+        }
+        return answers
+    }
+
+    /// Redis's role, reduced for the decisions; any failure to answer is
+    /// `.unreachable` with the reason.
+    func localRedis() -> (observation: RedisObservation, info: RedisInfo?) {
+        do {
+            let client = try node.redis()
+            defer { client.close() }
+            let info = try client.info()
+            return (Self.observation(of: info), info)
+        } catch {
+            return (.unreachable(reason: "\(error)"), nil)
+        }
+    }
+
+    static func observation(of info: RedisInfo) -> RedisObservation {
+        let loading = info.loading ?? false
+        switch info.role {
+        case .replica:
+            let master = info.masterHost.flatMap { host in info.masterPort.map { NodeAddress(host: host, port: $0) } }
+            return .replica(of: master, linkUp: info.isMasterLinkUp, loading: loading)
+        case .master:
+            return .master(connectedReplicas: info.connectedReplicaCount ?? 0, loading: loading)
+        case nil:
+            return .unreachable(reason: "INFO has no role line")
+        }
+    }
+
+    /// The local Sentinel's master, nil when it does not answer.
+    func localSentinelMaster() -> NodeAddress? {
+        do {
+            let sentinel = try node.sentinel()
+            defer { sentinel.close() }
+            return try sentinel.masterAddress(name: ClusterNames.masterName)
+        } catch {
+            node.logger.debug("local sentinel did not answer", ["error": "\(error)"])
+            return nil
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// What Sentinel passes to its client-reconfig-script:
+/// `<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>`.
+public struct SentinelSwitch: Sendable, Equatable {
+    public var masterName: String
+    public var role: String
+    public var from: NodeAddress
+    public var to: NodeAddress
+
+    /// nil unless the arguments have exactly Sentinel's shape, so an ordinary
+    /// mistyped command is never taken for a failover.
+    public init?(arguments: [String]) {
+        guard arguments.count == 7, arguments[2] == "failover", ["leader", "observer"].contains(arguments[1]),
+              let fromPort = Int(arguments[4]), let toPort = Int(arguments[6]),
+              (1...65535).contains(fromPort), (1...65535).contains(toPort) else { return nil }
+        masterName = arguments[0]
+        role = arguments[1]
+        from = NodeAddress(host: arguments[3], port: fromPort)
+        to = NodeAddress(host: arguments[5], port: toPort)
+    }
+}
+
+/// Sentinel's client-reconfig-script: after a switch of master, this node's
+/// registration is re-synced at once instead of at the next health run.
+public struct FailoverHook {
+    let node: NodeContext
+    let change: SentinelSwitch
+
+    public init(node: NodeContext, change: SentinelSwitch) {
+        self.node = node
+        self.change = change
+    }
+
+    public func run() throws {
+        node.log("failover", "sentinel (\(change.role)) switched \(change.masterName) from \(change.from) to \(change.to); re-syncing this node's registration")
+        _ = try HealthHook(node: node, hookName: "failover").run()
+    }
+}

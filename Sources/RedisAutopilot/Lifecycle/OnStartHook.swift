@@ -1,0 +1,148 @@
+import Foundation
+
+/// onStart: decides this node's role before redis-server and redis-sentinel
+/// start, and writes their configuration for it.
+public struct OnStartHook {
+    let node: NodeContext
+    let observer: ClusterObserver
+    let lock: BootstrapLock
+    /// Where Sentinel finds the failover hook: this very executable.
+    let reconfigScript: String?
+
+    public init(node: NodeContext, reconfigScript: String?) {
+        self.node = node
+        observer = ClusterObserver(node: node)
+        lock = BootstrapLock(node: node)
+        self.reconfigScript = reconfigScript
+    }
+
+    public func run() throws {
+        try waitForLeader()
+        let dialect = RedisConfDialect(version: try RedisServerBinary.version())
+        let masterWait = node.settings.redis.masterWaitTimeout.inSeconds
+        // Beyond the wait for a registered master, a lock held by a node that
+        // died is freed only after its session expires (up to twice its TTL)
+        // and the lock-delay passes.
+        let deadline = Deadline.after(seconds: masterWait + 2 * BootstrapLock.sessionTTL + BootstrapLock.lockDelay + 10)
+        let started = Deadline.now
+        var waitedForMaster = 0.0
+        var lastReason = "nothing observed"
+        while !deadline.hasPassed {
+            let seen = try observe(waitedForMaster: waitedForMaster)
+            let plan = OnStartDecision.decide(seen, masterWaitTimeout: masterWait)
+            lastReason = plan.reason
+            node.log("onStart", plan.reason)
+            switch plan.step {
+            case .becomeReplica(let master):
+                try writeConfiguration(master: master, replicaOf: master, dialect: dialect)
+                return
+            case .becomeMaster:
+                try writeConfiguration(master: node.announce, replicaOf: nil, dialect: dialect)
+                return
+            case .waitForMaster:
+                pause(seconds: 1)
+                waitedForMaster += 1
+            case .acquireBootstrapLock:
+                if try !lock.acquire() {
+                    node.log("onStart", "bootstrap lock \(ClusterNames.bootstrapLockKey) is held by another node or in its lock-delay; observing again")
+                    pause(seconds: 1)
+                }
+            }
+        }
+        throw LifecycleError.bootstrapTimedOut(waitedSeconds: Int(started.elapsedSeconds), lastReason: lastReason)
+    }
+
+    private func waitForLeader() throws {
+        let timeout = node.settings.consul.leaderTimeout.inSeconds
+        let deadline = Deadline.after(seconds: timeout)
+        var lastError: Error?
+        while true {
+            do {
+                if let leader = try node.consul.leader() {
+                    node.log("onStart", "Consul leader is \(leader)", level: .debug)
+                    return
+                }
+                lastError = nil
+            } catch {
+                lastError = error
+            }
+            if deadline.hasPassed {
+                if let lastError { throw lastError }
+                throw LifecycleError.noConsulLeader(waitedSeconds: Int(timeout))
+            }
+            pause(seconds: 1)
+        }
+    }
+
+    private func observe(waitedForMaster: Double) throws -> OnStartSnapshot {
+        OnStartSnapshot(
+            me: node.announce,
+            passingMasters: try observer.passing(RoleService.master.name),
+            registeredMasters: try observer.registered(RoleService.master.name),
+            sentinelMasters: try observer.sentinelAnswers(excludingOwn: true),
+            holdsBootstrapLock: lock.heldSession != nil && holdsLockInConsul(),
+            waitedForMaster: waitedForMaster)
+    }
+
+    private func holdsLockInConsul() -> Bool {
+        guard let session = lock.heldSession, let pair = try? node.consul.getKV(ClusterNames.bootstrapLockKey) else { return false }
+        return pair.session == session
+    }
+
+    private func writeConfiguration(master: NodeAddress, replicaOf: NodeAddress?, dialect: RedisConfDialect) throws {
+        let settings = node.settings
+        for directory in [settings.paths.dataDir, settings.paths.runDir] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let redisConf = RedisConfWriter.render(RedisConfInput(
+            port: settings.redis.port, bind: settings.redis.bind, dataDirectory: settings.paths.dataDir,
+            announce: node.announce, replicaOf: replicaOf, password: settings.redis.password,
+            username: settings.redis.username, minReplicasToWrite: settings.redis.minReplicasToWrite,
+            minReplicasMaxLagSeconds: Int(settings.redis.minReplicasMaxLag.inSeconds), dialect: dialect))
+        try ConfigFile.write(redisConf, to: settings.paths.redisConf)
+        node.log("onStart", "wrote \(settings.paths.redisConf) as \(replicaOf.map { "replica of \($0)" } ?? "master")")
+
+        let existing = ConfigFile.read(settings.paths.sentinelConf).map {
+            ExistingSentinelConf.parse($0, masterName: ClusterNames.masterName)
+        }
+        switch SentinelConfPolicy.choose(existing: existing, clusterMaster: master) {
+        case .keep(let reason):
+            node.log("onStart", reason)
+        case let .write(myID, reason):
+            let sentinelConf = SentinelConfWriter.render(SentinelConfInput(
+                port: settings.sentinel.port, bind: settings.redis.bind, workingDirectory: settings.paths.runDir,
+                announce: node.sentinelAnnounce, masterName: ClusterNames.masterName, master: master,
+                quorum: try integerKey(ClusterNames.quorumKey, default: ClusterNames.defaultQuorum),
+                downAfterMilliseconds: Int(settings.sentinel.downAfter.inMilliseconds),
+                parallelSyncs: settings.sentinel.parallelSyncs,
+                failoverTimeoutMilliseconds: try integerKey(ClusterNames.failoverTimeoutKey, default: ClusterNames.defaultFailoverTimeoutMilliseconds),
+                password: settings.redis.password, username: settings.redis.username,
+                knownReplicas: try knownReplicas(master: master, replicaOf: replicaOf),
+                knownSentinels: [], myID: myID, clientReconfigScript: reconfigScript, dialect: dialect))
+            try ConfigFile.write(sentinelConf, to: settings.paths.sentinelConf)
+            node.log("onStart", reason)
+        }
+    }
+
+    /// Replicas a fresh Sentinel can promote at once, instead of waiting up to
+    /// ten seconds for the master's INFO to list them.
+    private func knownReplicas(master: NodeAddress, replicaOf: NodeAddress?) throws -> [NodeAddress] {
+        var replicas = Set(try observer.passing(RoleService.replica.name))
+        if replicaOf != nil { replicas.insert(node.announce) }
+        replicas.remove(master)
+        return replicas.sorted()
+    }
+
+    /// A cluster-wide setting kept in Consul KV, with the original's default
+    /// when the key is absent. A present but unusable value is an error: a
+    /// silently ignored quorum is worse than a failed start.
+    private func integerKey(_ key: String, default value: Int) throws -> Int {
+        guard let text = try node.consul.getKV(key)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+            return value
+        }
+        guard let number = Int(text), number > 0 else {
+            throw LifecycleError.badClusterSetting(key: key, value: String(text.prefix(40)), expected: "a positive whole number")
+        }
+        return number
+    }
+}

@@ -1,0 +1,189 @@
+/// preStop: hands the master role over, leaves Consul, stops this node's
+/// Redis and Sentinel, and makes the other sentinels forget them.
+public struct PreStopHook {
+    /// Bound on making the other sentinels forget this node, after the handover.
+    static let resetBudget: Double = 15
+
+    let node: NodeContext
+    let observer: ClusterObserver
+
+    public init(node: NodeContext) {
+        self.node = node
+        observer = ClusterObserver(node: node)
+    }
+
+    public func run() throws {
+        let others = (try? observer.passing(ClusterNames.sentinelService).filter { $0 != node.sentinelAnnounce }) ?? []
+        try handOver()
+        try leaveConsul()
+        stopLocalServers()
+        resetOtherSentinels(others)
+    }
+
+    // MARK: handover
+
+    private func handOver() throws {
+        let deadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds)
+        var paused = false
+        defer { if paused { unpauseWrites() } }
+        while !deadline.hasPassed {
+            let plan = PreStopDecision.handover(observeForHandover(), writesPaused: paused)
+            node.log("preStop", plan.reason)
+            switch plan.step {
+            case .skip:
+                return
+            case .pauseWrites:
+                try pauseWrites(milliseconds: Int(deadline.remainingSeconds * 1000) + 1000)
+                paused = true
+            case .waitForReplicas:
+                pause(seconds: 0.05)
+            case .awaitRunningFailover:
+                if waitForNewMaster(until: deadline) { return }
+            case .requestFailover:
+                let sentinel = try node.sentinel()
+                defer { sentinel.close() }
+                try sentinel.failover(name: ClusterNames.masterName)
+                if waitForNewMaster(until: deadline) { return }
+            }
+        }
+        node.log("preStop", "no new master within FAILOVER_WAIT_TIMEOUT (\(Int(node.settings.sentinel.failoverWaitTimeout.inSeconds))s); leaving anyway", level: .warn)
+    }
+
+    private func observeForHandover() -> PreStopSnapshot {
+        let (redis, info) = observer.localRedis()
+        var snapshot = PreStopSnapshot(redis: redis)
+        if let info {
+            var replicas: [NodeAddress: Int64] = [:]
+            for replica in info.connectedReplicas where replica.state == "online" {
+                replicas[NodeAddress(host: replica.ip, port: replica.port)] = replica.offset ?? 0
+            }
+            snapshot.onlineReplicas = replicas
+            snapshot.masterOffset = info.masterReplicationOffset ?? 0
+            snapshot.canPauseWritesOnly = (info.redisVersion ?? RedisVersion(major: 0, minor: 0)) >= RedisVersion(major: 6, minor: 2)
+        }
+        do {
+            let sentinel = try node.sentinel()
+            defer { sentinel.close() }
+            snapshot.failoverInProgress = try sentinel.master(name: ClusterNames.masterName).isFailoverInProgress
+        } catch {
+            snapshot.sentinelReachable = false
+        }
+        return snapshot
+    }
+
+    /// CLIENT PAUSE WRITE holds new writes while letting reads, INFO and
+    /// Sentinel's own commands through, so the replicas can reach the last
+    /// acknowledged write before one of them is promoted.
+    private func pauseWrites(milliseconds: Int) throws {
+        let redis = try node.redis()
+        defer { redis.close() }
+        _ = try redis.command(["CLIENT", "PAUSE", String(milliseconds), "WRITE"])
+    }
+
+    private func unpauseWrites() {
+        guard let redis = try? node.redis() else { return }
+        defer { redis.close() }
+        _ = try? redis.command(["CLIENT", "UNPAUSE"])
+    }
+
+    /// True once the local Sentinel names another master and that master
+    /// answers as one.
+    private func waitForNewMaster(until deadline: Deadline) -> Bool {
+        while !deadline.hasPassed {
+            if let master = observer.localSentinelMaster(), master != node.announce, answersAsMaster(master) {
+                node.log("preStop", "Sentinel now names \(master) master; handover done")
+                return true
+            }
+            pause(seconds: 0.1)
+        }
+        return false
+    }
+
+    private func answersAsMaster(_ address: NodeAddress) -> Bool {
+        guard let client = try? RedisClient.connect(
+            to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: node.redisTimeout) else { return false }
+        defer { client.close() }
+        return (try? client.info(section: "replication").role) == .master
+    }
+
+    // MARK: leaving
+
+    private func leaveConsul() throws {
+        for role in RoleService.allCases {
+            do {
+                try node.consul.deregisterService(id: node.serviceID(role))
+            } catch ConsulError.http(_, _, 404, _) {
+                continue
+            }
+        }
+        try BootstrapLock(node: node).release()
+        node.log("preStop", "deregistered redis and redis-replica for \(node.announce)")
+    }
+
+    /// The other sentinels would rediscover this node from the master's INFO
+    /// and from hello messages for as long as its servers run, so they stop
+    /// first. ContainerPilot is stopping these jobs anyway.
+    private func stopLocalServers() {
+        if let redis = try? node.redis() {
+            do {
+                try redis.shutdown(timeout: node.redisTimeout)
+                node.log("preStop", "redis-server shut down")
+            } catch {
+                node.log("preStop", "redis-server SHUTDOWN failed: \(error)", level: .warn)
+            }
+        }
+        if let sentinel = try? node.sentinel() {
+            defer { sentinel.close() }
+            _ = try? sentinel.connection.call(["SHUTDOWN"], timeout: node.redisTimeout)
+            node.log("preStop", "redis-sentinel shut down")
+        }
+    }
+
+    // MARK: resets
+
+    private func resetOtherSentinels(_ sentinels: [NodeAddress]) {
+        let deadline = Deadline.after(seconds: Self.resetBudget)
+        while !deadline.hasPassed {
+            let views = sentinels.compactMap(view(of:))
+            let plan = SentinelResetDecision.next(views: views, myRedis: node.announce, mySentinel: node.sentinelAnnounce)
+            switch plan.step {
+            case .done:
+                node.log("preStop", plan.reason)
+                return
+            case .wait:
+                node.log("preStop", plan.reason, level: .debug)
+                pause(seconds: 0.5)
+            case .reset(let target):
+                node.log("preStop", plan.reason)
+                do {
+                    let sentinel = try node.sentinel(at: target)
+                    defer { sentinel.close() }
+                    _ = try sentinel.reset(pattern: ClusterNames.masterName)
+                } catch {
+                    node.log("preStop", "SENTINEL RESET on \(target) failed: \(error)", level: .warn)
+                }
+            }
+        }
+        node.log("preStop", "sentinel resets not finished within \(Int(Self.resetBudget))s; the remaining sentinels forget this node when an operator runs SENTINEL RESET", level: .warn)
+    }
+
+    private func view(of address: NodeAddress) -> SentinelView? {
+        do {
+            let sentinel = try node.sentinel(at: address)
+            defer { sentinel.close() }
+            let name = ClusterNames.masterName
+            let master = try sentinel.master(name: name)
+            return SentinelView(
+                sentinel: address, failoverInProgress: master.isFailoverInProgress,
+                replicas: try sentinel.replicas(name: name).compactMap { replica in
+                    replica.ip.flatMap { ip in replica.port.map { NodeAddress(host: ip, port: $0) } }
+                },
+                sentinels: try sentinel.sentinels(name: name).compactMap { peer in
+                    peer.ip.flatMap { ip in peer.port.map { NodeAddress(host: ip, port: $0) } }
+                })
+        } catch {
+            node.log("preStop", "sentinel \(address) did not answer: \(error)", level: .debug)
+            return nil
+        }
+    }
+}

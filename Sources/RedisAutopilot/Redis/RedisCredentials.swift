@@ -1,0 +1,26 @@
+/// What AUTH sends: a password alone (requirepass), or a Redis 6 ACL user
+/// and its password. Printing, debugging or dumping it never shows the password.
+public struct RedisCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var username: String?
+    public var password: String
+
+    public init(username: String? = nil, password: String) {
+        self.username = username
+        self.password = password
+    }
+
+    var authArguments: [String] {
+        if let username { return ["AUTH", username, password] }
+        return ["AUTH", password]
+    }
+
+    public var description: String {
+        "RedisCredentials(username: \(username.map { "'\($0)'" } ?? "default"), password: <redacted>)"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["username": username as Any, "password": "<redacted>"])
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// A Redis server version as INFO's `redis_version` gives it ("7.0.15"),
+/// compared numerically so that 10.0 comes after 9.9.
+public struct RedisVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let major: Int
+    public let minor: Int
+    public let patch: Int
+
+    public init(major: Int, minor: Int, patch: Int = 0) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+    }
+
+    /// Accepts "7", "6.2" and "7.0.15"; nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count) else { return nil }
+        var numbers: [Int] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 9, part.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(part) else {
+                return nil
+            }
+            numbers.append(number)
+        }
+        self.init(major: numbers[0], minor: numbers.count > 1 ? numbers[1] : 0, patch: numbers.count > 2 ? numbers[2] : 0)
+    }
+
+    /// REPLICAOF and SENTINEL REPLICAS arrived in 5.0; older servers only
+    /// know SLAVEOF and SENTINEL SLAVES.
+    public static let replicaCommands = RedisVersion(major: 5, minor: 0)
+
+    public var description: String { "\(major).\(minor).\(patch)" }
+
+    public static func < (lhs: RedisVersion, rhs: RedisVersion) -> Bool {
+        (lhs.major, lhs.minor, lhs.patch) < (rhs.major, rhs.minor, rhs.patch)
+    }
+}

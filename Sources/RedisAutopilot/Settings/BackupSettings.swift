@@ -1,0 +1,83 @@
+/// Where backups go, resolved from `BACKUP_STORE` and the credentials present.
+public enum BackupDestination: Sendable, Equatable {
+    case local(directory: String)
+    case manta(MantaSettings)
+    case s3(S3Settings)
+}
+
+/// `RESTORE_ON_FAILURE`: what the first master of an empty cluster does when
+/// the last backup cannot be restored.
+public enum RestoreFailurePolicy: String, Sendable, Equatable {
+    /// Refuse to start, so that nobody writes over data that might still be recovered.
+    case fail
+    /// Start empty and say so.
+    case empty
+}
+
+public struct BackupSettings: Sendable, Equatable {
+    /// `BACKUP_TTL`: the cluster-wide interval between two backups.
+    public var interval: Duration
+    /// `BACKUP_KEEP`: how many backups to keep; 0 keeps all.
+    public var keep: Int
+    /// `BACKUP_STORE` with `BACKUP_DIR`, the `MANTA_*` or the S3 variables.
+    public var destination: BackupDestination
+    /// `BACKUP_SAVE_TIMEOUT`: bound on BGSAVE plus the upload.
+    public var saveTimeout: Duration
+    /// `RESTORE_ON_FAILURE`
+    public var restoreOnFailure: RestoreFailurePolicy
+
+    private enum StoreChoice: String {
+        case auto, manta, s3, local
+    }
+
+    static func read(from reader: inout EnvironmentReader) -> BackupSettings {
+        let interval = reader.value("BACKUP_TTL", default: .seconds(86400)) { text throws(InvalidValue) in
+            try ValueParsers.duration(text, minimum: .seconds(1))
+        }
+        let keep = reader.value("BACKUP_KEEP", default: 0) { text throws(InvalidValue) in
+            try ValueParsers.integer(text, in: 0...Int.max)
+        }
+        let choice = reader.value("BACKUP_STORE", default: StoreChoice.auto) { text throws(InvalidValue) in
+            try ValueParsers.choice(text, ["auto": .auto, "manta": .manta, "s3": .s3, "local": .local])
+        }
+        let directory = reader.value("BACKUP_DIR", default: "/var/backups/redis", ValueParsers.absolutePath)
+        let saveTimeout = reader.value("BACKUP_SAVE_TIMEOUT", default: .seconds(3600)) { text throws(InvalidValue) in
+            try ValueParsers.duration(text, minimum: .seconds(1))
+        }
+        let restoreOnFailure = reader.value("RESTORE_ON_FAILURE", default: RestoreFailurePolicy.fail) { text throws(InvalidValue) in
+            try ValueParsers.choice(text, ["fail": .fail, "empty": .empty])
+        }
+
+        let resolved: StoreChoice
+        let reason: String
+        switch choice {
+        case .auto where reader.isSet("S3_BUCKET"):
+            resolved = .s3
+            reason = "when S3_BUCKET is set and BACKUP_STORE is auto"
+        case .auto where reader.isSet("MANTA_USER"):
+            resolved = .manta
+            reason = "when MANTA_USER is set and BACKUP_STORE is auto"
+        case .auto:
+            resolved = .local
+            reason = ""
+        default:
+            resolved = choice
+            reason = "when BACKUP_STORE=\(choice.rawValue)"
+        }
+
+        // Both are read whatever the store, so that a bad value is reported
+        // before someone switches stores and trips over it.
+        let manta = MantaSettings.read(from: &reader, requiredBecause: resolved == .manta ? reason : nil)
+        let s3 = S3Settings.read(from: &reader, requiredBecause: resolved == .s3 ? reason : nil)
+        // A missing store was reported above; the local fallback only lets reading finish.
+        let destination: BackupDestination
+        switch resolved {
+        case .manta: destination = manta.map(BackupDestination.manta) ?? .local(directory: directory)
+        case .s3: destination = s3.map(BackupDestination.s3) ?? .local(directory: directory)
+        case .local, .auto: destination = .local(directory: directory)
+        }
+        return BackupSettings(
+            interval: interval, keep: keep, destination: destination, saveTimeout: saveTimeout, restoreOnFailure: restoreOnFailure
+        )
+    }
+}

@@ -1,0 +1,46 @@
+/// How this node reaches Consul: the server its local agent joins and the
+/// agent's HTTP API that `redis-manage` talks to.
+public struct ConsulSettings: Sendable, Equatable {
+    /// `CONSUL`: the server address the local agent joins.
+    public var server: HostPort
+    /// `CONSUL_HTTP_ADDR`: the local agent's HTTP API.
+    public var httpAddress: HTTPEndpoint
+    /// `CONSUL_HTTP_TOKEN`: ACL token sent with every request (secret).
+    public var token: String?
+    /// `CONSUL_LOCAL_CONFIG`: JSON object written by preStart, verbatim.
+    public var localConfig: String?
+    /// `CONSUL_LOCAL_CONFIG_FILE`: where preStart writes it.
+    public var localConfigFile: String
+    /// `CONSUL_TIMEOUT`: bound on each HTTP call.
+    public var requestTimeout: Duration
+    /// `CONSUL_LEADER_TIMEOUT`: how long onStart waits for a cluster leader.
+    public var leaderTimeout: Duration
+    /// `HEALTH_TTL`: TTL of the check on the `redis` / `redis-replica` service.
+    public var healthTTL: Duration
+
+    static func read(from reader: inout EnvironmentReader) -> ConsulSettings {
+        ConsulSettings(
+            server: reader.value("CONSUL", default: HostPort(host: "consul", port: nil)) { text throws(InvalidValue) in
+                try NetworkAddressText.hostPort(text)
+            },
+            httpAddress: reader.value("CONSUL_HTTP_ADDR", default: HTTPEndpoint(scheme: .http, host: "127.0.0.1", port: 8500)) { text throws(InvalidValue) in
+                try NetworkAddressText.httpEndpoint(text, defaultScheme: .http)
+            },
+            token: reader.optional("CONSUL_HTTP_TOKEN") { text throws(InvalidValue) in
+                try ValueParsers.printable(text, what: "an ACL token")
+            },
+            localConfig: reader.optional("CONSUL_LOCAL_CONFIG", ValueParsers.jsonObject),
+            localConfigFile: reader.value("CONSUL_LOCAL_CONFIG_FILE", default: "/etc/consul/local.json", ValueParsers.absolutePath),
+            requestTimeout: reader.value("CONSUL_TIMEOUT", default: .seconds(5)) { text throws(InvalidValue) in
+                try ValueParsers.duration(text, minimum: .milliseconds(1))
+            },
+            leaderTimeout: reader.value("CONSUL_LEADER_TIMEOUT", default: .seconds(60)) { text throws(InvalidValue) in
+                try ValueParsers.duration(text, minimum: .milliseconds(1))
+            },
+            healthTTL: reader.value("HEALTH_TTL", default: .seconds(25)) { text throws(InvalidValue) in
+                // The check has to outlive the gap between two health runs; under a second it never could.
+                try ValueParsers.duration(text, minimum: .seconds(1))
+            }
+        )
+    }
+}

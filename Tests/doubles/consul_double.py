@@ -1,0 +1,634 @@
+#!/usr/bin/env python3
+"""A Consul HTTP API double: several agents over one catalog, in one process.
+
+    python3 Tests/doubles/consul_double.py --agents node1,node2,node3 \
+        [--leader-delay SECONDS] [--token TOKEN] [--ready-file PATH] \
+        [--session-ttl-min SECONDS] [--verbose]
+
+Each agent listens on its own free 127.0.0.1 port; a control port lets tests kill,
+revive and add agents and switch the leader. Once everything listens, the ready
+document `{"agents": {NODE: {"port": P, "address": "127.0.0.1"}}, "control_port": C,
+"pid": N}` is written atomically to --ready-file (and printed on stdout).
+The semantics live in consul_state.py; this file is HTTP only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import socket
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from consul_state import (  # noqa: E402
+    CHECK_STATUSES, CRITICAL, DATACENTER, KV_MAX_VALUE_SIZE, NODE_ADDRESS, PASSING, WARNING,
+    AgentUnavailable, ConsulError, ConsulState, parse_go_duration,
+)
+
+DEFAULT_WAIT = 300.0
+MAX_WAIT = 600.0
+NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class Reply:
+    """A response: status, body bytes, content type and extra headers."""
+
+    def __init__(self, status: int, body: bytes = b"", content_type: str = "application/json",
+                 headers: dict[str, str] | None = None):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers or {}
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+        return cls(status, json.dumps(value).encode(), "application/json", headers)
+
+    @classmethod
+    def text(cls, status: int, message: str) -> Reply:
+        return cls(status, message.encode(), "text/plain; charset=utf-8")
+
+
+class Request:
+    """What a route handler needs from one HTTP request."""
+
+    def __init__(self, method: str, target: str, headers: Any, body: bytes):
+        split = urllib.parse.urlsplit(target)
+        self.method = method
+        self.path = urllib.parse.unquote(split.path)
+        self.query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+        self.headers = headers
+        self.body = body
+
+    def has(self, name: str) -> bool:
+        return name in self.query
+
+    def param(self, name: str, default: str = "") -> str:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def uint_param(self, name: str) -> int | None:
+        if name not in self.query:
+            return None
+        text = self.param(name)
+        if not text.isdigit() or int(text) >= 2**64:
+            raise ConsulError(400, f"Invalid {name}: {text!r} is not an unsigned integer")
+        return int(text)
+
+    def bool_param(self, name: str) -> bool:
+        if name not in self.query:
+            return False
+        text = self.param(name).lower()
+        if text in ("", "1", "t", "true"):
+            return True
+        if text in ("0", "f", "false"):
+            return False
+        raise ConsulError(400, f"Invalid value for ?{name}: {text!r}")
+
+    def json_body(self) -> Any:
+        if not self.body.strip():
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError as error:
+            raise ConsulError(400, f"Request decode failed: {error}") from None
+
+    def token(self) -> str | None:
+        header = self.headers.get("X-Consul-Token")
+        if header:
+            return header
+        authorization = self.headers.get("Authorization", "")
+        if authorization.lower().startswith("bearer "):
+            return authorization[7:].strip()
+        if "token" in self.query:
+            return self.param("token")
+        return None
+
+
+Route = tuple[frozenset[str], re.Pattern[str], Callable[..., Reply]]
+
+
+class ConsulAPI:
+    """The /v1 endpoints of one agent."""
+
+    def __init__(self, state: ConsulState, node: str, token: str | None):
+        self.state = state
+        self.node = node
+        self.token = token
+        self.routes: list[Route] = []
+        add = self._route
+        add("GET", r"/v1/status/leader", self.status_leader)
+        add("GET", r"/v1/status/peers", self.status_peers)
+        add("GET", r"/v1/agent/self", self.agent_self)
+        add("GET", r"/v1/agent/services", self.agent_services)
+        add("GET", r"/v1/agent/checks", self.agent_checks)
+        add("PUT", r"/v1/agent/service/register", self.service_register)
+        add("PUT", r"/v1/agent/service/deregister/(?P<id>.+)", self.service_deregister)
+        add("PUT", r"/v1/agent/check/register", self.check_register)
+        add("PUT", r"/v1/agent/check/deregister/(?P<id>.+)", self.check_deregister)
+        add("PUT", r"/v1/agent/check/(?P<verb>pass|warn|fail)/(?P<id>.+)", self.check_verb)
+        add("PUT", r"/v1/agent/check/update/(?P<id>.+)", self.check_update)
+        add("GET", r"/v1/health/service/(?P<name>.+)", self.health_service)
+        add("GET", r"/v1/catalog/service/(?P<name>.+)", self.catalog_service)
+        add("GET PUT DELETE", r"/v1/kv(?:/(?P<key>.*))?", self.kv)
+        add("PUT", r"/v1/session/create", self.session_create)
+        add("PUT", r"/v1/session/destroy/(?P<id>.*)", self.session_destroy)
+        add("PUT", r"/v1/session/renew/(?P<id>.*)", self.session_renew)
+        add("GET", r"/v1/session/info/(?P<id>.*)", self.session_info)
+        add("GET", r"/v1/session/list", self.session_list)
+        add("GET", r"/v1/session/node/(?P<node>.*)", self.session_node)
+
+    def _route(self, methods: str, pattern: str, handler: Callable[..., Reply]) -> None:
+        self.routes.append((frozenset(methods.split()), re.compile(pattern + r"\Z"), handler))
+
+    def handle(self, request: Request) -> Reply:
+        if self.token is not None and request.path.startswith("/v1/"):
+            presented = request.token()
+            if not presented:
+                return Reply.text(403, "Permission denied: anonymous token lacks permission")
+            if presented != self.token:
+                return Reply.text(403, "ACL not found")
+        if request.param("dc") not in ("", DATACENTER):
+            return Reply.text(500, "No path to datacenter")
+        for methods, pattern, handler in self.routes:
+            match = pattern.match(request.path)
+            if match is None:
+                continue
+            if request.method not in methods:
+                return Reply.text(405, f"method {request.method} not allowed")
+            return handler(request, **{k: v or "" for k, v in match.groupdict().items()})
+        return Reply.text(404, "404 page not found")
+
+    # -- blocking reads ------------------------------------------------------
+
+    def _read(self, request: Request, query: Callable[[], tuple[int, Any]],
+              render: Callable[[Any], Reply] = Reply.json) -> Reply:
+        min_index = request.uint_param("index") or 0
+        wait = DEFAULT_WAIT
+        if request.has("wait"):
+            try:
+                wait = parse_go_duration(request.param("wait"))
+            except ValueError:
+                raise ConsulError(400, "Invalid wait time") from None
+            if wait < 0:
+                raise ConsulError(400, "Invalid wait time")
+        wait = min(wait, MAX_WAIT)
+        # Consul adds up to wait/16 so that many watchers do not wake together.
+        wait += random.uniform(0, wait / 16)
+        stale = request.has("stale")
+        index, result = self.state.read(self.node, query, min_index=min_index, wait=wait,
+                                        needs_leader=not stale)
+        reply = render(result)
+        reply.headers.update({
+            "X-Consul-Index": str(index),
+            "X-Consul-KnownLeader": "true" if self.state.has_leader() else "false",
+            "X-Consul-LastContact": "0",
+        })
+        return reply
+
+    # -- status and agent ------------------------------------------------------
+
+    def status_leader(self, request: Request) -> Reply:
+        return Reply.json(self.state.leader(self.node))
+
+    def status_peers(self, request: Request) -> Reply:
+        leader = self.state.leader(self.node)
+        return Reply.json([leader] if leader else [])
+
+    def agent_self(self, request: Request) -> Reply:
+        return Reply.json(self.state.agent_self(self.node))
+
+    def agent_services(self, request: Request) -> Reply:
+        return Reply.json(self.state.agent_services(self.node))
+
+    def agent_checks(self, request: Request) -> Reply:
+        return Reply.json(self.state.agent_checks(self.node))
+
+    def service_register(self, request: Request) -> Reply:
+        self.state.register_service(self.node, request.json_body(),
+                                    request.bool_param("replace-existing-checks"))
+        return Reply(200)
+
+    def service_deregister(self, request: Request, id: str) -> Reply:
+        self.state.deregister_service(self.node, id)
+        return Reply(200)
+
+    def check_register(self, request: Request) -> Reply:
+        self.state.register_check(self.node, request.json_body())
+        return Reply(200)
+
+    def check_deregister(self, request: Request, id: str) -> Reply:
+        self.state.deregister_check(self.node, id)
+        return Reply(200)
+
+    def check_verb(self, request: Request, verb: str, id: str) -> Reply:
+        status = {"pass": PASSING, "warn": WARNING, "fail": CRITICAL}[verb]
+        self.state.update_ttl_check(self.node, id, status, request.param("note"))
+        return Reply(200)
+
+    def check_update(self, request: Request, id: str) -> Reply:
+        body = request.json_body()
+        if not isinstance(body, dict):
+            raise ConsulError(400, "Request decode failed: body must be a JSON object")
+        status = body.get("Status", body.get("status", ""))
+        output = body.get("Output", body.get("output", ""))
+        if status not in CHECK_STATUSES:
+            raise ConsulError(400, f"Invalid check status: '{status}'")
+        if not isinstance(output, str):
+            raise ConsulError(400, "Request decode failed: Output must be a string")
+        self.state.update_ttl_check(self.node, id, status, output)
+        return Reply(200)
+
+    # -- catalog and health ------------------------------------------------------
+
+    def health_service(self, request: Request, name: str) -> Reply:
+        passing = request.bool_param("passing")
+        tags = request.query.get("tag", [])
+        return self._read(request, lambda: self.state.query_health_service(name, passing, tags))
+
+    def catalog_service(self, request: Request, name: str) -> Reply:
+        tags = request.query.get("tag", [])
+        return self._read(request, lambda: self.state.query_catalog_service(name, tags))
+
+    # -- KV ----------------------------------------------------------------------
+
+    def kv(self, request: Request, key: str) -> Reply:
+        if request.method == "GET":
+            return self._kv_get(request, key)
+        if request.method == "PUT":
+            return self._kv_put(request, key)
+        return self._kv_delete(request, key)
+
+    def _kv_get(self, request: Request, key: str) -> Reply:
+        if request.has("keys"):
+            separator = request.param("separator", request.param("seperator"))
+
+            def render_keys(keys: list[str]) -> Reply:
+                if not keys and key:
+                    return Reply(404)
+                return Reply.json(keys)
+
+            return self._read(request, lambda: self.state.query_kv_keys(key, separator),
+                              render_keys)
+        recurse = request.has("recurse")
+        if not recurse and not key:
+            raise ConsulError(400, "Missing key name")
+        raw = request.has("raw") and not recurse
+
+        def render(entries: list[Any]) -> Reply:
+            if not entries:
+                return Reply(404)
+            if raw:
+                return Reply(200, entries[0].value, "text/plain",
+                             {"X-Content-Type-Options": "nosniff",
+                              "Content-Security-Policy": "sandbox"})
+            return Reply.json([e.json() for e in entries])
+
+        return self._read(request, lambda: self.state.query_kv(key, recurse), render)
+
+    def _kv_put(self, request: Request, key: str) -> Reply:
+        if not key:
+            raise ConsulError(400, "Missing key name")
+        _reject_conflicting(request, "cas", "acquire", "release")
+        if len(request.body) > KV_MAX_VALUE_SIZE:
+            raise ConsulError(413, f"Request body({len(request.body)} bytes) too large, max size: "
+                                   f"{KV_MAX_VALUE_SIZE} bytes.")
+        flags = request.uint_param("flags") or 0
+        result = self.state.kv_put(
+            self.node, key, request.body, flags, cas=request.uint_param("cas"),
+            acquire=request.param("acquire") if request.has("acquire") else None,
+            release=request.param("release") if request.has("release") else None)
+        return Reply.json(result)
+
+    def _kv_delete(self, request: Request, key: str) -> Reply:
+        _reject_conflicting(request, "recurse", "cas")
+        recurse = request.has("recurse")
+        if not recurse and not key:
+            raise ConsulError(400, "Missing key name")
+        return Reply.json(self.state.kv_delete(self.node, key, recurse=recurse,
+                                               cas=request.uint_param("cas")))
+
+    # -- sessions ------------------------------------------------------------------
+
+    def session_create(self, request: Request) -> Reply:
+        session_id = self.state.create_session(self.node, request.json_body())
+        return Reply.json({"ID": session_id})
+
+    def session_destroy(self, request: Request, id: str) -> Reply:
+        if not id:
+            raise ConsulError(400, "Missing session")
+        self.state.destroy_session(self.node, id)
+        return Reply.json(True)
+
+    def session_renew(self, request: Request, id: str) -> Reply:
+        if not id:
+            raise ConsulError(400, "Missing session")
+        sessions = self.state.renew_session(self.node, id)
+        if sessions is None:
+            return Reply.text(404, f"Session id '{id}' not found")
+        return Reply.json(sessions)
+
+    def session_info(self, request: Request, id: str) -> Reply:
+        if not id:
+            raise ConsulError(400, "Missing session")
+        return self._read(request, lambda: self.state.query_session(id))
+
+    def session_list(self, request: Request) -> Reply:
+        return self._read(request, lambda: self.state.query_sessions(None))
+
+    def session_node(self, request: Request, node: str) -> Reply:
+        if not node:
+            raise ConsulError(400, "Missing node name")
+        return self._read(request, lambda: self.state.query_sessions(node))
+
+
+def _reject_conflicting(request: Request, *names: str) -> None:
+    if sum(1 for name in names if request.has(name)) > 1:
+        raise ConsulError(400, f"Conflicting flags: {urllib.parse.urlencode(request.query, doseq=True)}")
+
+
+# ---------------------------------------------------------------------------
+# HTTP plumbing
+
+class TrackingHTTPServer(ThreadingHTTPServer):
+    """Remembers open connections so a killed agent can cut them all at once."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type, app: Callable[[Request], Reply],
+                 verbose: bool):
+        self.app = app
+        self.verbose = verbose
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def sever_connections(self) -> None:
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: TrackingHTTPServer
+
+    def version_string(self) -> str:
+        return "ConsulDouble"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size_line = self.rfile.readline(1024).split(b";")[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    raise ConsulError(400, "malformed chunked body") from None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        if not length.isdigit():
+            raise ConsulError(400, "invalid Content-Length")
+        return self.rfile.read(int(length))
+
+    def _serve(self) -> None:
+        try:
+            try:
+                request = Request(self.command, self.path, self.headers, self._read_body())
+                reply = self.server.app(request)
+            except ConsulError as error:
+                reply = Reply.text(error.status, error.message)
+            except AgentUnavailable:
+                # A dead agent answers nothing: the client sees the connection close.
+                self.close_connection = True
+                return
+            except Exception as error:  # the double must answer, and say what broke
+                self.log_error("internal error: %r", error)
+                reply = Reply.text(500, f"consul double internal error: {error!r}")
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            sys.stderr.write(f"{self.server.server_address[1]} {format % args}\n")
+
+
+class AgentServer:
+    """One agent's HTTP listener; stopping it refuses connections and cuts open ones."""
+
+    def __init__(self, api: ConsulAPI, verbose: bool, port: int = 0):
+        self.api = api
+        self.verbose = verbose
+        self.port = port
+        self._httpd: TrackingHTTPServer | None = None
+
+    def start(self) -> None:
+        self._httpd = TrackingHTTPServer((NODE_ADDRESS, self.port), Handler, self.api.handle,
+                                         self.verbose)
+        self.port = self._httpd.server_address[1]
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                         name=f"agent-{self.api.node}", daemon=True).start()
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+            httpd.sever_connections()
+
+
+class ConsulDouble:
+    """The agents, the control API and the ready document."""
+
+    def __init__(self, state: ConsulState, token: str | None, ready_file: str | None,
+                 verbose: bool):
+        self.state = state
+        self.token = token
+        self.ready_file = ready_file
+        self.verbose = verbose
+        self.agents: dict[str, AgentServer] = {}
+        self._agents_lock = threading.Lock()
+        self._control: TrackingHTTPServer | None = None
+
+    def start(self) -> None:
+        for node in self.state.node_names():
+            self._start_agent(node)
+        self._control = TrackingHTTPServer((NODE_ADDRESS, 0), Handler, self.control, self.verbose)
+        threading.Thread(target=self._control.serve_forever, kwargs={"poll_interval": 0.1},
+                         name="control", daemon=True).start()
+        self.publish()
+
+    def _start_agent(self, node: str) -> AgentServer:
+        server = AgentServer(ConsulAPI(self.state, node, self.token), self.verbose)
+        server.start()
+        with self._agents_lock:
+            self.agents[node] = server
+        return server
+
+    def ready_document(self) -> dict[str, Any]:
+        with self._agents_lock:
+            agents = {node: {"port": s.port, "address": NODE_ADDRESS}
+                      for node, s in self.agents.items()}
+        assert self._control is not None
+        return {"agents": agents, "control_port": self._control.server_address[1],
+                "pid": os.getpid()}
+
+    def publish(self) -> None:
+        document = json.dumps(self.ready_document())
+        if self.ready_file:
+            temporary = f"{self.ready_file}.{os.getpid()}.tmp"
+            with open(temporary, "w") as handle:
+                handle.write(document)
+            os.replace(temporary, self.ready_file)
+        print(document, flush=True)
+
+    def shutdown(self) -> None:
+        with self._agents_lock:
+            servers = list(self.agents.values())
+        for server in servers:
+            server.stop()
+        if self._control is not None:
+            self._control.shutdown()
+            self._control.server_close()
+
+    # -- control API ---------------------------------------------------------
+
+    def control(self, request: Request) -> Reply:
+        parts = [p for p in request.path.split("/") if p]
+        if request.method == "GET" and parts == ["control", "state"]:
+            return Reply.json(self.state.dump())
+        if request.method != "PUT":
+            return Reply.text(405, f"method {request.method} not allowed")
+        if len(parts) == 4 and parts[:3] == ["control", "agent", "add"]:
+            return self._add_agent(parts[3])
+        if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] in ("kill", "revive"):
+            return self._kill_or_revive(parts[2], parts[3])
+        if len(parts) == 3 and parts[:2] == ["control", "leader"] and parts[2] in ("on", "off"):
+            self.state.set_leader(parts[2] == "on")
+            return Reply.json({"leader": parts[2]})
+        return Reply.text(404, "unknown control endpoint")
+
+    def _add_agent(self, node: str) -> Reply:
+        if not NODE_NAME.match(node) or node == "add":
+            raise ConsulError(400, f"invalid node name {node!r}")
+        self.state.add_agent(node)
+        server = self._start_agent(node)
+        self.publish()
+        return Reply.json({"node": node, "port": server.port, "address": NODE_ADDRESS})
+
+    def _kill_or_revive(self, node: str, action: str) -> Reply:
+        with self._agents_lock:
+            server = self.agents.get(node)
+        if server is None:
+            raise ConsulError(404, f"no agent named {node!r}")
+        if action == "kill":
+            self.state.kill_agent(node)
+            server.stop()
+        else:
+            if not self.state.agent_alive(node):
+                try:
+                    server.start()
+                except OSError as error:
+                    raise ConsulError(500, f"cannot listen again on port {server.port}: {error}")
+            self.state.revive_agent(node)
+        return Reply.json({"node": node, "alive": action == "revive", "port": server.port})
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Consul HTTP API double for tests.")
+    parser.add_argument("--agents", required=True,
+                        help="comma-separated node names, one agent each")
+    parser.add_argument("--leader-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="/v1/status/leader answers \"\" for this long after start")
+    parser.add_argument("--token", help="require this ACL token on every /v1 request")
+    parser.add_argument("--ready-file", metavar="PATH",
+                        help="write the ready document here (atomically) once listening")
+    parser.add_argument("--session-ttl-min", type=float, default=10.0, metavar="SECONDS",
+                        help="smallest session TTL accepted (Consul's session_ttl_min)")
+    parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    arguments = parser.parse_args(argv)
+    nodes = [n.strip() for n in arguments.agents.split(",") if n.strip()]
+    if not nodes:
+        parser.error("--agents needs at least one node name")
+    for node in nodes:
+        if not NODE_NAME.match(node) or node == "add":
+            parser.error(f"--agents: invalid node name {node!r}")
+    if len(set(nodes)) != len(nodes):
+        parser.error("--agents: node names must be unique")
+    if arguments.leader_delay < 0:
+        parser.error("--leader-delay must not be negative")
+    if arguments.session_ttl_min <= 0:
+        parser.error("--session-ttl-min must be positive")
+    arguments.nodes = nodes
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    state = ConsulState(arguments.nodes, leader_delay=arguments.leader_delay,
+                        session_ttl_min=arguments.session_ttl_min)
+    double = ConsulDouble(state, arguments.token, arguments.ready_file, arguments.verbose)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=state.run_timekeeper, name="timekeeper", daemon=True).start()
+    double.start()
+    stop.wait()
+    double.shutdown()
+    state.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1175 @@
+"""The cluster state behind the Consul double: catalog, health checks, KV store,
+sessions and the Raft-like index, with Consul's documented semantics and no HTTP.
+
+Every public method takes the one lock; methods starting with `_` expect it held.
+Time-driven changes (TTL checks, session TTLs, lock delays, reaping, the leader
+appearing) are applied by `advance`, run by a timekeeper thread that sleeps on the
+same condition until the next deadline, and also at the start of every request so
+answers are exact even between two timekeeper wake-ups.
+
+Where the double picks one of several behaviours Consul allows, the choice is Consul's
+own implementation's, and is written next to the code:
+- a session TTL expires 2 x TTL after the last create/renew (Consul's
+  SessionTTLMultiplier): never before its TTL, as the documentation promises;
+- a service with DeregisterCriticalServiceAfter is reaped as soon as the timeout has
+  passed (Consul reaps every 30 s and enforces a 1 minute minimum; tests need less);
+- a check update that changes only the output shows on the agent at once but reaches
+  the catalog with the next status change (Consul defers it by check_update_interval).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+PASSING = "passing"
+WARNING = "warning"
+CRITICAL = "critical"
+CHECK_STATUSES = (PASSING, WARNING, CRITICAL)
+
+SERF_CHECK_ID = "serfHealth"
+SERF_CHECK_NAME = "Serf Health Status"
+SERF_ALIVE_OUTPUT = "Agent alive and reachable"
+SERF_DEAD_OUTPUT = "Agent not live or unreachable"
+TTL_EXPIRED_OUTPUT = "TTL expired"
+
+DATACENTER = "dc1"
+NODE_ADDRESS = "127.0.0.1"
+LEADER_ADDRESS = "127.0.0.1:8300"
+CONSUL_VERSION = "1.15.4"
+
+SESSION_TTL_MAX = 86400.0
+SESSION_TTL_MULTIPLIER = 2
+DEFAULT_LOCK_DELAY = 15.0
+MAX_LOCK_DELAY = 60.0
+KV_MAX_VALUE_SIZE = 512 * 1024
+CHECK_OUTPUT_MAX = 4 * 1024
+
+NO_LEADER = "No cluster leader"
+
+
+class ConsulError(Exception):
+    """An error Consul answers with this HTTP status and plain-text body."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class AgentUnavailable(Exception):
+    """The request reached an agent that was killed: it gets no answer at all."""
+
+
+# ---------------------------------------------------------------------------
+# Go durations ("10s", "1m30s", "250ms") as Consul parses and prints them.
+
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3,
+                   "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds in a Go duration string; ValueError when Go would reject it."""
+    if not isinstance(text, str):
+        raise ValueError(f"time: invalid duration {text!r}")
+    body = text
+    sign = 1.0
+    if body[:1] in "+-" and body:
+        sign = -1.0 if body[0] == "-" else 1.0
+        body = body[1:]
+    if body == "0":
+        return 0.0
+    if not body:
+        raise ValueError(f'time: invalid duration "{text}"')
+    total = 0.0
+    position = 0
+    while position < len(body):
+        match = _DURATION_PART.match(body, position)
+        if match is None:
+            raise ValueError(f'time: invalid duration "{text}"')
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        position = match.end()
+    return sign * total
+
+
+def format_go_duration(seconds: float) -> str:
+    """Go's Duration.String() for the values Consul puts in messages."""
+    nanos = round(seconds * 1e9)
+    if nanos == 0:
+        return "0s"
+    sign = "-" if nanos < 0 else ""
+    nanos = abs(nanos)
+    if nanos < 1_000:
+        return f"{sign}{nanos}ns"
+    if nanos < 1_000_000:
+        return f"{sign}{_trim(nanos / 1e3)}µs"
+    if nanos < 1_000_000_000:
+        return f"{sign}{_trim(nanos / 1e6)}ms"
+    hours, rest = divmod(nanos, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    secs = _trim(rest / 1e9)
+    if hours:
+        return f"{sign}{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{sign}{minutes}m{secs}s"
+    return f"{sign}{secs}s"
+
+
+def _trim(value: float) -> str:
+    text = f"{value:.9f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def duration_field(raw: Any, name: str) -> float:
+    """A check or session duration given as a Go string or as nanoseconds."""
+    if isinstance(raw, bool):
+        raise ConsulError(400, f"Request decode failed: {name}: expected a duration, got {raw!r}")
+    if isinstance(raw, (int, float)):
+        return float(raw) / 1e9
+    try:
+        return parse_go_duration(raw)
+    except ValueError as error:
+        raise ConsulError(400, f"Request decode failed: {name}: {error}") from None
+
+
+# ---------------------------------------------------------------------------
+# Request bodies: Consul decodes JSON keys case-insensitively and accepts the
+# snake_case spellings too, so keys are compared lower-cased without underscores.
+
+def _norm(key: str) -> str:
+    return key.lower().replace("_", "")
+
+
+class Fields:
+    """Typed, case-insensitive access to a decoded JSON object."""
+
+    def __init__(self, raw: Any, what: str):
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConsulError(400, f"Request decode failed: {what} must be a JSON object")
+        self._values = {_norm(k): v for k, v in raw.items()}
+        self._what = what
+
+    def has(self, key: str) -> bool:
+        return _norm(key) in self._values and self._values[_norm(key)] is not None
+
+    def raw(self, key: str) -> Any:
+        return self._values.get(_norm(key))
+
+    def _fail(self, key: str, expected: str, value: Any) -> ConsulError:
+        return ConsulError(400, f"Request decode failed: {self._what}.{key}: expected {expected}, "
+                                f"got {type(value).__name__}")
+
+    def string(self, key: str, default: str = "") -> str:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        return value
+
+    def integer(self, key: str, default: int = 0) -> int:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise self._fail(key, "an integer", value)
+        return int(value)
+
+    def boolean(self, key: str, default: bool = False) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self._fail(key, "a boolean", value)
+        return value
+
+    def strings(self, key: str) -> list[str]:
+        value = self.raw(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "a list of strings", value)
+        return list(value)
+
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self.raw(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise self._fail(key, "an object of strings", value)
+        return dict(value)
+
+    def objects(self, key: str) -> list[Any]:
+        value = self.raw(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._fail(key, "a list", value)
+        return list(value)
+
+
+# ---------------------------------------------------------------------------
+# The records.
+
+@dataclass
+class Check:
+    node: str
+    check_id: str
+    name: str
+    status: str
+    output: str = ""
+    catalog_output: str = ""
+    notes: str = ""
+    service_id: str = ""
+    service_name: str = ""
+    service_tags: list[str] = field(default_factory=list)
+    check_type: str = ""
+    ttl: float | None = None
+    expires_at: float | None = None
+    deregister_after: float | None = None
+    critical_since: float | None = None
+    local: bool = True
+    create_index: int = 0
+    modify_index: int = 0
+
+    def agent_json(self) -> dict[str, Any]:
+        return {
+            "Node": self.node, "CheckID": self.check_id, "Name": self.name,
+            "Status": self.status, "Notes": self.notes, "Output": self.output,
+            "ServiceID": self.service_id, "ServiceName": self.service_name,
+            "ServiceTags": list(self.service_tags), "Type": self.check_type,
+            "Definition": {}, "CreateIndex": 0, "ModifyIndex": 0,
+        }
+
+    def catalog_json(self) -> dict[str, Any]:
+        result = self.agent_json()
+        result["Output"] = self.catalog_output
+        result["CreateIndex"] = self.create_index
+        result["ModifyIndex"] = self.modify_index
+        return result
+
+
+@dataclass
+class Service:
+    node: str
+    service_id: str
+    name: str
+    tags: list[str]
+    address: str
+    port: int
+    meta: dict[str, str]
+    enable_tag_override: bool
+    weights: dict[str, int]
+    create_index: int
+    modify_index: int
+
+    def agent_json(self) -> dict[str, Any]:
+        return {
+            "ID": self.service_id, "Service": self.name, "Tags": list(self.tags),
+            "Meta": dict(self.meta), "Port": self.port, "Address": self.address,
+            "Weights": dict(self.weights), "EnableTagOverride": self.enable_tag_override,
+            "Datacenter": DATACENTER,
+        }
+
+    def catalog_json(self) -> dict[str, Any]:
+        return {
+            "ID": self.service_id, "Service": self.name, "Tags": list(self.tags),
+            "Address": self.address, "Meta": dict(self.meta) or None, "Port": self.port,
+            "Weights": dict(self.weights), "EnableTagOverride": self.enable_tag_override,
+            "CreateIndex": self.create_index, "ModifyIndex": self.modify_index,
+        }
+
+
+@dataclass
+class Node:
+    name: str
+    node_id: str
+    address: str
+    alive: bool
+    create_index: int
+    modify_index: int
+    services: dict[str, Service] = field(default_factory=dict)
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    def catalog_json(self) -> dict[str, Any]:
+        return {
+            "ID": self.node_id, "Node": self.name, "Address": self.address,
+            "Datacenter": DATACENTER,
+            "TaggedAddresses": {"lan": self.address, "lan_ipv4": self.address,
+                                "wan": self.address, "wan_ipv4": self.address},
+            "Meta": {"consul-network-segment": ""},
+            "CreateIndex": self.create_index, "ModifyIndex": self.modify_index,
+        }
+
+
+@dataclass
+class Session:
+    session_id: str
+    name: str
+    node: str
+    lock_delay: float
+    behavior: str
+    ttl_text: str
+    ttl: float | None
+    node_checks: list[str]
+    service_checks: list[str]
+    expires_at: float | None
+    create_index: int
+
+    @property
+    def check_ids(self) -> list[str]:
+        return self.node_checks + self.service_checks
+
+    def json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "ID": self.session_id, "Name": self.name, "Node": self.node,
+            "LockDelay": round(self.lock_delay * 1e9), "Behavior": self.behavior,
+            "TTL": self.ttl_text, "NodeChecks": list(self.node_checks),
+            "ServiceChecks": [{"ID": c, "Namespace": ""} for c in self.service_checks] or None,
+            "CreateIndex": self.create_index, "ModifyIndex": self.create_index,
+        }
+        # Consul 1.7+ leaves out the legacy field when it holds only the default.
+        if self.check_ids != [SERF_CHECK_ID]:
+            result["Checks"] = self.check_ids
+        return result
+
+
+@dataclass(frozen=True)
+class KVEntry:
+    key: str
+    value: bytes
+    flags: int
+    session: str
+    lock_index: int
+    create_index: int
+    modify_index: int
+
+    def same_content(self, other: KVEntry) -> bool:
+        return (self.value, self.flags, self.session, self.lock_index) == \
+               (other.value, other.flags, other.session, other.lock_index)
+
+    def json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "LockIndex": self.lock_index, "Key": self.key, "Flags": self.flags,
+            "Value": base64.b64encode(self.value).decode("ascii") if self.value else None,
+            "CreateIndex": self.create_index, "ModifyIndex": self.modify_index,
+        }
+        if self.session:
+            result["Session"] = self.session
+        return result
+
+
+@dataclass(frozen=True)
+class CheckDefinition:
+    check_id: str
+    name: str
+    ttl: float
+    status: str
+    notes: str
+    deregister_after: float | None
+    service_id: str
+
+
+_UNSUPPORTED_CHECK_KINDS = ("http", "tcp", "grpc", "args", "script", "dockercontainerid",
+                            "aliasnode", "aliasservice", "h2ping", "udp", "osservice")
+INVALID_CHECK_MESSAGE = "Must provide TTL or Script/DockerContainerID/HTTP/TCP and Interval"
+
+
+def parse_check_definition(raw: Any, default_id: str, default_name: str,
+                           what: str) -> CheckDefinition:
+    fields = Fields(raw, what)
+    for kind in _UNSUPPORTED_CHECK_KINDS:
+        if fields.has(kind):
+            raise ConsulError(400, f"the Consul double runs only TTL checks ({what} has {kind})")
+    if not fields.has("ttl"):
+        raise ConsulError(400, INVALID_CHECK_MESSAGE)
+    ttl = duration_field(fields.raw("ttl"), f"{what}.TTL")
+    if ttl <= 0:
+        raise ConsulError(400, INVALID_CHECK_MESSAGE)
+    status = fields.string("status")
+    if status and status not in CHECK_STATUSES:
+        raise ConsulError(400, "Status for checks must 'passing', 'warning', 'critical'")
+    deregister_after = None
+    if fields.has("deregistercriticalserviceafter"):
+        deregister_after = duration_field(fields.raw("deregistercriticalserviceafter"),
+                                          f"{what}.DeregisterCriticalServiceAfter")
+        if deregister_after <= 0:
+            deregister_after = None
+    check_id = fields.string("checkid") or fields.string("id") or default_id
+    name = fields.string("name") or default_name
+    return CheckDefinition(check_id=check_id, name=name, ttl=ttl, status=status,
+                           notes=fields.string("notes"), deregister_after=deregister_after,
+                           service_id=fields.string("serviceid"))
+
+
+def truncate_output(output: str) -> str:
+    if len(output) <= CHECK_OUTPUT_MAX:
+        return output
+    return f"{output[:CHECK_OUTPUT_MAX]} ... (captured {CHECK_OUTPUT_MAX} of {len(output)} bytes)"
+
+
+# ---------------------------------------------------------------------------
+
+class ConsulState:
+    """One datacenter: a server (the leader) and the agents of `node_names`."""
+
+    def __init__(self, node_names: list[str], *, leader_delay: float = 0.0,
+                 session_ttl_min: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._clock = clock
+        self._index = 0
+        self._nodes: dict[str, Node] = {}
+        self._kv: dict[str, KVEntry] = {}
+        self._tombstones: dict[str, int] = {}
+        self._lock_delays: dict[str, float] = {}
+        self._sessions: dict[str, Session] = {}
+        self._service_index: dict[str, int] = {}
+        self._catalog_index = 0
+        self._kv_index = 0
+        self._session_index = 0
+        self._session_ttl_min = session_ttl_min
+        self._leader_mode = "auto"
+        self._leader_at = clock() + leader_delay
+        self._leader_up = False
+        self._closed = False
+        with self._lock:
+            for name in node_names:
+                self._add_node(name)
+            self._advance(self._clock())
+
+    # -- index bookkeeping -------------------------------------------------
+
+    def _next_index(self) -> int:
+        self._index += 1
+        return self._index
+
+    def _touch_service(self, name: str, index: int) -> None:
+        self._service_index[name] = index
+        self._catalog_index = index
+
+    def _touch_node(self, node: Node, index: int) -> None:
+        node.modify_index = index
+        self._catalog_index = index
+        for service in node.services.values():
+            self._touch_service(service.name, index)
+
+    def _touch_check_owner(self, node: Node, check: Check, index: int) -> None:
+        if check.service_id:
+            service = node.services.get(check.service_id)
+            if service is not None:
+                self._touch_service(service.name, index)
+            self._catalog_index = index
+        else:
+            self._touch_node(node, index)
+
+    # -- leader and time -----------------------------------------------------
+
+    def _has_leader(self, now: float) -> bool:
+        if self._leader_mode == "on":
+            return True
+        if self._leader_mode == "off":
+            return False
+        return now >= self._leader_at
+
+    def _require_leader(self, now: float) -> None:
+        if not self._has_leader(now):
+            raise ConsulError(500, NO_LEADER)
+
+    def _advance(self, now: float) -> float | None:
+        """Apply every change due by `now`; answer the next deadline, if any."""
+        changed = False
+        leader = self._has_leader(now)
+        if leader and not self._leader_up:
+            # A new leader restarts every session timer, as Consul's does.
+            for session in self._sessions.values():
+                if session.ttl is not None:
+                    session.expires_at = now + session.ttl * SESSION_TTL_MULTIPLIER
+        self._leader_up = leader
+
+        if leader:
+            for session in list(self._sessions.values()):
+                if session.expires_at is not None and now >= session.expires_at:
+                    self._destroy_session(session, self._next_index(), now)
+                    changed = True
+
+        for node in self._nodes.values():
+            if not node.alive:
+                continue
+            for check in list(node.checks.values()):
+                if check.expires_at is not None and now >= check.expires_at:
+                    check.expires_at = None
+                    self._set_check_status(node, check, CRITICAL, TTL_EXPIRED_OUTPUT, now)
+                    changed = True
+            for service in list(node.services.values()):
+                due = self._reap_due(node, service)
+                if due is not None and due <= now:
+                    self._remove_service(node, service, self._next_index(), now)
+                    changed = True
+
+        if changed:
+            self._changed.notify_all()
+        return self._next_deadline(now)
+
+    def _reap_due(self, node: Node, service: Service) -> float | None:
+        due = None
+        for check in node.checks.values():
+            if check.service_id == service.service_id and check.status == CRITICAL \
+                    and check.deregister_after is not None and check.critical_since is not None:
+                when = check.critical_since + check.deregister_after
+                due = when if due is None else min(due, when)
+        return due
+
+    def _next_deadline(self, now: float) -> float | None:
+        deadlines: list[float] = []
+        if self._leader_mode == "auto" and not self._leader_up:
+            deadlines.append(self._leader_at)
+        if self._leader_up:
+            deadlines += [s.expires_at for s in self._sessions.values() if s.expires_at is not None]
+        for node in self._nodes.values():
+            if not node.alive:
+                continue
+            deadlines += [c.expires_at for c in node.checks.values() if c.expires_at is not None]
+            for service in node.services.values():
+                due = self._reap_due(node, service)
+                if due is not None:
+                    deadlines.append(due)
+        return min(deadlines) if deadlines else None
+
+    def run_timekeeper(self) -> None:
+        """Apply time-driven changes until `close`; sleeps until the next deadline."""
+        with self._changed:
+            while not self._closed:
+                now = self._clock()
+                deadline = self._advance(now)
+                self._changed.wait(None if deadline is None else max(0.0, deadline - now))
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    # -- nodes (agents) ----------------------------------------------------
+
+    def _add_node(self, name: str) -> Node:
+        index = self._next_index()
+        node = Node(name=name, node_id=str(uuid.uuid4()), address=NODE_ADDRESS, alive=True,
+                    create_index=index, modify_index=index)
+        node.checks[SERF_CHECK_ID] = Check(
+            node=name, check_id=SERF_CHECK_ID, name=SERF_CHECK_NAME, status=PASSING,
+            output=SERF_ALIVE_OUTPUT, catalog_output=SERF_ALIVE_OUTPUT, local=False,
+            create_index=index, modify_index=index)
+        self._nodes[name] = node
+        self._catalog_index = index
+        return node
+
+    def _live_node(self, name: str) -> Node:
+        node = self._nodes.get(name)
+        if node is None or not node.alive:
+            raise AgentUnavailable(name)
+        return node
+
+    def node_names(self) -> list[str]:
+        with self._lock:
+            return list(self._nodes)
+
+    def agent_alive(self, name: str) -> bool:
+        with self._lock:
+            node = self._nodes.get(name)
+            return node is not None and node.alive
+
+    def add_agent(self, name: str) -> None:
+        with self._changed:
+            if name in self._nodes:
+                raise ConsulError(409, f"agent {name!r} already exists")
+            self._add_node(name)
+            self._changed.notify_all()
+
+    def kill_agent(self, name: str) -> None:
+        """The agent dies: Serf marks the node failed, which invalidates its sessions."""
+        with self._changed:
+            node = self._known_node(name)
+            now = self._clock()
+            self._advance(now)
+            if node.alive:
+                node.alive = False
+                self._set_check_status(node, node.checks[SERF_CHECK_ID], CRITICAL,
+                                       SERF_DEAD_OUTPUT, now)
+            self._changed.notify_all()
+
+    def revive_agent(self, name: str) -> None:
+        """The agent is back with the services and checks it had persisted."""
+        with self._changed:
+            node = self._known_node(name)
+            now = self._clock()
+            if not node.alive:
+                node.alive = True
+                self._set_check_status(node, node.checks[SERF_CHECK_ID], PASSING,
+                                       SERF_ALIVE_OUTPUT, now)
+            self._advance(now)
+            self._changed.notify_all()
+
+    def _known_node(self, name: str) -> Node:
+        node = self._nodes.get(name)
+        if node is None:
+            raise ConsulError(404, f"no agent named {name!r}")
+        return node
+
+    def set_leader(self, present: bool) -> None:
+        with self._changed:
+            self._leader_mode = "on" if present else "off"
+            self._advance(self._clock())
+            self._changed.notify_all()
+
+    # -- reads ---------------------------------------------------------------
+
+    def read(self, agent: str, query: Callable[[], tuple[int, Any]], *, min_index: int = 0,
+             wait: float = 0.0, needs_leader: bool = True) -> tuple[int, Any]:
+        """Run `query` (called with the lock held) as a Consul blocking query.
+
+        With `min_index` > 0 the answer waits until the query's index passes it or
+        `wait` seconds have gone by, like Consul's blockingQuery."""
+        with self._changed:
+            now = self._clock()
+            deadline = now + wait
+            while True:
+                self._live_node(agent)
+                self._advance(now)
+                if needs_leader:
+                    self._require_leader(now)
+                index, result = query()
+                index = max(index, 1)
+                if min_index <= 0 or index > min_index or now >= deadline or self._closed:
+                    return index, result
+                self._changed.wait(deadline - now)
+                now = self._clock()
+
+    def leader(self, agent: str) -> str:
+        with self._lock:
+            self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            return LEADER_ADDRESS if self._has_leader(now) else ""
+
+    def has_leader(self) -> bool:
+        with self._lock:
+            return self._has_leader(self._clock())
+
+    def agent_self(self, agent: str) -> dict[str, Any]:
+        with self._lock:
+            node = self._live_node(agent)
+            return {
+                "Config": {
+                    "Datacenter": DATACENTER, "PrimaryDatacenter": DATACENTER,
+                    "NodeName": node.name, "NodeID": node.node_id, "Server": False,
+                    "Revision": "double", "Version": CONSUL_VERSION,
+                },
+                "Member": {
+                    "Name": node.name, "Addr": node.address, "Port": 8301,
+                    "Tags": {"dc": DATACENTER, "role": "node", "id": node.node_id},
+                    "Status": 1, "ProtocolMin": 1, "ProtocolMax": 5, "ProtocolCur": 2,
+                    "DelegateMin": 2, "DelegateMax": 5, "DelegateCur": 4,
+                },
+                "Meta": {"consul-network-segment": ""},
+                "Stats": {},
+            }
+
+    def agent_services(self, agent: str) -> dict[str, Any]:
+        with self._lock:
+            node = self._live_node(agent)
+            self._advance(self._clock())
+            return {sid: s.agent_json() for sid, s in sorted(node.services.items())}
+
+    def agent_checks(self, agent: str) -> dict[str, Any]:
+        with self._lock:
+            node = self._live_node(agent)
+            self._advance(self._clock())
+            return {cid: c.agent_json() for cid, c in sorted(node.checks.items()) if c.local}
+
+    def query_health_service(self, name: str, passing: bool,
+                             tags: list[str]) -> tuple[int, list[Any]]:
+        """Caller holds the lock (use `read`)."""
+        result = []
+        for node in sorted(self._nodes.values(), key=lambda n: n.name):
+            node_checks = [c for c in node.checks.values() if not c.service_id]
+            for service in sorted(node.services.values(), key=lambda s: s.service_id):
+                if service.name != name or not all(t in service.tags for t in tags):
+                    continue
+                checks = node_checks + [c for c in node.checks.values()
+                                        if c.service_id == service.service_id]
+                # Consul's ?passing drops an instance when any of its node's checks or
+                # its own checks is not passing: warning is filtered out too.
+                if passing and any(c.status != PASSING for c in checks):
+                    continue
+                result.append({"Node": node.catalog_json(), "Service": service.catalog_json(),
+                               "Checks": [c.catalog_json() for c in checks]})
+        return self._service_index.get(name, self._catalog_index), result
+
+    def query_catalog_service(self, name: str, tags: list[str]) -> tuple[int, list[Any]]:
+        """Caller holds the lock (use `read`)."""
+        result = []
+        for node in sorted(self._nodes.values(), key=lambda n: n.name):
+            for service in sorted(node.services.values(), key=lambda s: s.service_id):
+                if service.name != name or not all(t in service.tags for t in tags):
+                    continue
+                node_json = node.catalog_json()
+                result.append({
+                    "ID": node.node_id, "Node": node.name, "Address": node.address,
+                    "Datacenter": DATACENTER, "TaggedAddresses": node_json["TaggedAddresses"],
+                    "NodeMeta": node_json["Meta"], "ServiceKind": "",
+                    "ServiceID": service.service_id, "ServiceName": service.name,
+                    "ServiceTags": list(service.tags), "ServiceAddress": service.address,
+                    "ServiceWeights": dict(service.weights), "ServiceMeta": dict(service.meta),
+                    "ServicePort": service.port,
+                    "ServiceEnableTagOverride": service.enable_tag_override,
+                    "CreateIndex": service.create_index, "ModifyIndex": service.modify_index,
+                })
+        return self._service_index.get(name, self._catalog_index), result
+
+    def query_kv(self, key: str, recurse: bool) -> tuple[int, list[KVEntry]]:
+        """Caller holds the lock (use `read`)."""
+        if recurse:
+            entries = [self._kv[k] for k in sorted(self._kv) if k.startswith(key)]
+            return self._kv_prefix_index(key), entries
+        entry = self._kv.get(key)
+        if entry is None:
+            return self._kv_index, []
+        return entry.modify_index, [entry]
+
+    def query_kv_keys(self, prefix: str, separator: str) -> tuple[int, list[str]]:
+        """Caller holds the lock (use `read`)."""
+        keys: list[str] = []
+        for key in sorted(self._kv):
+            if not key.startswith(prefix):
+                continue
+            if separator:
+                cut = key.find(separator, len(prefix))
+                if cut >= 0:
+                    key = key[:cut + len(separator)]
+            if not keys or keys[-1] != key:
+                keys.append(key)
+        return self._kv_prefix_index(prefix), keys
+
+    def _kv_prefix_index(self, prefix: str) -> int:
+        if not prefix:
+            return self._kv_index
+        indexes = [e.modify_index for k, e in self._kv.items() if k.startswith(prefix)]
+        indexes += [i for k, i in self._tombstones.items() if k.startswith(prefix)]
+        return max(indexes) if indexes else self._kv_index
+
+    def query_session(self, session_id: str) -> tuple[int, list[Any]]:
+        """Caller holds the lock (use `read`)."""
+        session = self._sessions.get(session_id)
+        return self._session_index, [session.json()] if session else []
+
+    def query_sessions(self, node: str | None) -> tuple[int, list[Any]]:
+        """Caller holds the lock (use `read`)."""
+        sessions = sorted(self._sessions.values(), key=lambda s: s.create_index)
+        return self._session_index, [s.json() for s in sessions if node in (None, s.node)]
+
+    # -- agent writes (local to the agent: no leader needed) ---------------
+
+    def register_service(self, agent: str, body: Any, replace_existing_checks: bool) -> None:
+        fields = Fields(body, "service")
+        name = fields.string("name")
+        if not name:
+            raise ConsulError(400, "Missing service name")
+        service_id = fields.string("id") or name
+        address = fields.string("address")
+        if address in ("0.0.0.0", "::", "[::]"):
+            raise ConsulError(400, "Invalid service address")
+        raw_checks = []
+        if fields.has("check") and fields.raw("check") != {}:
+            raw_checks.append(fields.raw("check"))
+        raw_checks += fields.objects("checks")
+        definitions = []
+        for position, raw in enumerate(raw_checks, start=1):
+            default_id = f"service:{service_id}" if len(raw_checks) == 1 \
+                else f"service:{service_id}:{position}"
+            definitions.append(parse_check_definition(
+                raw, default_id, f"Service '{name}' check", "Check"))
+        weights = fields.raw("weights")
+        weights_fields = Fields(weights, "Weights")
+        tags = fields.strings("tags")
+        port = fields.integer("port")
+        meta = fields.string_map("meta")
+        enable_tag_override = fields.boolean("enabletagoverride")
+
+        with self._changed:
+            node = self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            index = self._next_index()
+            previous = node.services.get(service_id)
+            service = Service(
+                node=node.name, service_id=service_id, name=name, tags=tags, address=address,
+                port=port, meta=meta, enable_tag_override=enable_tag_override,
+                weights={"Passing": weights_fields.integer("passing", 1),
+                         "Warning": weights_fields.integer("warning", 1)},
+                create_index=previous.create_index if previous else index, modify_index=index)
+            node.services[service_id] = service
+            if previous is not None and previous.name != name:
+                self._touch_service(previous.name, index)
+            for check in node.checks.values():
+                if check.service_id == service_id:
+                    check.service_name, check.service_tags = name, list(tags)
+            new_ids = set()
+            for definition in definitions:
+                # Consul keeps the status and output of a check it already had when a
+                # service is registered again; the TTL clock starts over.
+                self._put_check(node, definition, service, now, index,
+                                keep_status=True)
+                new_ids.add(definition.check_id)
+            if replace_existing_checks:
+                for check in list(node.checks.values()):
+                    if check.service_id == service_id and check.check_id not in new_ids:
+                        self._remove_check(node, check, index, now)
+            self._touch_service(name, index)
+            self._changed.notify_all()
+
+    def _put_check(self, node: Node, definition: CheckDefinition, service: Service | None,
+                   now: float, index: int, keep_status: bool) -> None:
+        previous = node.checks.get(definition.check_id)
+        status = definition.status or CRITICAL
+        output = ""
+        critical_since = now if status == CRITICAL else None
+        if keep_status and previous is not None:
+            status, output, critical_since = previous.status, previous.output, previous.critical_since
+        node.checks[definition.check_id] = Check(
+            node=node.name, check_id=definition.check_id, name=definition.name,
+            status=status, output=output, catalog_output=output, notes=definition.notes,
+            service_id=service.service_id if service else "",
+            service_name=service.name if service else "",
+            service_tags=list(service.tags) if service else [],
+            check_type="ttl", ttl=definition.ttl, expires_at=now + definition.ttl,
+            deregister_after=definition.deregister_after, critical_since=critical_since,
+            create_index=previous.create_index if previous else index, modify_index=index)
+        if status == CRITICAL and (previous is None or previous.status != CRITICAL):
+            self._invalidate_sessions_of_check(node.name, definition.check_id, index, now)
+
+    def deregister_service(self, agent: str, service_id: str) -> None:
+        with self._changed:
+            node = self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            service = node.services.get(service_id)
+            if service is None:
+                raise ConsulError(404, f'Unknown service ID "{service_id}". Ensure that the '
+                                       f'service ID is passed, not the service name.')
+            self._remove_service(node, service, self._next_index(), now)
+            self._changed.notify_all()
+
+    def _remove_service(self, node: Node, service: Service, index: int, now: float) -> None:
+        del node.services[service.service_id]
+        for check in list(node.checks.values()):
+            if check.service_id == service.service_id:
+                self._remove_check(node, check, index, now)
+        self._touch_service(service.name, index)
+
+    def _remove_check(self, node: Node, check: Check, index: int, now: float) -> None:
+        del node.checks[check.check_id]
+        self._touch_check_owner(node, check, index)
+        self._invalidate_sessions_of_check(node.name, check.check_id, index, now)
+
+    def register_check(self, agent: str, body: Any) -> None:
+        fields = Fields(body, "check")
+        if not fields.string("name"):
+            raise ConsulError(400, "Missing check name")
+        definition = parse_check_definition(body, fields.string("name"), "", "check")
+        with self._changed:
+            node = self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            service = None
+            if definition.service_id:
+                service = node.services.get(definition.service_id)
+                if service is None:
+                    raise ConsulError(500, f'ServiceID "{definition.service_id}" does not exist')
+            index = self._next_index()
+            self._put_check(node, definition, service, now, index, keep_status=False)
+            self._touch_check_owner(node, node.checks[definition.check_id], index)
+            self._changed.notify_all()
+
+    def deregister_check(self, agent: str, check_id: str) -> None:
+        with self._changed:
+            node = self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            check = self._local_check(node, check_id)
+            self._remove_check(node, check, self._next_index(), now)
+            self._changed.notify_all()
+
+    def _local_check(self, node: Node, check_id: str) -> Check:
+        check = node.checks.get(check_id)
+        if check is None or not check.local:
+            raise ConsulError(404, f'Unknown check ID "{check_id}". Ensure that the check ID '
+                                   f'is passed, not the check name.')
+        return check
+
+    def update_ttl_check(self, agent: str, check_id: str, status: str, output: str) -> None:
+        """check/pass|warn|fail and check/update: any of them restarts the TTL clock."""
+        with self._changed:
+            node = self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            check = self._local_check(node, check_id)
+            if check.ttl is None:
+                raise ConsulError(500, f'CheckID "{check_id}" does not have associated TTL')
+            check.expires_at = now + check.ttl
+            self._set_check_status(node, check, status, truncate_output(output), now)
+            self._changed.notify_all()
+
+    def _set_check_status(self, node: Node, check: Check, status: str, output: str,
+                          now: float) -> None:
+        check.output = output
+        if status == check.status:
+            return
+        check.status = status
+        check.catalog_output = output
+        check.critical_since = now if status == CRITICAL else None
+        index = self._next_index()
+        check.modify_index = index
+        self._touch_check_owner(node, check, index)
+        if status == CRITICAL:
+            self._invalidate_sessions_of_check(node.name, check.check_id, index, now)
+
+    # -- sessions ------------------------------------------------------------
+
+    def _invalidate_sessions_of_check(self, node: str, check_id: str, index: int,
+                                      now: float) -> None:
+        for session in list(self._sessions.values()):
+            if session.node == node and check_id in session.check_ids:
+                self._destroy_session(session, index, now)
+
+    def _destroy_session(self, session: Session, index: int, now: float) -> None:
+        """Invalidate: release or delete its locks, and start their lock-delay."""
+        del self._sessions[session.session_id]
+        self._session_index = index
+        delay = min(session.lock_delay, MAX_LOCK_DELAY)
+        for key, entry in list(self._kv.items()):
+            if entry.session != session.session_id:
+                continue
+            if session.behavior == "delete":
+                self._kv_delete_key(key, index)
+            else:
+                self._kv_store(KVEntry(key, entry.value, entry.flags, "", entry.lock_index,
+                                       entry.create_index, index))
+            if delay > 0:
+                self._lock_delays[key] = now + delay
+
+    def create_session(self, agent: str, body: Any) -> str:
+        fields = Fields(body, "session")
+        node_name = fields.string("node")
+        name = fields.string("name")
+        lock_delay = DEFAULT_LOCK_DELAY
+        if fields.has("lockdelay"):
+            raw = fields.raw("lockdelay")
+            lock_delay = duration_field(raw, "LockDelay")
+            # Consul reads a small number as seconds, not nanoseconds.
+            if lock_delay < 1000e-9:
+                lock_delay = (float(raw) if isinstance(raw, (int, float)) else lock_delay * 1e9)
+        behavior = fields.string("behavior") or "release"
+        ttl_text = fields.string("ttl")
+        if fields.has("checks") or fields.has("nodechecks") or fields.has("servicechecks"):
+            node_checks = list(dict.fromkeys(fields.strings("nodechecks") + fields.strings("checks")))
+            service_checks = [Fields(raw, "ServiceChecks[]").string("id")
+                              for raw in fields.objects("servicechecks")]
+        else:
+            node_checks, service_checks = [SERF_CHECK_ID], []
+
+        if behavior not in ("release", "delete"):
+            raise ConsulError(500, f"Invalid Behavior setting '{behavior}'")
+        ttl = None
+        if ttl_text:
+            try:
+                ttl = parse_go_duration(ttl_text)
+            except ValueError as error:
+                raise ConsulError(500, f"Session TTL '{ttl_text}' invalid: {error}") from None
+            if ttl != 0 and not self._session_ttl_min <= ttl <= SESSION_TTL_MAX:
+                raise ConsulError(500, f"Invalid Session TTL '{round(ttl * 1e9)}', must be between "
+                                       f"[{format_go_duration(self._session_ttl_min)}="
+                                       f"{format_go_duration(SESSION_TTL_MAX)}]")
+            if ttl == 0:
+                ttl = None
+
+        with self._changed:
+            agent_node = self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            self._require_leader(now)
+            node = self._nodes.get(node_name or agent_node.name)
+            if node is None:
+                raise ConsulError(500, "Missing node registration")
+            for check_id in node_checks + service_checks:
+                check = node.checks.get(check_id)
+                if check is None:
+                    raise ConsulError(500, f"Missing check '{check_id}' registration")
+                if check.status == CRITICAL:
+                    raise ConsulError(500, f"Check '{check_id}' is in critical state")
+            index = self._next_index()
+            session = Session(
+                session_id=str(uuid.uuid4()), name=name, node=node.name, lock_delay=lock_delay,
+                behavior=behavior, ttl_text=ttl_text, ttl=ttl, node_checks=node_checks,
+                service_checks=service_checks,
+                expires_at=now + ttl * SESSION_TTL_MULTIPLIER if ttl else None,
+                create_index=index)
+            self._sessions[session.session_id] = session
+            self._session_index = index
+            self._changed.notify_all()
+            return session.session_id
+
+    def destroy_session(self, agent: str, session_id: str) -> None:
+        with self._changed:
+            self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            self._require_leader(now)
+            session = self._sessions.get(session_id)
+            if session is not None:
+                self._destroy_session(session, self._next_index(), now)
+                self._changed.notify_all()
+
+    def renew_session(self, agent: str, session_id: str) -> list[Any] | None:
+        with self._changed:
+            self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            self._require_leader(now)
+            session = self._sessions.get(session_id)
+            if session is None:
+                return None
+            if session.ttl is not None:
+                session.expires_at = now + session.ttl * SESSION_TTL_MULTIPLIER
+                self._changed.notify_all()
+            return [session.json()]
+
+    # -- KV writes -----------------------------------------------------------
+
+    def _kv_store(self, entry: KVEntry) -> None:
+        self._kv[entry.key] = entry
+        self._kv_index = max(self._kv_index, entry.modify_index)
+
+    def _kv_delete_key(self, key: str, index: int) -> None:
+        if self._kv.pop(key, None) is not None:
+            self._tombstones[key] = index
+            self._kv_index = max(self._kv_index, index)
+
+    def _kv_write(self, key: str, value: bytes, flags: int, session: str,
+                  lock_index: int) -> None:
+        existing = self._kv.get(key)
+        candidate = KVEntry(key, value, flags, session, lock_index,
+                            existing.create_index if existing else 0, 0)
+        if existing is not None and existing.same_content(candidate):
+            return
+        index = self._next_index()
+        self._kv_store(KVEntry(key, value, flags, session, lock_index,
+                               existing.create_index if existing else index, index))
+        self._changed.notify_all()
+
+    def kv_put(self, agent: str, key: str, value: bytes, flags: int, *, cas: int | None = None,
+               acquire: str | None = None, release: str | None = None) -> bool:
+        with self._changed:
+            self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            self._require_leader(now)
+            existing = self._kv.get(key)
+            if acquire is not None:
+                return self._kv_acquire(key, value, flags, acquire, existing, now)
+            if release is not None:
+                if not release:
+                    raise ConsulError(500, "missing session")
+                if existing is None or existing.session != release:
+                    return False
+                # Releasing clears the holder and writes the value; no lock-delay.
+                self._kv_write(key, value, flags, "", existing.lock_index)
+                return True
+            if cas is not None:
+                if cas == 0 and existing is not None:
+                    return False
+                if cas != 0 and (existing is None or existing.modify_index != cas):
+                    return False
+            self._kv_write(key, value, flags, existing.session if existing else "",
+                           existing.lock_index if existing else 0)
+            return True
+
+    def _kv_acquire(self, key: str, value: bytes, flags: int, session_id: str,
+                    existing: KVEntry | None, now: float) -> bool:
+        if not session_id:
+            raise ConsulError(500, "missing session")
+        delay_until = self._lock_delays.get(key)
+        if delay_until is not None:
+            if now < delay_until:
+                return False
+            del self._lock_delays[key]
+        if session_id not in self._sessions:
+            raise ConsulError(500, f'invalid session "{session_id}"')
+        if existing is None:
+            lock_index = 1
+        elif existing.session == session_id:
+            lock_index = existing.lock_index
+        elif existing.session:
+            return False
+        else:
+            lock_index = existing.lock_index + 1
+        self._kv_write(key, value, flags, session_id, lock_index)
+        return True
+
+    def kv_delete(self, agent: str, key: str, *, recurse: bool, cas: int | None) -> bool:
+        with self._changed:
+            self._live_node(agent)
+            now = self._clock()
+            self._advance(now)
+            self._require_leader(now)
+            if recurse:
+                doomed = [k for k in self._kv if k.startswith(key)]
+                if doomed:
+                    index = self._next_index()
+                    for k in doomed:
+                        self._kv_delete_key(k, index)
+                    self._changed.notify_all()
+                return True
+            existing = self._kv.get(key)
+            if existing is None:
+                return True
+            if cas is not None and existing.modify_index != cas:
+                return False
+            self._kv_delete_key(key, self._next_index())
+            self._changed.notify_all()
+            return True
+
+    # -- debugging -------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        with self._lock:
+            now = self._clock()
+            self._advance(now)
+            return {
+                "index": self._index,
+                "leader": LEADER_ADDRESS if self._has_leader(now) else "",
+                "nodes": {
+                    name: {
+                        "alive": node.alive,
+                        "services": {sid: s.agent_json() for sid, s in node.services.items()},
+                        "checks": {
+                            cid: dict(c.agent_json(),
+                                      ExpiresIn=None if c.expires_at is None
+                                      else round(c.expires_at - now, 3))
+                            for cid, c in node.checks.items()},
+                    } for name, node in self._nodes.items()},
+                "sessions": [dict(s.json(), ExpiresIn=None if s.expires_at is None
+                                  else round(s.expires_at - now, 3))
+                             for s in self._sessions.values()],
+                "kv": [dict(e.json(), ValueText=e.value.decode("utf-8", "replace"))
+                       for _, e in sorted(self._kv.items())],
+                "lock_delays": {k: round(t - now, 3) for k, t in self._lock_delays.items()
+                                if t > now},
+            }

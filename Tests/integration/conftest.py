@@ -1,0 +1,41 @@
+"""Fixtures of the integration bed: clusters that are always torn down, logs on failure."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from harness import Cluster, wait_until
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for cluster in getattr(item, "_harness_clusters", []):
+            report.sections.append((f"logs of {cluster.workdir}", cluster.collect_logs()))
+
+
+@pytest.fixture
+def cluster_factory(request: pytest.FixtureRequest, tmp_path) -> Callable[..., Cluster]:
+    """make(**Cluster kwargs) -> an unstarted Cluster; every one is torn down after the test."""
+    clusters: list[Cluster] = []
+    request.node._harness_clusters = clusters
+
+    def make(**kwargs: Any) -> Cluster:
+        cluster = Cluster(tmp_path / f"cluster{len(clusters) + 1}", **kwargs)
+        clusters.append(cluster)
+        return cluster
+
+    def teardown() -> None:
+        for cluster in clusters:
+            cluster.teardown()
+        # Teardown also checks itself: a process that outlives it fails the test.
+        for cluster in clusters:
+            wait_until(lambda: not cluster.leftover_processes(), 10,
+                       f"every process of {cluster.workdir} is gone after teardown")
+
+    request.addfinalizer(teardown)
+    return make
