@@ -5,7 +5,7 @@ IMAGE ?= redis-manage
 # ContainerPilot publishes no SHA-256 for its release: see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build test release image demo help
+.PHONY: build test release image demo bench help
 
 ## build: debug build (.build/debug/redis-manage)
 build:
@@ -24,7 +24,7 @@ test: build
 		echo "no Python tests under Tests/"; \
 	fi
 
-## release: optimised build with the Swift runtime linked in, for the image
+## release: optimised build with the Swift runtime linked in, for the image (needs libcurl4-openssl-dev)
 release:
 	$(SWIFT) build -c release --static-swift-stdlib
 
@@ -37,6 +37,10 @@ image:
 ## demo: build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
 demo: build
 	$(PYTHON) Tests/integration/demo.py
+
+## bench: release build, then the benchmarks on real clusters; writes BENCHMARKS.md
+bench: release
+	$(PYTHON) Tests/bench/bench.py
 
 ## help: list the targets
 help:
