@@ -25,13 +25,8 @@ public enum BackupNaming {
     public static let suffix = ".rdb.gz"
 
     public static func name(forSaveTime unixSeconds: Int64) -> String {
-        var time = time_t(unixSeconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let year = String(parts.tm_year + 1900)
-        return prefix + year + two(parts.tm_mon + 1) + two(parts.tm_mday) + two(parts.tm_hour)
-            + two(parts.tm_min) + two(parts.tm_sec) + suffix
+        let time = UTCTime(unixSeconds: unixSeconds)
+        return prefix + time.year + time.month + time.day + time.hour + time.minute + time.second + suffix
     }
 
     /// The name without `.rdb.gz` (any other name is kept whole).
@@ -46,6 +41,28 @@ public enum BackupNaming {
         let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
         return digits.count == 14 && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
+}
+
+/// Two-digit (four for the year) UTC fields of a Unix time, for backup
+/// names and listings.
+struct UTCTime {
+    let year, month, day, hour, minute, second: String
+
+    init(unixSeconds: Int64) {
+        var time = time_t(unixSeconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        year = String(parts.tm_year + 1900)
+        month = two(parts.tm_mon + 1)
+        day = two(parts.tm_mday)
+        hour = two(parts.tm_hour)
+        minute = two(parts.tm_min)
+        second = two(parts.tm_sec)
+    }
+
+    /// `YYYY-mm-dd HH:MM:SS`
+    var text: String { "\(year)-\(month)-\(day) \(hour):\(minute):\(second)" }
 }
 
 /// Which backups BACKUP_KEEP lets go once a new one is recorded.
