@@ -1,0 +1,369 @@
+"""Backups and restores through the real hooks, with the local-directory store.
+
+Each test has its own BACKUP_DIR shared by its nodes, so the cluster sees one store.
+Needs `swift build` first (the real redis-manage hooks).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import threading
+from pathlib import Path
+from typing import Optional
+
+import resp
+from consul_http import ConsulHTTPError
+from harness import Cluster, Node, RedisManageHooks, wait_until
+
+SCALE = 0.2  # health every second instead of every 5 s
+BACKUP_TTL = "1h"  # the periodic job must not take a second backup during a test
+
+
+def make_cluster(cluster_factory, tmp_path: Path, size: int, **env: str) -> tuple[Cluster, Path]:
+    backups = tmp_path / "backups"
+    extra = {"BACKUP_DIR": str(backups), "BACKUP_TTL": BACKUP_TTL, "MASTER_WAIT_TIMEOUT": "3s",
+             "BACKUP_SAVE_TIMEOUT": "120s"}
+    extra.update(env)
+    cluster = cluster_factory(size=size, hooks=RedisManageHooks(), interval_scale=SCALE, extra_env=extra)
+    return cluster, backups
+
+
+def wait_for_roles(cluster: Cluster, replicas: int) -> tuple[Node, list[Node]]:
+    def roles():
+        masters, found = cluster.passing("redis"), cluster.passing("redis-replica")
+        return len(masters) == 1 and len(found) == replicas and (masters, found)
+
+    masters, _ = wait_until(roles, 60, f"Consul lists 1 passing redis and {replicas} redis-replica",
+                            describe=cluster.describe)
+    master = cluster.node_by_redis_port(masters[0].port)
+    return master, [node for node in cluster.running_nodes() if node is not master]
+
+
+def run_hook(node: Node, *args: str, env: Optional[dict[str, str]] = None, timeout: float = 120,
+             preexec=None) -> subprocess.CompletedProcess:
+    environment = node.env()
+    environment.update(env or {})
+    binary = node.cluster.hook_bin / "redis-manage"
+    return subprocess.run([str(binary), *args], env=environment, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=preexec)
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def encode(*args) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def fill(node: Node, keys: int, seed: int = 1) -> None:
+    """`keys` keys of every type, written through redis-cli --pipe (no DEBUG)."""
+    rng = random.Random(seed)
+    commands = []
+    for index in range(keys):
+        kind = index % 5
+        token = f"{rng.getrandbits(64):016x}"
+        if kind == 0:
+            commands.append(encode("SET", f"s:{index}", token * 4))
+        elif kind == 1:
+            commands.append(encode("HSET", f"h:{index}", "a", token, "b", index, "c", token[::-1]))
+        elif kind == 2:
+            commands.append(encode("RPUSH", f"l:{index}", token, index, token, "x"))
+        elif kind == 3:
+            commands.append(encode("SADD", f"t:{index}", token, index, "member"))
+        else:
+            commands.append(encode("ZADD", f"z:{index}", 1.5, token, index, "m", -3, "n"))
+    result = subprocess.run(["redis-cli", "-p", str(node.redis_port), "--pipe"], input=b"".join(commands),
+                            capture_output=True, timeout=60)
+    assert result.returncode == 0 and b"errors: 0" in result.stdout, result.stdout + result.stderr
+
+
+def digest(node: Node) -> tuple[int, str]:
+    """Key count and a SHA-256 over every key's type and content, in key order."""
+    keys = []
+    cursor = b"0"
+    while True:
+        cursor, batch = node.redis("SCAN", cursor, "COUNT", 1000, timeout=10)
+        keys.extend(batch)
+        if cursor == b"0":
+            break
+    hasher = hashlib.sha256()
+    for key in sorted(set(keys)):
+        kind = node.redis("TYPE", key)
+        if kind == b"string":
+            content = [node.redis("GET", key)]
+        elif kind == b"hash":
+            content = sorted(node.redis("HGETALL", key))
+        elif kind == b"list":
+            content = node.redis("LRANGE", key, 0, -1)
+        elif kind == b"set":
+            content = sorted(node.redis("SMEMBERS", key))
+        elif kind == b"zset":
+            content = node.redis("ZRANGE", key, 0, -1, "WITHSCORES")
+        else:
+            raise AssertionError(f"unexpected type {kind!r} of {key!r}")
+        hasher.update(repr((key, kind, content)).encode())
+    return len(set(keys)), hasher.hexdigest()
+
+
+def wait_replicated(master: Node, replicas: list[Node]) -> None:
+    size = master.redis("DBSIZE")
+    for replica in replicas:
+        wait_until(lambda: replica.redis("DBSIZE") == size, 30, f"{replica.name} has the master's {size} keys")
+
+
+# --- store and Consul -------------------------------------------------------------------------
+
+
+def kv(node: Node, key: str) -> Optional[bytes]:
+    try:
+        entries = node.consul().request("GET", f"/v1/kv/{key}")
+    except ConsulHTTPError as error:
+        if "HTTP 404" in str(error):
+            return None
+        raise
+    value = entries[0].get("Value")
+    return base64.b64decode(value) if value is not None else b""
+
+
+def kv_keys(node: Node, prefix: str) -> list[str]:
+    try:
+        return sorted(node.consul().request("GET", f"/v1/kv/{prefix}?keys") or [])
+    except ConsulHTTPError as error:
+        if "HTTP 404" in str(error):
+            return []
+        raise
+
+
+def store_files(backups: Path) -> list[str]:
+    return sorted(os.listdir(backups)) if backups.exists() else []
+
+
+def reset_node(node: Node) -> None:
+    """A new container on the same host: nothing left of the old one's disk."""
+    for directory in (node.data_dir, node.run_dir, node.etc_dir):
+        shutil.rmtree(directory)
+        directory.mkdir()
+
+
+def log_text(node: Node) -> str:
+    return node.log_path.read_text(errors="replace")
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+def test_one_backup_per_interval_from_a_replica_and_a_new_cluster_restores_it(cluster_factory, tmp_path) -> None:
+    cluster, backups = make_cluster(cluster_factory, tmp_path, size=3)
+    cluster.start()
+    master, replicas = wait_for_roles(cluster, replicas=2)
+    fill(master, 20000)
+    wait_replicated(master, replicas)
+    before = digest(master)
+    assert before[0] == 20000
+
+    def backup_everywhere() -> list[subprocess.CompletedProcess]:
+        results: dict[str, subprocess.CompletedProcess] = {}
+        threads = [threading.Thread(target=lambda n=node: results.__setitem__(n.name, run_hook(n, "backup")))
+                   for node in cluster.nodes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(150)
+        return [results[node.name] for node in cluster.nodes]
+
+    for result in backup_everywhere():
+        assert result.returncode == 0, result.stdout + result.stderr
+    files = store_files(backups)
+    assert len(files) == 1 and files[0].startswith("dump-") and files[0].endswith(".rdb.gz"), files
+    name = files[0]
+    assert kv(master, "service/redis/last-backup") == name.encode()
+    stem = name[: -len(".rdb.gz")]
+    assert kv_keys(master, "service/redis/backups/") == [f"service/redis/backups/{stem}"]
+    metadata = json.loads(kv(master, f"service/redis/backups/{stem}"))
+    assert metadata["node"] in {f"127.0.0.1:{node.redis_port}" for node in replicas}, metadata
+    assert str(metadata["saved_at"]).encode() == kv(master, "service/redis/last-backup-time")
+    compressed = (backups / name).read_bytes()
+    rdb = gzip.decompress(compressed)
+    assert rdb[:5] == b"REDIS" and metadata["rdb_version"] == int(rdb[5:9])
+    assert hashlib.sha256(compressed).hexdigest() == metadata["gzip_sha256"] and len(compressed) == metadata["gzip_size"]
+    assert hashlib.sha256(rdb).hexdigest() == metadata["rdb_sha256"] and len(rdb) == metadata["rdb_size"]
+
+    # The interval has not passed: nobody takes another one.
+    for result in backup_everywhere():
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "not due" in result.stdout, result.stdout
+    assert store_files(backups) == [name]
+
+    listing = run_hook(master, "backups", "list", env={"LOG_LEVEL": "ERROR"})
+    assert listing.returncode == 0, listing.stderr
+    assert f"* {name}" in listing.stdout.replace("*  ", "* "), listing.stdout
+    assert metadata["rdb_sha256"][:16] in listing.stdout
+
+    # The whole cluster goes; a new one starts on empty disks with the same Consul and store.
+    for node in cluster.nodes:
+        node.kill()
+    for node in cluster.nodes:
+        reset_node(node)
+    for node in cluster.nodes:
+        node.start()
+    new_master, new_replicas = wait_for_roles(cluster, replicas=2)
+    assert "restored" in log_text(new_master) or "append-only file" in log_text(new_master)
+    assert digest(new_master) == before
+    wait_replicated(new_master, new_replicas)
+    assert digest(new_replicas[0]) == before
+    assert (new_master.data_dir / "appendonlydir").is_dir()
+    assert not [entry for entry in os.listdir(new_master.data_dir) if entry.startswith(".")]
+
+
+def _single_node_with_backup(cluster_factory, tmp_path, **env: str) -> tuple[Cluster, Node, Path, str]:
+    cluster, backups = make_cluster(cluster_factory, tmp_path, size=1, **env)
+    cluster.start()
+    node, _ = wait_for_roles(cluster, replicas=0)
+    fill(node, 2000, seed=9)
+    result = run_hook(node, "backup", "--now")
+    assert result.returncode == 0, result.stdout + result.stderr
+    name = store_files(backups)[0]
+    return cluster, node, backups, name
+
+
+def test_a_corrupt_backup_is_refused_unless_restore_on_failure_is_empty(cluster_factory, tmp_path) -> None:
+    cluster, node, backups, name = _single_node_with_backup(cluster_factory, tmp_path)
+    node.kill()
+    reset_node(node)
+    path = backups / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    node.start()
+    wait_until(lambda: node.saw("exitFailed", "onStart"), 60, "onStart fails on the corrupt backup",
+               describe=cluster.describe)
+    text = log_text(node)
+    assert f"restore of backup {name} failed" in text, text[-3000:]
+    assert "corrupt" in text
+    assert sorted(os.listdir(node.data_dir)) == [], "nothing of the failed restore is left"
+    assert not node.saw("exitSuccess", "onStart")
+
+    node.kill()
+    reset_node(node)
+    node.start({"RESTORE_ON_FAILURE": "empty"})
+    wait_until(lambda: node.redis("DBSIZE") == 0 and node.role() == "master", 30, "the node starts empty")
+    assert "STARTING WITH AN EMPTY DATASET" in log_text(node)
+
+
+def test_a_metadata_mismatch_is_refused(cluster_factory, tmp_path) -> None:
+    cluster, node, backups, name = _single_node_with_backup(cluster_factory, tmp_path)
+    key = f"service/redis/backups/{name[:-len('.rdb.gz')]}"
+    metadata = json.loads(kv(node, key))
+    metadata["rdb_sha256"] = "0" * 64
+    node.consul().request("PUT", f"/v1/kv/{key}", metadata)
+    dry = run_hook(node, "restore", "--name", name, "--dry-run")
+    assert dry.returncode == 1
+    assert "SHA-256 of the RDB" in dry.stdout + dry.stderr, dry.stdout + dry.stderr
+    assert not [entry for entry in os.listdir(node.data_dir) if entry.startswith(".")]
+
+
+def test_restore_dry_run_and_refusals(cluster_factory, tmp_path) -> None:
+    cluster, node, backups, name = _single_node_with_backup(cluster_factory, tmp_path)
+    dry = run_hook(node, "restore", "--name", name, "--dry-run", env={"LOG_LEVEL": "ERROR"})
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    metadata = json.loads(kv(node, f"service/redis/backups/{name[:-len('.rdb.gz')]}"))
+    assert metadata["rdb_sha256"] in dry.stdout and "checked against metadata: yes" in dry.stdout
+    assert not [entry for entry in os.listdir(node.data_dir) if entry.startswith(".")]
+
+    running = run_hook(node, "restore", "--name", name)
+    assert running.returncode == 1 and "stop it before restoring" in running.stdout + running.stderr
+    missing = run_hook(node, "restore", "--name", "dump-20000101000000.rdb.gz", "--dry-run")
+    assert missing.returncode == 1 and "not found" in missing.stdout + missing.stderr
+    usage = run_hook(node, "restore")
+    assert usage.returncode == 2 and "--name NAME" in usage.stderr
+
+    node.kill()
+    # The container's own agent stays up while an operator restores.
+    cluster.agents.revive_agent(node.name)
+    node.agent_down = False
+    has_data = run_hook(node, "restore", "--name", name)
+    assert has_data.returncode == 1 and "already holds data" in has_data.stdout + has_data.stderr
+    reset_node(node)
+    restored = run_hook(node, "restore", "--name", name)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert (node.data_dir / "appendonlydir").is_dir()
+    node.start()
+    wait_until(lambda: node.redis("DBSIZE") == 2000 and node.role() == "master", 30, "the restored node serves the backup's keys")
+
+
+def test_existing_aof_file_or_directory_is_kept_over_the_backup(cluster_factory, tmp_path) -> None:
+    cluster, node, backups, name = _single_node_with_backup(cluster_factory, tmp_path)
+    assert node.redis("DBSIZE") == 2000
+    node.kill()
+    reset_node(node)
+    # A single-file AOF, as Redis before 7 writes it.
+    (node.data_dir / "appendonly.aof").write_bytes(encode("SELECT", 0) + encode("SET", "local:aof", "kept"))
+    node.start()
+    wait_until(lambda: node.redis("GET", "local:aof") == b"kept", 30, "the node serves its own AOF")
+    assert "data directory holds data (appendonly.aof" in log_text(node)
+    assert node.redis("DBSIZE") == 1
+
+    node.kill()
+    # Redis 7 moved it into appendonlydir/.
+    assert (node.data_dir / "appendonlydir").is_dir() and not (node.data_dir / "appendonly.aof").exists()
+    node.start()
+    wait_until(lambda: node.redis("GET", "local:aof") == b"kept", 30, "the node serves its own AOF directory")
+    assert "data directory holds data (appendonlydir/)" in log_text(node)
+    assert node.redis("DBSIZE") == 1
+
+
+def test_an_upload_failing_half_way_changes_nothing_and_the_next_run_succeeds(cluster_factory, tmp_path) -> None:
+    cluster, backups = make_cluster(cluster_factory, tmp_path, size=1)
+    cluster.start()
+    node, _ = wait_for_roles(cluster, replicas=0)
+    fill(node, 20000, seed=5)
+    limit = 64 * 1024
+
+    def small_files() -> None:
+        # The write past the limit fails with EFBIG instead of killing the process.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    failed = run_hook(node, "backup", "--now", preexec=small_files)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "File too large" in failed.stdout + failed.stderr, failed.stdout + failed.stderr
+    assert store_files(backups) == [], "no object and no temporary file"
+    assert kv(node, "service/redis/last-backup") is None
+    assert kv(node, "service/redis/last-backup-time") is None
+    assert [key for key in kv_keys(node, "service/redis/backups/") if not key.endswith("/lock")] == []
+
+    passed = run_hook(node, "backup", "--now")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    files = store_files(backups)
+    assert len(files) == 1 and (backups / files[0]).stat().st_size > limit
+    assert kv(node, "service/redis/last-backup") == files[0].encode()
+
+
+def test_backup_keep_deletes_older_backups_and_their_metadata(cluster_factory, tmp_path) -> None:
+    cluster, backups = make_cluster(cluster_factory, tmp_path, size=1, BACKUP_KEEP="2")
+    cluster.start()
+    node, _ = wait_for_roles(cluster, replicas=0)
+    names = []
+    for round_ in range(3):
+        node.redis("SET", "round", round_)
+        result = run_hook(node, "backup", "--now")
+        assert result.returncode == 0, result.stdout + result.stderr
+        names.append(kv(node, "service/redis/last-backup").decode())
+    assert len(set(names)) == 3
+    assert store_files(backups) == sorted(names[1:])
+    stems = [f"service/redis/backups/{n[:-len('.rdb.gz')]}" for n in names[1:]]
+    assert [key for key in kv_keys(node, "service/redis/backups/") if not key.endswith("/lock")] == stems
