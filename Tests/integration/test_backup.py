@@ -147,6 +147,11 @@ def kv_keys(node: Node, prefix: str) -> list[str]:
         raise
 
 
+def metadata_keys(node: Node) -> list[str]:
+    """The backups' metadata keys: what is under the prefix but the lock."""
+    return [key for key in kv_keys(node, "service/redis/backups/") if key != "service/redis/backups/lock"]
+
+
 def store_files(backups: Path) -> list[str]:
     return sorted(os.listdir(backups)) if backups.exists() else []
 
@@ -184,14 +189,18 @@ def test_one_backup_per_interval_from_a_replica_and_a_new_cluster_restores_it(cl
             thread.join(150)
         return [results[node.name] for node in cluster.nodes]
 
-    for result in backup_everywhere():
+    first_round = dict(zip(cluster.nodes, backup_everywhere()))
+    for result in first_round.values():
         assert result.returncode == 0, result.stdout + result.stderr
+    assert "this node is master and Consul lists passing replicas" in first_round[master].stdout, first_round[master].stdout
+    takers = [node for node, result in first_round.items() if "lock held, taking the backup" in result.stdout]
+    assert len(takers) == 1 and takers[0] in replicas, {node.name: result.stdout for node, result in first_round.items()}
     files = store_files(backups)
     assert len(files) == 1 and files[0].startswith("dump-") and files[0].endswith(".rdb.gz"), files
     name = files[0]
     assert kv(master, "service/redis/last-backup") == name.encode()
     stem = name[: -len(".rdb.gz")]
-    assert kv_keys(master, "service/redis/backups/") == [f"service/redis/backups/{stem}"]
+    assert metadata_keys(master) == [f"service/redis/backups/{stem}"]
     metadata = json.loads(kv(master, f"service/redis/backups/{stem}"))
     assert metadata["node"] in {f"127.0.0.1:{node.redis_port}" for node in replicas}, metadata
     assert str(metadata["saved_at"]).encode() == kv(master, "service/redis/last-backup-time")
@@ -219,8 +228,15 @@ def test_one_backup_per_interval_from_a_replica_and_a_new_cluster_restores_it(cl
         reset_node(node)
     for node in cluster.nodes:
         node.start()
-    new_master, new_replicas = wait_for_roles(cluster, replicas=2)
-    assert "restored" in log_text(new_master) or "append-only file" in log_text(new_master)
+    restored = wait_until(lambda: [n for n in cluster.nodes if "restored dataset is now an append-only file" in log_text(n)],
+                          90, "one node restored the backup", describe=cluster.describe)
+    assert len(restored) == 1, [node.name for node in restored]
+    new_master = restored[0]
+    wait_until(lambda: new_master.role() == "master" and new_master.redis("DBSIZE") == 20000, 30,
+               "the restoring node serves the backup as master")
+    new_replicas = [node for node in cluster.nodes if node is not new_master]
+    wait_until(lambda: all(node.role() == "slave" for node in new_replicas), 60, "the others replicate it",
+               describe=cluster.describe)
     assert digest(new_master) == before
     wait_replicated(new_master, new_replicas)
     assert digest(new_replicas[0]) == before
@@ -344,7 +360,7 @@ def test_an_upload_failing_half_way_changes_nothing_and_the_next_run_succeeds(cl
     assert store_files(backups) == [], "no object and no temporary file"
     assert kv(node, "service/redis/last-backup") is None
     assert kv(node, "service/redis/last-backup-time") is None
-    assert [key for key in kv_keys(node, "service/redis/backups/") if not key.endswith("/lock")] == []
+    assert metadata_keys(node) == []
 
     passed = run_hook(node, "backup", "--now")
     assert passed.returncode == 0, passed.stdout + passed.stderr
@@ -366,4 +382,4 @@ def test_backup_keep_deletes_older_backups_and_their_metadata(cluster_factory, t
     assert len(set(names)) == 3
     assert store_files(backups) == sorted(names[1:])
     stems = [f"service/redis/backups/{n[:-len('.rdb.gz')]}" for n in names[1:]]
-    assert [key for key in kv_keys(node, "service/redis/backups/") if not key.endswith("/lock")] == stems
+    assert metadata_keys(node) == stems
