@@ -36,9 +36,11 @@ struct OperatorCommands {
             output(report(fetched, verb: "checked (dry run, nothing kept)"))
             return
         }
-        if let client = try? node.redis() {
-            client.close()
-            throw BackupError.redisStillRunning(endpoint: "\(client.endpoint)")
+        // Any listener counts, even one that would refuse our AUTH.
+        let endpoint = SocketEndpoint.tcp(host: node.localHost, port: node.settings.redis.port)
+        if let socket = try? SocketConnection.connect(to: endpoint, deadline: .after(seconds: 2)) {
+            socket.close()
+            throw BackupError.redisStillRunning(endpoint: "\(endpoint)")
         }
         let found = LocalData.evidence(in: LocalData.scan(dataDir))
         guard found.isEmpty else { throw BackupError.localDataPresent(directory: dataDir, found: found) }
