@@ -1,7 +1,11 @@
 SWIFT ?= swift
 PYTHON ?= python3
+DOCKER ?= docker
+IMAGE ?= redis-manage
+# ContainerPilot publishes no SHA-256 for its release: see the Dockerfile.
+CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build test release help
+.PHONY: build test release image demo bench help
 
 ## build: debug build (.build/debug/redis-manage)
 build:
@@ -20,9 +24,23 @@ test: build
 		echo "no Python tests under Tests/"; \
 	fi
 
-## release: optimised build with the Swift runtime linked in, for the image
+## release: optimised build with the Swift runtime linked in, for the image (needs libcurl4-openssl-dev)
 release:
 	$(SWIFT) build -c release --static-swift-stdlib
+
+## image: docker build -t redis-manage . (IMAGE=... to rename; needs Docker and CONTAINERPILOT_SHA256=..., see the Dockerfile)
+image:
+	@command -v $(DOCKER) >/dev/null 2>&1 || { \
+		echo "make image: $(DOCKER) is not installed here; 'make demo' runs a cluster without it" >&2; exit 2; }
+	$(DOCKER) build -t $(IMAGE) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
+
+## demo: build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
+demo: build
+	$(PYTHON) Tests/integration/demo.py
+
+## bench: release build, then the benchmarks on real clusters; writes BENCHMARKS.md
+bench: release
+	$(PYTHON) Tests/bench/bench.py
 
 ## help: list the targets
 help:

@@ -49,6 +49,24 @@ final class CommandLineParserTests: XCTestCase {
         XCTAssertEqual(UsageError.missingValue(option: "--name").description, "--name needs a value")
     }
 
+    func testSentinelsReconfigScriptArgumentsAreRecognised() throws {
+        let arguments = ["mymaster", "leader", "failover", "10.0.0.1", "6379", "10.0.0.2", "6380"]
+        guard case .failover(let change) = try CommandLineParser.parse(arguments) else {
+            return XCTFail("not recognised as Sentinel's call")
+        }
+        XCTAssertEqual(change.masterName, "mymaster")
+        XCTAssertEqual(change.role, "leader")
+        XCTAssertEqual(change.from, NodeAddress(host: "10.0.0.1", port: 6379))
+        XCTAssertEqual(change.to, NodeAddress(host: "10.0.0.2", port: 6380))
+    }
+
+    func testAlmostSentinelShapedArgumentsAreUsageErrors() {
+        assertUsageError(["mymaster", "leader", "failover", "10.0.0.1", "6379", "10.0.0.2"], .unknownCommand("mymaster"))
+        assertUsageError(["mymaster", "boss", "failover", "10.0.0.1", "6379", "10.0.0.2", "6380"], .unknownCommand("mymaster"))
+        assertUsageError(["mymaster", "leader", "failover", "10.0.0.1", "0", "10.0.0.2", "6380"], .unknownCommand("mymaster"))
+        assertUsageError(["mymaster", "observer", "start", "10.0.0.1", "6379", "10.0.0.2", "x"], .unknownCommand("mymaster"))
+    }
+
     func testHelpForms() throws {
         for arguments in [["--help"], ["-h"], ["help"]] {
             XCTAssertEqual(try CommandLineParser.parse(arguments), .help(nil), "\(arguments)")

@@ -381,7 +381,8 @@ class Node:
         try:
             self.cluster.agents.kill_agent(self.name)
             self.agent_down = True
-        except (consul_backend.BackendError, HarnessError) as error:
+        except (consul_backend.BackendError, HarnessError, OSError) as error:
+            # OSError covers urllib's URLError: the double itself is already gone.
             self.log.write("harness", f"the agent of {self.name} stays up: {error}")
 
     def kill_job_process(self, job: str = "redis", sig: int = signal.SIGKILL) -> int:

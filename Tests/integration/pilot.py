@@ -275,7 +275,6 @@ class Job:
         self._last_start = 0.0
         self._lock = threading.Lock()
         self.starts = 0
-        self.complete = threading.Event()
         self.check_name = f"check.{self.name}"
         self.service_id = f"{self.name}-{ctx.node}" if spec.port else None
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"job-{self.name}")
@@ -476,7 +475,6 @@ class Job:
             except ConsulHTTPError as error:
                 self._ctx.log.write("containerpilot", f"deregistering {self.service_id} failed: {error}")
         self._ctx.bus.unsubscribe(self.inbox)
-        self.complete.set()
         self._ctx.bus.publish(Event("stopped", self.name))
 
     def _terminate(self) -> None:

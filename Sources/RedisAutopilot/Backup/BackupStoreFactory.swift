@@ -3,9 +3,9 @@ public func makeBackupStore(settings: BackupSettings) throws -> BackupStore {
     switch settings.destination {
     case let .local(directory):
         return try LocalDirectoryStore(directory: directory)
+    case let .s3(s3):
+        return S3Store(settings: s3)
     case .manta:
         throw BackupError.storeUnavailable(kind: "Manta")
-    case .s3:
-        throw BackupError.storeUnavailable(kind: "S3")
     }
 }

@@ -56,10 +56,8 @@ public final class NodeContext {
         guard let host = settings.redis.announceIP ?? InterfaceAddresses.firstNonLoopbackIPv4() else {
             throw LifecycleError.noAnnounceAddress
         }
-        let endpoint = settings.consul.httpAddress
-        let baseURL = HTTPBaseURL(scheme: endpoint.scheme == .https ? .https : .http, host: endpoint.host, port: endpoint.port)
         let consul = ConsulClient(
-            transport: makeHTTPTransport(baseURL: baseURL), token: settings.consul.token,
+            transport: makeHTTPTransport(baseURL: settings.consul.httpAddress.baseURL), token: settings.consul.token,
             timeout: settings.consul.requestTimeout.inSeconds)
         return NodeContext(settings: settings, logger: logger, consul: consul, announceHost: host)
     }

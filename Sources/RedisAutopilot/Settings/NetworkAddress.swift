@@ -43,6 +43,11 @@ public struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(scheme.rawValue)://\(hostHeader)" }
+
+    /// The same address as the HTTP transports take it.
+    public var baseURL: HTTPBaseURL {
+        HTTPBaseURL(scheme: scheme == .https ? .https : .http, host: host, port: port)
+    }
 }
 
 enum NetworkAddressText {

@@ -1,0 +1,126 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+public enum S3XMLError: Error, Equatable, CustomStringConvertible {
+    /// Not well-formed XML; `detail` is the parser's position and code.
+    case malformed(detail: String)
+    /// Well-formed, but not the answer expected: a missing or bad element.
+    case unexpected(String)
+
+    public var description: String {
+        switch self {
+        case let .malformed(detail): return "malformed XML: \(detail)"
+        case let .unexpected(reason): return "unexpected XML: \(reason)"
+        }
+    }
+}
+
+/// An element of an S3 answer, with namespaces dropped: S3's documents are
+/// small, flat records, so a tree with text is all that is needed.
+struct S3XMLElement: Equatable {
+    var name: String
+    var text: String
+    var children: [S3XMLElement]
+
+    func child(_ name: String) -> S3XMLElement? {
+        children.first { $0.name == name }
+    }
+
+    func children(_ name: String) -> [S3XMLElement] {
+        children.filter { $0.name == name }
+    }
+
+    /// The text of a direct child, nil when there is no such child.
+    func text(of name: String) -> String? {
+        child(name)?.text
+    }
+
+    func requiredText(of name: String) throws -> String {
+        guard let text = text(of: name) else {
+            throw S3XMLError.unexpected("<\(self.name)> has no <\(name)>")
+        }
+        return text
+    }
+
+    /// Parses a whole document into its root element. Anything but one
+    /// well-formed root (empty input, unclosed or mismatched tags, unknown
+    /// entities, trailing content) throws.
+    static func parse(_ bytes: [UInt8]) throws -> S3XMLElement {
+        let builder = S3XMLTreeBuilder()
+        // S3 may send whitespace ahead of a slow CompleteMultipartUpload's
+        // answer to keep the connection open; libxml2 rejects it before the
+        // XML declaration.
+        let start = bytes.firstIndex { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } ?? bytes.endIndex
+        let parser = XMLParser(data: Data(bytes[start...]))
+        parser.shouldProcessNamespaces = true
+        parser.shouldResolveExternalEntities = false
+        parser.delegate = builder
+        let finished = parser.parse()
+        // XMLParser may report success with an error set (a mismatched end
+        // tag) or with no root at all (empty input): check every signal.
+        if !finished || parser.parserError != nil {
+            let code = (parser.parserError as NSError?)?.code ?? -1
+            throw S3XMLError.malformed(detail: "line \(parser.lineNumber), column \(parser.columnNumber), code \(code)")
+        }
+        guard let root = builder.root, builder.stack.isEmpty else {
+            throw S3XMLError.malformed(detail: "no complete root element")
+        }
+        return root
+    }
+}
+
+private final class S3XMLTreeBuilder: NSObject, XMLParserDelegate {
+    var stack: [S3XMLElement] = []
+    var root: S3XMLElement?
+    private var rootCount = 0
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        if stack.isEmpty {
+            rootCount += 1
+            if rootCount > 1 { parser.abortParsing() }
+        }
+        stack.append(S3XMLElement(name: elementName, text: "", children: []))
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        guard !stack.isEmpty else { return }
+        stack[stack.count - 1].text += string
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        guard !stack.isEmpty else { return }
+        stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self)
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        guard let element = stack.popLast(), element.name == elementName else {
+            parser.abortParsing()
+            return
+        }
+        if stack.isEmpty {
+            root = element
+        } else {
+            stack[stack.count - 1].children.append(element)
+        }
+    }
+}
+
+/// Escapes text for an element's content (ETags carry quotes).
+func s3XMLEscape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for character in text {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&apos;"
+        default: out.append(character)
+        }
+    }
+    return out
+}

@@ -1,0 +1,158 @@
+"""Benchmarks of redis-manage on real redis-server and redis-sentinel processes.
+
+Run with `make bench` (after `make release`): it writes BENCHMARKS.md. Each section is a
+function that returns its lines of Markdown, so a run can be limited to some sections:
+`python3 Tests/bench/bench.py --only health bootstrap`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent.parent
+sys.path.insert(0, str(REPO_ROOT / "Tests" / "integration"))
+
+from harness import Cluster, Node, RedisManageHooks, wait_until  # noqa: E402
+
+RELEASE_BIN = REPO_ROOT / ".build" / "release"
+QUIET = {"LOG_LEVEL": "WARN"}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def wall_times(argv: list[str], env: dict[str, str], runs: int) -> list[float]:
+    """Milliseconds per run; every run must succeed, or the figure would flatter a failure."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+        times.append((time.perf_counter() - started) * 1000)
+        if result.returncode != 0:
+            raise RuntimeError(f"{argv} exited {result.returncode}: {result.stderr.decode(errors='replace')[-500:]}")
+    return times
+
+
+def peak_rss_kib(argv: list[str], env: dict[str, str], runs: int) -> list[int]:
+    peaks = []
+    for _ in range(runs):
+        result = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, timeout=30, check=True)
+        peaks.append(int(result.stderr.decode().strip().splitlines()[-1]))
+    return peaks
+
+
+def healthy_cluster(workdir: Path, size: int = 3, extra_env: dict[str, str] | None = None) -> Cluster:
+    cluster = Cluster(workdir, size=size, hooks=RedisManageHooks(RELEASE_BIN), extra_env={**QUIET, **(extra_env or {})})
+    cluster.start()
+    wait_for_health(cluster, size)
+    return cluster
+
+
+def wait_for_health(cluster: Cluster, size: int, timeout: float = 60) -> None:
+    def ready() -> bool:
+        return (len(cluster.passing("redis")) == 1 and len(cluster.passing("redis-replica")) == size - 1
+                and len(cluster.passing("redis-sentinel")) == size)
+    wait_until(ready, timeout, f"{size} nodes healthy in Consul", describe=cluster.describe)
+
+
+def bench_health(runs: int) -> list[str]:
+    lines = ["## `health` on a steady node", "",
+             f"{runs} sequential runs of `redis-manage health` (release build) per role on a healthy 3-node cluster, "
+             f"beside `redis-cli PING` against the same Redis in the same run (the floor: one process start and one "
+             f"round trip). Wall time per run in milliseconds; peak RSS from `/usr/bin/time -f %M`.", "",
+             "| what | median ms | p95 ms | peak RSS KiB (median / max) |", "|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="bench-health-") as tmp:
+        cluster = healthy_cluster(Path(tmp))
+        try:
+            master = cluster.consul_master()
+            replica = next(node for node in cluster.nodes if node is not master)
+            for label, node in (("master", master), ("replica", replica)):
+                env = node.env()
+                health = wall_times(["redis-manage", "health"], env, runs)
+                ping = wall_times(["redis-cli", "-p", str(node.redis_port), "PING"], env, runs)
+                rss = peak_rss_kib(["redis-manage", "health"], env, runs)
+                ping_rss = peak_rss_kib(["redis-cli", "-p", str(node.redis_port), "PING"], env, runs)
+                ratio = statistics.median(health) / statistics.median(ping)
+                lines.append(f"| `health` on the {label} | {statistics.median(health):.1f} | {percentile(health, 0.95):.1f} "
+                             f"| {statistics.median(rss):.0f} / {max(rss)} |")
+                lines.append(f"| `redis-cli PING` ({label}) | {statistics.median(ping):.1f} | {percentile(ping, 0.95):.1f} "
+                             f"| {statistics.median(ping_rss):.0f} / {max(ping_rss)} |")
+                lines.append(f"| ratio of medians ({label}) | {ratio:.2f}x | | |")
+        finally:
+            cluster.teardown()
+    return lines + [""]
+
+
+def bench_bootstrap(trials: int) -> list[str]:
+    lines = ["## Bootstrap", "",
+             f"From starting 3 fresh nodes at once to 1 passing `redis`, 2 passing `redis-replica` and 3 passing "
+             f"`redis-sentinel` in Consul; {trials} trials. Health runs every 5 s as in `etc/containerpilot.json5`, "
+             f"so the figure includes waiting for the first health run after redis-server starts.", "",
+             "| trial | seconds |", "|---|---|"]
+    seconds = []
+    for trial in range(1, trials + 1):
+        with tempfile.TemporaryDirectory(prefix="bench-bootstrap-") as tmp:
+            cluster = Cluster(Path(tmp), size=3, hooks=RedisManageHooks(RELEASE_BIN), extra_env=QUIET)
+            started = time.perf_counter()
+            try:
+                cluster.start()
+                wait_for_health(cluster, 3)
+                seconds.append(time.perf_counter() - started)
+            finally:
+                cluster.teardown()
+        lines.append(f"| {trial} | {seconds[-1]:.2f} |")
+    lines.append(f"| median | {statistics.median(seconds):.2f} |")
+    return lines + [""]
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next(line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
+    return ["# Benchmarks", "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores "
+            f"({cpu}), {memory} of memory, {platform.system()} {platform.release()}, Redis {redis.removeprefix('v=')}, "
+            f"Consul played by `Tests/doubles/consul_double.py` on the same host. Reproduce with `make bench`.", ""]
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
+    "health": lambda args: bench_health(args.runs),
+    "bootstrap": lambda args: bench_bootstrap(args.trials),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="sections to run (default: all)")
+    parser.add_argument("--runs", type=int, default=200, help="runs per health measurement")
+    parser.add_argument("--trials", type=int, default=5, help="trials per cluster measurement")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    if not (RELEASE_BIN / "redis-manage").exists():
+        parser.error(f"{RELEASE_BIN / 'redis-manage'} is missing: run `make release` first")
+    lines = machine()
+    for name in args.only or list(SECTIONS):
+        print(f"running {name}...", flush=True)
+        lines += SECTIONS[name](args)
+    args.output.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
