@@ -4,7 +4,7 @@ public func makeBackupStore(settings: BackupSettings) throws -> BackupStore {
     case let .local(directory):
         return try LocalDirectoryStore(directory: directory)
     case let .s3(s3):
-        return S3Store(settings: s3)
+        return try S3Store(configuration: S3StoreConfiguration(settings: s3))
     case .manta:
         throw BackupError.storeUnavailable(kind: "Manta")
     }
