@@ -464,3 +464,81 @@ def test_backup_to_s3_and_restore_from_it(cluster_factory, tmp_path) -> None:
         assert bad.returncode == 1 and "SignatureDoesNotMatch" in bad.stdout + bad.stderr, bad.stdout + bad.stderr
     finally:
         moto.stop()
+
+
+# --- Manta (the double, signatures checked) ---------------------------------------------------
+
+MANTA_DOUBLE = Path(__file__).resolve().parents[1] / "doubles" / "manta_double.py"
+
+
+class MantaDouble:
+    """Tests/doubles/manta_double.py with a fresh OpenSSH key (what ssh-keygen writes today)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.root = workdir / "manta"
+        self.root.mkdir()
+        key = workdir / "manta_key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "test", "-f", str(key)],
+                       check=True, timeout=60)
+        self.private_key = key.read_text()
+        ready = workdir / "manta-ready.json"
+        self.log = open(workdir / "manta.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(MANTA_DOUBLE), "--root", str(self.root), "--user", "backup",
+             "--public-key", f"{key}.pub", "--ready-file", str(ready)],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        info = wait_until(lambda: ready.exists() and json.loads(ready.read_text()), 20, "the Manta double is ready")
+        self.port, self.control_port = info["port"], info["control_port"]
+
+    def env(self) -> dict[str, str]:
+        # Newlines as '#', as the original's MANTA_PRIVATE_KEY arrived in _env files.
+        return {"BACKUP_STORE": "manta", "MANTA_URL": f"http://127.0.0.1:{self.port}", "MANTA_USER": "backup",
+                "MANTA_PRIVATE_KEY": self.private_key.replace("\n", "#"), "MANTA_BUCKET": "/backup/stor/redis"}
+
+    def control(self, method: str, path: str) -> None:
+        import urllib.request
+        request = urllib.request.Request(f"http://127.0.0.1:{self.control_port}{path}", data=b"", method=method)
+        assert urllib.request.urlopen(request, timeout=10).status in (200, 204)
+
+    def names(self) -> list[str]:
+        directory = self.root / "backup" / "stor" / "redis"
+        return sorted(os.listdir(directory)) if directory.exists() else []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self.log.close()
+
+
+def test_backup_to_manta_survives_a_cut_upload_and_restores(cluster_factory, tmp_path) -> None:
+    manta = MantaDouble(tmp_path)
+    try:
+        cluster, _ = make_cluster(cluster_factory, tmp_path, size=1, **manta.env())
+        cluster.start()
+        node, _ = wait_for_roles(cluster, replicas=0)
+        fill(node, 20000, seed=13)
+        before = digest(node)
+
+        manta.control("POST", "/fail-after-bytes?bytes=100000")
+        cut = run_hook(node, "backup", "--now")
+        assert cut.returncode == 1, cut.stdout + cut.stderr
+        assert manta.names() == []
+        assert kv(node, "service/redis/last-backup") is None and metadata_keys(node) == []
+
+        passed = run_hook(node, "backup", "--now")
+        assert passed.returncode == 0, passed.stdout + passed.stderr
+        name = kv(node, "service/redis/last-backup").decode()
+        assert manta.names() == [name]
+        metadata = json.loads(kv(node, f"service/redis/backups/{name[:-len('.rdb.gz')]}"))
+        stored = (manta.root / "backup" / "stor" / "redis" / name).read_bytes()
+        assert hashlib.sha256(stored).hexdigest() == metadata["gzip_sha256"]
+
+        node.kill()
+        reset_node(node)
+        node.start()
+        wait_until(lambda: node.role() == "master" and node.redis("DBSIZE") == 20000, 60,
+                   "the node restored the Manta backup", describe=cluster.describe)
+        assert digest(node) == before
+    finally:
+        manta.stop()

@@ -9,7 +9,6 @@ public enum BackupError: Error, CustomStringConvertible {
     case checksumMismatch(name: String, what: String, expected: String, actual: String)
     case sizeMismatch(name: String, what: String, expected: Int, actual: Int)
     case lockLost(key: String)
-    case storeUnavailable(kind: String)
     case localDataPresent(directory: String, found: [String])
     case redisStillRunning(endpoint: String)
     case loadFailed(reason: String, logTail: String)
@@ -33,8 +32,6 @@ public enum BackupError: Error, CustomStringConvertible {
             return "backup \(name) is corrupt: the \(what) has \(actual) bytes, metadata says \(expected)"
         case let .lockLost(key):
             return "the Consul session holding \(key) was lost during the backup; another node may take it over"
-        case let .storeUnavailable(kind):
-            return "the \(kind) backup store is not available in this build of redis-manage; use BACKUP_STORE=local"
         case let .localDataPresent(directory, found):
             return "\(directory) already holds data (\(found.joined(separator: ", "))); a restore never writes over it"
         case let .redisStillRunning(endpoint):
