@@ -177,3 +177,37 @@ final class BackupCatalogTests: XCTestCase {
         XCTAssertTrue(BackupCatalog.render([]).contains("(no backups)"))
     }
 }
+
+final class GuardedStreamTests: XCTestCase {
+    struct TimedOut: Error {}
+
+    func testHeartbeatRunsAtMostOncePerPeriod() throws {
+        var beats = 0
+        let heartbeat = Heartbeat(every: 0.05) { beats += 1 }
+        for _ in 0..<100 { try heartbeat.beat() }
+        XCTAssertEqual(beats, 0, "not due right after it was made")
+        usleep(60_000)
+        for _ in 0..<100 { try heartbeat.beat() }
+        XCTAssertEqual(beats, 1)
+    }
+
+    func testGuardedSourcePassesBytesAndFailsOnceTheDeadlinePasses() throws {
+        let bytes = randomBytes(count: 300_000, seed: 1)
+        let sink = BytesSink()
+        try ByteStreams.copy(from: GuardedSource(BytesSource(bytes), deadline: .after(seconds: 60), heartbeat: nil) { TimedOut() }, to: sink)
+        XCTAssertEqual(sink.bytes, bytes)
+
+        let late = GuardedSource(BytesSource(bytes), deadline: .after(seconds: 0), heartbeat: nil) { TimedOut() }
+        XCTAssertThrowsError(try late.read(maxBytes: 10)) { XCTAssertTrue($0 is TimedOut) }
+    }
+
+    func testAFailingHeartbeatStopsTheCopy() {
+        let heartbeat = Heartbeat(every: 0) { throw BackupError.lockLost(key: BackupKeys.lock) }
+        let sink = BytesSink()
+        let guarded = GuardedSink(sink, deadline: .after(seconds: 60), heartbeat: heartbeat) { TimedOut() }
+        XCTAssertThrowsError(try guarded.write([1, 2, 3])) { error in
+            XCTAssertTrue("\(error)".contains("was lost during the backup"), "\(error)")
+        }
+        XCTAssertEqual(sink.bytes, [])
+    }
+}
