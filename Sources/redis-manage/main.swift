@@ -30,6 +30,8 @@ case .version:
     finish(printing: "redis-manage \(RedisManage.version)", to: .standardOutput, with: .success)
 case .run(let command):
     exit(makeRunner().run(command).rawValue)
+case .operate(let request):
+    exit(makeRunner().run(request).rawValue)
 case .failover(let change):
     exit(makeRunner().runFailover(change).rawValue)
 }

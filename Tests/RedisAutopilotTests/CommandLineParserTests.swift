@@ -8,12 +8,45 @@ final class CommandLineParserTests: XCTestCase {
         }
     }
 
-    func testEveryCommandRunsByItsName() throws {
-        let names = ["preStart", "onStart", "health", "healthSentinel", "backup", "preStop", "awaitPreStop"]
+    func testEveryHookRunsByItsName() throws {
+        let names = ["preStart", "onStart", "health", "healthSentinel", "backup", "preStop", "awaitPreStop", "backups", "restore"]
         XCTAssertEqual(Command.allCases.map(\.rawValue), names)
-        for command in Command.allCases {
+        for command in Command.allCases where command.options.isEmpty && command.usageArguments.isEmpty {
             XCTAssertEqual(try CommandLineParser.parse([command.rawValue]), .run(command))
         }
+        XCTAssertEqual(try CommandLineParser.parse(["backup"]), .run(.backup))
+    }
+
+    func testOperatorCommands() throws {
+        XCTAssertEqual(try CommandLineParser.parse(["backup", "--now"]), .operate(.backupNow))
+        XCTAssertEqual(try CommandLineParser.parse(["--now", "backup"]), .operate(.backupNow))
+        XCTAssertEqual(try CommandLineParser.parse(["backups", "list"]), .operate(.listBackups))
+        XCTAssertEqual(try CommandLineParser.parse(["restore", "--name", "dump-20250101000000.rdb.gz"]),
+                       .operate(.restore(name: "dump-20250101000000.rdb.gz", dryRun: false)))
+        XCTAssertEqual(try CommandLineParser.parse(["restore", "--dry-run", "--name=dump-1.rdb.gz"]),
+                       .operate(.restore(name: "dump-1.rdb.gz", dryRun: true)))
+        XCTAssertEqual(try CommandLineParser.parse(["restore", "--name", "a", "--dry-run", "--help"]), .help(.restore))
+        XCTAssertEqual(try CommandLineParser.parse(["backup", "--now", "--help"]), .help(.backup))
+    }
+
+    func testOperatorUsageErrors() {
+        assertUsageError(["health", "--now"], .optionNotAccepted("--now", command: "health"))
+        assertUsageError(["backups", "list", "--now"], .optionNotAccepted("--now", command: "backups"))
+        assertUsageError(["backup", "--dry-run"], .optionNotAccepted("--dry-run", command: "backup"))
+        assertUsageError(["backup", "--name", "x"], .optionNotAccepted("--name", command: "backup"))
+        assertUsageError(["backup", "--now", "extra"], .unexpectedArgument("extra", after: "backup"))
+        assertUsageError(["backups"], .missingArgument("a subcommand: list", command: "backups"))
+        assertUsageError(["backups", "delete"], .unexpectedArgument("delete", after: "backups"))
+        assertUsageError(["backups", "list", "all"], .unexpectedArgument("all", after: "backups list"))
+        assertUsageError(["restore"], .missingArgument("--name NAME", command: "restore"))
+        assertUsageError(["restore", "--dry-run"], .missingArgument("--name NAME", command: "restore"))
+        assertUsageError(["restore", "--name"], .missingValue(option: "--name"))
+        assertUsageError(["restore", "--name", "--dry-run"], .missingValue(option: "--name"))
+        assertUsageError(["restore", "--name="], .missingArgument("--name NAME", command: "restore"))
+        assertUsageError(["restore", "--name", "a", "b"], .unexpectedArgument("b", after: "restore"))
+        assertUsageError(["restore", "--force", "--name", "a"], .unknownOption("--force"))
+        XCTAssertEqual(UsageError.optionNotAccepted("--now", command: "health").description, "health does not take the option --now")
+        XCTAssertEqual(UsageError.missingValue(option: "--name").description, "--name needs a value")
     }
 
     func testSentinelsReconfigScriptArgumentsAreRecognised() throws {
@@ -73,9 +106,12 @@ final class CommandLineParserTests: XCTestCase {
         for command in Command.allCases {
             XCTAssertTrue(usage.contains("  \(command.rawValue) "), command.rawValue)
             let help = HelpText.text(for: command)
-            XCTAssertTrue(help.hasPrefix("Usage: redis-manage \(command.rawValue)\n"), help)
+            let arguments = command.usageArguments.isEmpty ? "" : " " + command.usageArguments
+            XCTAssertTrue(help.hasPrefix("Usage: redis-manage \(command.rawValue)\(arguments)\n"), help)
             XCTAssertTrue(help.contains("ContainerPilot"), "help for \(command) says what calls it")
         }
+        XCTAssertTrue(usage.contains("redis-manage restore --name NAME [--dry-run]"))
+        XCTAssertTrue(usage.contains("redis-manage backup --now"))
         XCTAssertTrue(usage.contains(RedisManage.version))
         XCTAssertTrue(usage.contains("0 success, 1 the work failed, 2 wrong command line or settings"))
     }

@@ -1,5 +1,6 @@
 /// The hooks ContainerPilot runs, named as the original `manage.sh` named its
-/// functions so existing ContainerPilot configurations keep working.
+/// functions so existing ContainerPilot configurations keep working, and the
+/// operator's backup commands.
 public enum Command: String, Sendable, CaseIterable {
     case preStart
     case onStart
@@ -8,6 +9,27 @@ public enum Command: String, Sendable, CaseIterable {
     case backup
     case preStop
     case awaitPreStop
+    case backups
+    case restore
+
+    /// What follows the command name, for the usage lines.
+    public var usageArguments: String {
+        switch self {
+        case .backup: return "[--now]"
+        case .backups: return "list"
+        case .restore: return "--name NAME [--dry-run]"
+        default: return ""
+        }
+    }
+
+    /// The options this command accepts (besides --help).
+    var options: Set<String> {
+        switch self {
+        case .backup: return ["--now"]
+        case .restore: return ["--name", "--dry-run"]
+        default: return []
+        }
+    }
 
     /// One line for the command list.
     public var summary: String {
@@ -19,6 +41,8 @@ public enum Command: String, Sendable, CaseIterable {
         case .backup: return "save a backup to the store when the cluster-wide interval has passed"
         case .preStop: return "hand the master role to a replica and leave the cluster cleanly"
         case .awaitPreStop: return "hold a job ContainerPilot is stopping until preStop is done"
+        case .backups: return "list the backups in the store with their Consul metadata"
+        case .restore: return "check a backup, or restore it into this node's empty data directory"
         }
     }
 
@@ -61,11 +85,18 @@ public enum Command: String, Sendable, CaseIterable {
             """
         case .backup:
             return """
-            Called by ContainerPilot as a periodic job.
-            When BACKUP_TTL has passed since the last backup of the cluster,
-            runs BGSAVE, streams the RDB file through gzip to the backup store
-            (BACKUP_STORE: Manta, S3 or a local directory) and records its name
-            in Consul under service/redis/last-backup.
+            Called by ContainerPilot as a periodic job on every node.
+            When BACKUP_TTL has passed since the last backup of the cluster
+            (service/redis/last-backup-time), the node that takes the lock
+            service/redis/backups/lock runs BGSAVE, streams the RDB file through
+            gzip to the backup store (BACKUP_STORE) as dump-YYYYmmddHHMMSS.rdb.gz
+            and records it in Consul: its metadata (sizes, SHA-256) under
+            service/redis/backups/<name without .rdb.gz>, then
+            service/redis/last-backup. A replica whose link is up takes it; the
+            master only when no replica passes in Consul, or when the backup is
+            overdue by a whole BACKUP_TTL. BACKUP_KEEP > 0 deletes older backups.
+            --now (for an operator): back up from this node now, whatever the
+            interval and role; still takes the lock, and fails when it cannot.
             """
         case .preStop:
             return """
@@ -82,6 +113,25 @@ public enum Command: String, Sendable, CaseIterable {
             job that reacts to its stopping event runs, so this keeps Sentinel
             and the Consul agent up until preStop has handed over and shut
             redis-server down (bounded by FAILOVER_WAIT_TIMEOUT plus 20 s).
+            """
+        case .backups:
+            return """
+            Run by an operator, not by ContainerPilot.
+            `backups list` prints one line per backup found in the store or in
+            Consul's metadata: name, save time (UTC), RDB and gzip sizes, the
+            node that took it, whether the store has it, and the start of its
+            SHA-256. A * marks the one service/redis/last-backup names.
+            """
+        case .restore:
+            return """
+            Run by an operator, not by ContainerPilot (onStart restores by
+            itself on the first master of an empty cluster).
+            --dry-run downloads backup NAME into a temporary file, checks it
+            (gzip, SHA-256 and sizes against its metadata, RDB header), prints
+            its size, SHA-256 and RDB version, and deletes it.
+            Without --dry-run, refuses unless the local Redis is stopped and
+            REDIS_DATA_DIR holds no data; then restores NAME as onStart does:
+            dump.rdb, loaded into an append-only file by a temporary redis-server.
             """
         }
     }

@@ -1,6 +1,18 @@
+/// An operator's command, beyond the hooks ContainerPilot runs.
+public enum OperatorRequest: Sendable, Equatable {
+    /// `backup --now`
+    case backupNow
+    /// `backups list`
+    case listBackups
+    /// `restore --name NAME [--dry-run]`
+    case restore(name: String, dryRun: Bool)
+}
+
 /// What the command line asks for.
 public enum Invocation: Sendable, Equatable {
     case run(Command)
+    /// An operator's command with arguments.
+    case operate(OperatorRequest)
     /// Sentinel running this executable as its client-reconfig-script.
     case failover(SentinelSwitch)
     /// nil: the general usage; otherwise that command's help.
@@ -13,6 +25,9 @@ public enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownCommand(String)
     case unknownOption(String)
     case unexpectedArgument(String, after: String)
+    case optionNotAccepted(String, command: String)
+    case missingValue(option: String)
+    case missingArgument(String, command: String)
 
     public var description: String {
         switch self {
@@ -20,6 +35,9 @@ public enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownCommand(let name): return "unknown command \(name.debugDescription)"
         case .unknownOption(let option): return "unknown option \(option.debugDescription)"
         case .unexpectedArgument(let argument, let after): return "unexpected argument \(argument.debugDescription) after \(after)"
+        case .optionNotAccepted(let option, let command): return "\(command) does not take the option \(option)"
+        case .missingValue(let option): return "\(option) needs a value"
+        case .missingArgument(let what, let command): return "\(command) needs \(what)"
         }
     }
 }
@@ -33,10 +51,21 @@ public enum CommandLineParser {
         var wantsHelp = false
         var wantsVersion = false
         var words: [String] = []
-        for argument in arguments {
+        var options: [String] = []
+        var backupName: String?
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
             switch argument {
             case "-h", "--help": wantsHelp = true
             case "--version": wantsVersion = true
+            case "--now", "--dry-run": options.append(argument)
+            case "--name":
+                guard let value = remaining.popFirst(), !value.hasPrefix("-") else { throw .missingValue(option: "--name") }
+                backupName = value
+                options.append(argument)
+            case _ where argument.hasPrefix("--name="):
+                backupName = String(argument.dropFirst("--name=".count))
+                options.append("--name")
             case _ where argument.hasPrefix("-") && argument != "-": throw .unknownOption(argument)
             default: words.append(argument)
             }
@@ -61,8 +90,27 @@ public enum CommandLineParser {
         }
         guard let name = words.first else { throw .missingCommand }
         let command = try command(named: name)
-        if words.count > 1 { throw .unexpectedArgument(words[1], after: name) }
-        return .run(command)
+        for option in options where !command.options.contains(option) {
+            throw .optionNotAccepted(option, command: name)
+        }
+        var rest = words.dropFirst()
+        switch command {
+        case .backups:
+            guard let subcommand = rest.popFirst() else { throw .missingArgument("a subcommand: list", command: name) }
+            guard subcommand == "list" else { throw .unexpectedArgument(subcommand, after: name) }
+            if let extra = rest.first { throw .unexpectedArgument(extra, after: "\(name) list") }
+            return .operate(.listBackups)
+        case .restore:
+            if let extra = rest.first { throw .unexpectedArgument(extra, after: name) }
+            guard let backupName, !backupName.isEmpty else { throw .missingArgument("--name NAME", command: name) }
+            return .operate(.restore(name: backupName, dryRun: options.contains("--dry-run")))
+        case .backup where options.contains("--now"):
+            if let extra = rest.first { throw .unexpectedArgument(extra, after: name) }
+            return .operate(.backupNow)
+        default:
+            if let extra = rest.first { throw .unexpectedArgument(extra, after: name) }
+            return .run(command)
+        }
     }
 
     private static func command(named name: String) throws(UsageError) -> Command {

@@ -27,12 +27,39 @@ public struct CommandRunner: Sendable {
             case .awaitPreStop:
                 AwaitPreStopHook(node: try node()).run()
             case .backup:
-                logger.error("backup is not implemented yet", ["hook": command.rawValue])
-                return .failure
+                let node = try node()
+                _ = try BackupTask(node: node, store: try makeBackupStore(settings: settings.backup), forced: false).run()
+            case .backups:
+                return run(.listBackups)
+            case .restore:
+                logger.error("restore needs --name NAME; see redis-manage help restore", ["hook": command.rawValue])
+                return .usage
             }
             return .success
         } catch {
             logger.error("\(command.rawValue) failed: \(error)", ["hook": command.rawValue])
+            return .failure
+        }
+    }
+
+    /// An operator's command; its results are written to `output`.
+    public func run(_ request: OperatorRequest, output: @escaping (String) -> Void = { print($0) }) -> ExitCode {
+        let name: String
+        switch request {
+        case .backupNow: name = "backup --now"
+        case .listBackups: name = "backups list"
+        case .restore: name = "restore"
+        }
+        do {
+            let commands = OperatorCommands(node: try node(), output: output)
+            switch request {
+            case .backupNow: try commands.backupNow()
+            case .listBackups: try commands.listBackups()
+            case let .restore(backup, dryRun): try commands.restore(name: backup, dryRun: dryRun)
+            }
+            return .success
+        } catch {
+            logger.error("\(name) failed: \(error)", ["hook": name])
             return .failure
         }
     }

@@ -10,6 +10,9 @@ public enum HelpText {
             "ContainerPilot calls it at each point of the node's life.",
             "",
             "Usage: redis-manage <command>",
+            "       redis-manage backup --now",
+            "       redis-manage backups list",
+            "       redis-manage restore --name NAME [--dry-run]",
             "       redis-manage help [<command>]",
             "       redis-manage --version",
             "",
@@ -24,7 +27,7 @@ public enum HelpText {
     public static func text(for command: Command?) -> String {
         guard let command else { return usage }
         return [
-            "Usage: redis-manage \(command.rawValue)",
+            "Usage: redis-manage \(command.rawValue)" + (command.usageArguments.isEmpty ? "" : " " + command.usageArguments),
             "",
             command.summary.prefix(1).uppercased() + command.summary.dropFirst() + ".",
             "",

@@ -37,6 +37,10 @@ public struct OnStartHook {
                 try writeConfiguration(master: master, replicaOf: master, dialect: dialect)
                 return
             case .becomeMaster:
+                // The restore can outlast the bootstrap session: renew it
+                // meanwhile so no other node takes the lock and starts too.
+                let heartbeat = Heartbeat(every: BootstrapLock.sessionTTL / 3) { [lock] in try lock.renew() }
+                try BackupRestore(node: node, heartbeat: heartbeat).runOnBootstrap()
                 try writeConfiguration(master: node.announce, replicaOf: nil, dialect: dialect)
                 return
             case .waitForMaster:

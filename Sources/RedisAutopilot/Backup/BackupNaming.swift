@@ -1,0 +1,77 @@
+import Glibc
+
+/// Consul keys of the backup task. `last-backup` is the original project's
+/// key; the others are new and documented in the README.
+public enum BackupKeys {
+    /// Name of the newest good backup, as the original wrote it.
+    public static let lastBackup = "service/redis/last-backup"
+    /// Unix seconds (UTC) of the save the newest good backup holds.
+    public static let lastBackupTime = "service/redis/last-backup-time"
+    /// Held through a session by the node taking the cluster's backup.
+    public static let lock = "service/redis/backups/lock"
+    /// Metadata JSON of each backup lives at this prefix plus its stem.
+    public static let metadataPrefix = "service/redis/backups/"
+
+    /// Real Consul refuses keys ending in `.gz`, so the key carries the stem.
+    public static func metadata(for name: String) -> String {
+        metadataPrefix + BackupNaming.stem(of: name)
+    }
+}
+
+/// Backup names as the original wrote them: `dump-YYYYmmddHHMMSS.rdb.gz`,
+/// UTC, from the time of the save. They sort by name in time order.
+public enum BackupNaming {
+    public static let prefix = "dump-"
+    public static let suffix = ".rdb.gz"
+
+    public static func name(forSaveTime unixSeconds: Int64) -> String {
+        let time = UTCTime(unixSeconds: unixSeconds)
+        return prefix + time.year + time.month + time.day + time.hour + time.minute + time.second + suffix
+    }
+
+    /// The name without `.rdb.gz` (any other name is kept whole).
+    public static func stem(of name: String) -> String {
+        name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name
+    }
+
+    /// True for names this task writes: the prefix, 14 digits, the suffix.
+    /// Retention touches nothing else in the store.
+    public static func isTaskBackup(_ name: String) -> Bool {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return false }
+        let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+        return digits.count == 14 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+}
+
+/// Two-digit (four for the year) UTC fields of a Unix time, for backup
+/// names and listings.
+struct UTCTime {
+    let year, month, day, hour, minute, second: String
+
+    init(unixSeconds: Int64) {
+        var time = time_t(unixSeconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        year = String(parts.tm_year + 1900)
+        month = two(parts.tm_mon + 1)
+        day = two(parts.tm_mday)
+        hour = two(parts.tm_hour)
+        minute = two(parts.tm_min)
+        second = two(parts.tm_sec)
+    }
+
+    /// `YYYY-mm-dd HH:MM:SS`
+    var text: String { "\(year)-\(month)-\(day) \(hour):\(minute):\(second)" }
+}
+
+/// Which backups BACKUP_KEEP lets go once a new one is recorded.
+public enum RetentionPlan {
+    /// Names to delete: with `keep` > 0, every task backup but the newest
+    /// `keep`, never `protected` (the one `last-backup` names). 0 keeps all.
+    public static func namesToDelete(stored: [String], keep: Int, protected: String) -> [String] {
+        guard keep > 0 else { return [] }
+        let newestFirst = Set(stored.filter(BackupNaming.isTaskBackup)).sorted(by: >)
+        return newestFirst.dropFirst(keep).filter { $0 != protected }.sorted()
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// The `backup` hook and `backup --now`: observe, decide, act, so the cluster
+/// keeps one backup per BACKUP_TTL, preferably taken on a replica.
+public struct BackupTask {
+    public enum Outcome: Sendable, Equatable {
+        case skipped(reason: String)
+        case took(BackupMetadata)
+    }
+
+    /// Long enough for Consul (10 s minimum), short enough that a dead node's
+    /// lock frees soon; renewed every third of it while the backup runs.
+    static let sessionTTL: Double = 30
+    static let lockDelay: Double = 5
+
+    let node: NodeContext
+    let store: BackupStore
+    let forced: Bool
+    private let observer: ClusterObserver
+
+    public init(node: NodeContext, store: BackupStore, forced: Bool) {
+        self.node = node
+        self.store = store
+        self.forced = forced
+        observer = ClusterObserver(node: node)
+    }
+
+    public func run() throws -> Outcome {
+        let interval = node.settings.backup.interval.inSeconds
+        var session: String?
+        defer { if let session { release(session) } }
+        // Observing again after taking the lock sees a backup another node
+        // finished meanwhile; the third round only follows a lost race.
+        for _ in 0..<3 {
+            let plan = BackupDecision.decide(try observe(session: session), interval: interval)
+            log(plan.reason)
+            switch plan.step {
+            case .skip:
+                return .skipped(reason: plan.reason)
+            case .refuse:
+                throw BackupError.refused(reason: plan.reason)
+            case .acquireLock:
+                let id = try session ?? createSession()
+                session = id
+                if try !node.consul.acquireLock(key: BackupKeys.lock, session: id, value: Array(node.announce.description.utf8)) {
+                    log("lock \(BackupKeys.lock) not taken (held by another node or in its lock-delay); observing again")
+                }
+            case .takeBackup:
+                guard let session else { throw BackupError.refused(reason: "decided to back up without a session") }
+                return .took(try takeBackup(session: session))
+            }
+        }
+        throw BackupError.refused(reason: "the lock \(BackupKeys.lock) changed hands three times; giving up for this run")
+    }
+
+    func observe(session: String?) throws -> BackupSnapshot {
+        let lastTime: LastBackupTime
+        if let text = try node.consul.getKV(BackupKeys.lastBackupTime)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) {
+            lastTime = Int64(text).map { .at(unixSeconds: $0) } ?? .unreadable(text)
+        } else {
+            lastTime = .none
+        }
+        let lock: BackupLockState
+        if let pair = try node.consul.getKV(BackupKeys.lock), let holder = pair.session {
+            lock = holder == session ? .heldByMe : .heldByOther(holder: pair.stringValue.map { "\($0) (session \(holder))" } ?? "session \(holder)")
+        } else {
+            lock = .free
+        }
+        return BackupSnapshot(
+            now: Int64(Date().timeIntervalSince1970), me: node.announce, redis: observer.localRedis().observation,
+            passingReplicas: try observer.passing(RoleService.replica.name), lastBackup: lastTime, lock: lock, forced: forced)
+    }
+
+    private func takeBackup(session: String) throws -> BackupMetadata {
+        let timeout = node.settings.backup.saveTimeout.inSeconds
+        let deadline = Deadline.after(seconds: timeout)
+        let heartbeat = Heartbeat(every: Self.sessionTTL / 3) { [node] in
+            do {
+                _ = try node.consul.renewSession(id: session)
+            } catch ConsulError.sessionNotFound {
+                throw BackupError.lockLost(key: BackupKeys.lock)
+            }
+        }
+        let client = try node.redis()
+        defer { client.close() }
+        let saved = try RDBSnapshot(client: client, deadline: deadline, timeoutSeconds: Int(timeout), heartbeat: heartbeat, log: log).take()
+        let name = BackupNaming.name(forSaveTime: saved.savedAt)
+        log("BGSAVE done (saved at \(saved.savedAt)); streaming \(saved.path) through gzip to \(store) as \(name)")
+
+        let rdb = RDBCheckingSource(try FileByteSource(path: saved.path))
+        var gzipHasher = SHA256()
+        let gzip = ObservedByteSource(try GzipCompressingSource(rdb, name: LocalData.rdbFile, modified: Date(timeIntervalSince1970: Double(saved.savedAt)))) {
+            gzipHasher.update($0)
+        }
+        let upload = GuardedSource(gzip, deadline: deadline, heartbeat: heartbeat) {
+            BackupError.saveTimedOut(seconds: Int(timeout), lastSeen: "upload of \(name) still running")
+        }
+        let started = Deadline.now
+        try store.put(name: name, from: upload, length: nil)
+        let metadata = BackupMetadata(
+            name: name, rdbSize: rdb.byteCount, gzipSize: gzip.byteCount, rdbSHA256: rdb.hasher.finalizeHex(),
+            gzipSHA256: gzipHasher.finalizeHex(), savedAt: saved.savedAt, node: node.announce.description,
+            redisVersion: saved.redisVersion.description, rdbVersion: try rdb.header.finish())
+        log("stored \(name): \(metadata.rdbSize) bytes RDB (version \(metadata.rdbVersion)), \(metadata.gzipSize) bytes gzip "
+            + "in \(String(format: "%.1f", started.elapsedSeconds))s; sha256 \(metadata.rdbSHA256)")
+
+        // The metadata first, so that last-backup never names a backup a restore cannot check.
+        try node.consul.putKV(BackupKeys.metadata(for: name), value: metadata.encoded())
+        try node.consul.putKV(BackupKeys.lastBackup, value: Array(name.utf8))
+        try node.consul.putKV(BackupKeys.lastBackupTime, value: Array(String(saved.savedAt).utf8))
+        log("recorded \(name) in \(BackupKeys.lastBackup), \(BackupKeys.lastBackupTime) and \(BackupKeys.metadata(for: name))")
+        applyRetention(newest: name)
+        return metadata
+    }
+
+    /// Failing to delete an old backup leaves one too many, which the next
+    /// run deletes: it is logged, and the new backup stands.
+    private func applyRetention(newest: String) {
+        let keep = node.settings.backup.keep
+        guard keep > 0 else { return }
+        do {
+            let doomed = RetentionPlan.namesToDelete(stored: try store.list().map(\.name), keep: keep, protected: newest)
+            log(doomed.isEmpty ? "BACKUP_KEEP=\(keep): nothing to delete" : "BACKUP_KEEP=\(keep): deleting \(doomed.joined(separator: ", "))")
+            for name in doomed {
+                do {
+                    try store.delete(name: name)
+                } catch BackupStoreError.notFound {
+                    log("\(name) was already gone from \(store)")
+                }
+                try node.consul.deleteKV(BackupKeys.metadata(for: name))
+            }
+        } catch {
+            node.log("backup", "retention failed, older backups stay until the next run: \(error)", level: .warn)
+        }
+    }
+
+    private func createSession() throws -> String {
+        try node.consul.createSession(ConsulSessionRequest(
+            name: "redis-backup \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release))
+    }
+
+    private func release(_ session: String) {
+        do {
+            _ = try node.consul.releaseLock(key: BackupKeys.lock, session: session, value: Array(node.announce.description.utf8))
+            try node.consul.destroySession(id: session)
+        } catch ConsulError.sessionNotFound {
+            // Expired: Consul has released the lock already.
+        } catch {
+            node.log("backup", "could not release \(BackupKeys.lock); it frees when the session expires: \(error)", level: .warn)
+        }
+    }
+
+    private func log(_ message: String) {
+        node.log("backup", message)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// What the first master of an empty cluster does with its data directory.
+public enum RestoreStep: Sendable, Equatable {
+    case keepLocalData
+    case startEmpty
+    case restore(name: String)
+}
+
+public struct RestorePlan: Sendable, Equatable {
+    public var step: RestoreStep
+    public var reason: String
+
+    /// `localData` is `LocalData.evidence` of the data directory; `lastBackup`
+    /// the value of `service/redis/last-backup`.
+    public static func decide(localData: [String], lastBackup: String?) -> RestorePlan {
+        if !localData.isEmpty {
+            return RestorePlan(step: .keepLocalData, reason: "data directory holds data (\(localData.joined(separator: ", "))); keeping it, no restore")
+        }
+        guard let name = lastBackup?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty else {
+            return RestorePlan(step: .startEmpty, reason: "no local data and no backup recorded in \(BackupKeys.lastBackup): a new cluster, starting empty")
+        }
+        return RestorePlan(step: .restore(name: name), reason: "no local data and \(BackupKeys.lastBackup) names \(name); restoring it")
+    }
+}
+
+/// Restores a backup into this node's empty data directory: download and
+/// check, rename to dump.rdb, load it into an append-only dataset. Used by
+/// onStart for the first master of an empty cluster and by `restore`.
+public struct BackupRestore {
+    let node: NodeContext
+    /// Keeps a lock alive (onStart's bootstrap lock) through a long restore.
+    let heartbeat: Heartbeat?
+
+    init(node: NodeContext, heartbeat: Heartbeat?) {
+        self.node = node
+        self.heartbeat = heartbeat
+    }
+
+    func fetcher(store: BackupStore) -> BackupFetcher {
+        BackupFetcher(consul: node.consul, store: store, timeoutSeconds: node.settings.backup.saveTimeout.inSeconds,
+                      heartbeat: heartbeat) { [node] message, level in node.log("restore", message, level: level) }
+    }
+
+    var dataDir: String { node.settings.paths.dataDir }
+
+    /// Restores `name`; on failure removes whatever it wrote, so the
+    /// directory is as empty as it was.
+    func restore(name: String, store: BackupStore) throws -> FetchedBackup {
+        let settings = node.settings
+        for directory in [settings.paths.dataDir, settings.paths.runDir] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        do {
+            let fetched = try fetcher(store: store).fetch(name: name, to: dataDir + "/" + LocalData.rdbFile, keep: true)
+            log("downloaded and checked \(name): \(fetched.rdbSize) bytes RDB version \(fetched.rdbVersion), sha256 \(fetched.rdbSHA256)")
+            try AppendOnlyLoader(dataDir: dataDir, runDir: settings.paths.runDir, timeoutSeconds: settings.backup.saveTimeout.inSeconds,
+                                 heartbeat: heartbeat) { log($0) }.load()
+            return fetched
+        } catch {
+            removeRestoredFiles()
+            throw BackupError.restoreFailed(name: name, cause: error)
+        }
+    }
+
+    /// Only called when the directory held no data before the restore, so
+    /// everything named here was written by it.
+    private func removeRestoredFiles() {
+        for name in [LocalData.rdbFile, LocalData.aofFile, LocalData.aofDirectory] {
+            try? FileManager.default.removeItem(atPath: dataDir + "/" + name)
+        }
+    }
+
+    /// onStart's step for a node that becomes master of a cluster without one.
+    func runOnBootstrap() throws {
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let lastBackup = try node.consul.getKV(BackupKeys.lastBackup)?.stringValue
+        let plan = RestorePlan.decide(localData: LocalData.evidence(in: LocalData.scan(dataDir)), lastBackup: lastBackup)
+        log(plan.reason)
+        guard case let .restore(name) = plan.step else { return }
+        do {
+            let store = try makeBackupStore(settings: node.settings.backup)
+            _ = try restore(name: name, store: store)
+        } catch {
+            switch node.settings.backup.restoreOnFailure {
+            case .fail:
+                throw error
+            case .empty:
+                node.log("restore", "RESTORE_ON_FAILURE=empty: STARTING WITH AN EMPTY DATASET although backup \(name) is recorded; "
+                    + "it could not be restored: \(error)", level: .error)
+            }
+        }
+    }
+
+    private func log(_ message: String) {
+        node.log("restore", message)
+    }
+}

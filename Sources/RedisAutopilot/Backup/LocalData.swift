@@ -1,0 +1,65 @@
+import Glibc
+
+/// One entry of Redis's data directory that matters for "is there data".
+public struct DataEntry: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case file, directory, other }
+    public var name: String
+    public var kind: Kind
+    public var size: Int
+
+    public init(name: String, kind: Kind, size: Int = 0) {
+        self.name = name
+        self.kind = kind
+        self.size = size
+    }
+}
+
+/// Whether Redis's data directory holds a dataset, which a restore must never
+/// replace. Redis 7 keeps its AOF as `appendonlydir/`; treating "no
+/// appendonly.aof" as "no data" would rebuild from an older RDB and lose writes.
+public enum LocalData {
+    public static let rdbFile = "dump.rdb"
+    public static let aofFile = "appendonly.aof"
+    public static let aofDirectory = "appendonlydir"
+
+    /// What counts as data, described for the logs; empty when there is none.
+    public static func evidence(in entries: [DataEntry]) -> [String] {
+        var found: [String] = []
+        for entry in entries {
+            switch entry.name {
+            case aofDirectory where entry.kind == .directory:
+                found.append("\(aofDirectory)/")
+            case aofFile where entry.kind != .directory:
+                found.append("\(aofFile) (\(entry.size) bytes)")
+            case rdbFile where entry.kind != .file || entry.size > 0:
+                found.append("\(rdbFile) (\(entry.size) bytes)")
+            default:
+                break
+            }
+        }
+        return found.sorted()
+    }
+
+    /// The entries `evidence` looks at; a missing directory has none.
+    public static func scan(_ directory: String) -> [DataEntry] {
+        [rdbFile, aofFile, aofDirectory].compactMap { name in
+            var info = stat()
+            guard lstat(directory + "/" + name, &info) == 0 else { return nil }
+            let kind: DataEntry.Kind
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: kind = .file
+            case S_IFDIR: kind = .directory
+            default: kind = .other
+            }
+            return DataEntry(name: name, kind: kind, size: Int(info.st_size))
+        }
+    }
+
+    /// The AOF a loaded dataset leaves: the manifest of `appendonlydir/` from
+    /// Redis 7, `appendonly.aof` before.
+    public static func hasAppendOnlyFile(in directory: String) -> Bool {
+        var info = stat()
+        return stat(directory + "/" + aofDirectory + "/" + aofFile + ".manifest", &info) == 0
+            || stat(directory + "/" + aofFile, &info) == 0
+    }
+}
