@@ -334,6 +334,9 @@ class Writer:
         self.cluster = cluster
         self.acknowledged: list[str] = []
         self.refused = 0
+        # (index, port, what went wrong) of each refused write, for failure messages.
+        self.refusals: list[tuple[int, Optional[int], str]] = []
+        self.port_changes: list[tuple[int, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="writer")
 
@@ -350,14 +353,17 @@ class Writer:
                     time.sleep(0.02)
                     continue
                 port = masters[0]
+                self.port_changes.append((index, port))
             key = f"lifecycle:write:{index}"
             try:
                 if resp.command(port, "SET", key, str(index), timeout=5) == b"OK":
                     self.acknowledged.append(key)
                     index += 1
                     continue
-            except (resp.RedisConnectionError, resp.RedisReplyError):
-                pass
+                reason = "not OK"
+            except (resp.RedisConnectionError, resp.RedisReplyError) as error:
+                reason = str(error)
+            self.refusals.append((index, port, reason))
             self.refused += 1
             index += 1
             port = None
@@ -414,7 +420,8 @@ def test_prestop_of_the_master_hands_over_without_losing_acknowledged_writes(clu
     assert new.name == first_new_master["node"]
     missing = [key for key in writer.acknowledged if new.redis("EXISTS", key) != 1]
     assert not missing, (f"{len(missing)} of {len(writer.acknowledged)} acknowledged writes are missing on the "
-                         f"new master {new.name}, e.g. {missing[:5]}")
+                         f"new master {new.name}, e.g. {missing[:5]}; writer switched to ports {writer.port_changes[:10]}, "
+                         f"refusals {writer.refusals[:10]}")
     print(f"\npreStop handover: {len(writer.acknowledged)} writes acknowledged, {writer.refused} refused, none lost")
 
 
