@@ -32,7 +32,12 @@ public struct PreStopHook {
     private func handOver() throws {
         let deadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds)
         var paused: (offset: Int64, since: Deadline)?
-        defer { if paused != nil { unpauseWrites() } }
+        // Once another node is master, the held writes must never run here:
+        // they would be acknowledged on a master that is going away. They
+        // fail when redis-server shuts down. Only a handover that did not
+        // happen gives this node its writes back.
+        var handedOver = false
+        defer { if paused != nil && !handedOver { unpauseWrites() } }
         while !deadline.hasPassed {
             let held = paused.map { WritePause(offset: $0.offset, seconds: $0.since.elapsedSeconds) }
             let plan = PreStopDecision.handover(observeForHandover(), pause: held, catchUpLimit: Self.catchUpLimit)
@@ -45,12 +50,14 @@ public struct PreStopHook {
             case .waitForReplicas:
                 pause(seconds: 0.05)
             case .awaitRunningFailover:
-                if waitForNewMaster(until: deadline) { return }
+                handedOver = waitForNewMaster(until: deadline)
+                if handedOver { return }
             case .requestFailover:
                 let sentinel = try node.sentinel()
                 defer { sentinel.close() }
                 try sentinel.failover(name: ClusterNames.masterName)
-                if waitForNewMaster(until: deadline) { return }
+                handedOver = waitForNewMaster(until: deadline)
+                if handedOver { return }
             }
         }
         node.log("preStop", "no new master within FAILOVER_WAIT_TIMEOUT (\(Int(node.settings.sentinel.failoverWaitTimeout.inSeconds))s); leaving anyway", level: .warn)
