@@ -68,6 +68,26 @@ final class PreStopDecisionTests: XCTestCase {
         XCTAssertEqual(PreStopDecision.handover(caughtUp, pause: nil, catchUpLimit: 5).step, .requestFailover)
     }
 
+    func testHandoverIsDoneOnlyOnceAMajorityOfSentinelsNameTheNewMaster() {
+        var seen = HandoverProgress(me: r1, localNames: r2, localFailoverInProgress: true, othersName: [r1, r1],
+                                    sentinelCount: 3, namedAnswersAsMaster: true)
+        XCTAssertFalse(PreStopDecision.handoverDone(seen).done,
+                       "the leader names the promoted replica while it still reconfigures the others")
+        seen.localFailoverInProgress = false
+        let waiting = PreStopDecision.handoverDone(seen)
+        XCTAssertFalse(waiting.done)
+        XCTAssertTrue(waiting.reason.contains("1 of 3 sentinels"), waiting.reason)
+        seen.othersName = [r2, r1]
+        let done = PreStopDecision.handoverDone(seen)
+        XCTAssertTrue(done.done, done.reason)
+        XCTAssertTrue(done.reason.contains("2 of 3 sentinels name 10.0.0.2:6379"), done.reason)
+        seen.namedAnswersAsMaster = false
+        XCTAssertFalse(PreStopDecision.handoverDone(seen).done)
+        XCTAssertFalse(PreStopDecision.handoverDone(HandoverProgress(
+            me: r1, localNames: r1, localFailoverInProgress: false, othersName: [r1, r1], sentinelCount: 3,
+            namedAnswersAsMaster: true)).done)
+    }
+
     func testResetsOneSentinelAtATimeInAddressOrder() {
         let views = [
             SentinelView(sentinel: s3, failoverInProgress: false, replicas: [r1, r2], sentinels: [s1, s2]),

@@ -116,6 +116,56 @@ public enum PreStopDecision {
     }
 }
 
+/// What preStop sees while Sentinel fails this node over.
+public struct HandoverProgress: Sendable, Equatable {
+    public var me: NodeAddress
+    /// The master this node's Sentinel names, nil when it did not answer.
+    public var localNames: NodeAddress?
+    public var localFailoverInProgress: Bool
+    /// The master each other sentinel that answered names.
+    public var othersName: [NodeAddress]
+    /// Sentinels of the cluster, this node's included.
+    public var sentinelCount: Int
+    /// The node the local Sentinel names answers INFO as a master.
+    public var namedAnswersAsMaster: Bool
+
+    public init(me: NodeAddress, localNames: NodeAddress?, localFailoverInProgress: Bool, othersName: [NodeAddress],
+                sentinelCount: Int, namedAnswersAsMaster: Bool) {
+        self.me = me
+        self.localNames = localNames
+        self.localFailoverInProgress = localFailoverInProgress
+        self.othersName = othersName
+        self.sentinelCount = sentinelCount
+        self.namedAnswersAsMaster = namedAnswersAsMaster
+    }
+}
+
+extension PreStopDecision {
+    /// The handover is done once the new master is known beyond this node.
+    /// While the leader reconfigures replicas, Sentinel already names the
+    /// promoted replica, but the other sentinels learn the switch only from
+    /// the leader's hello messages afterwards: stopping this node's Sentinel
+    /// then (if it leads) leaves them on the old master, unable to fail over
+    /// again because the promoted replica no longer reports as a replica.
+    public static func handoverDone(_ seen: HandoverProgress) -> (done: Bool, reason: String) {
+        guard let named = seen.localNames, named != seen.me else {
+            return (false, "this node's Sentinel still names this node master")
+        }
+        if seen.localFailoverInProgress {
+            return (false, "this node's Sentinel is still failing over to \(named)")
+        }
+        if !seen.namedAnswersAsMaster {
+            return (false, "Sentinel names \(named) but it does not answer as master yet")
+        }
+        let agreeing = 1 + seen.othersName.filter { $0 == named }.count
+        let majority = seen.sentinelCount / 2 + 1
+        if agreeing < majority {
+            return (false, "\(agreeing) of \(seen.sentinelCount) sentinels name \(named); waiting for a majority (\(majority)) before this node's Sentinel stops")
+        }
+        return (true, "\(agreeing) of \(seen.sentinelCount) sentinels name \(named) master and it answers as master; handover done")
+    }
+}
+
 /// What one of the other sentinels knows about the monitored master.
 public struct SentinelView: Sendable, Equatable {
     public var sentinel: NodeAddress

@@ -21,7 +21,7 @@ public struct PreStopHook {
     public func run() throws {
         let resetDeadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds + Self.resetBudget)
         let others = (try? observer.passing(ClusterNames.sentinelService).filter { $0 != node.sentinelAnnounce }) ?? []
-        try handOver()
+        try handOver(otherSentinels: others)
         try leaveConsul()
         stopLocalServers()
         resetOtherSentinels(others, until: resetDeadline)
@@ -29,7 +29,7 @@ public struct PreStopHook {
 
     // MARK: handover
 
-    private func handOver() throws {
+    private func handOver(otherSentinels: [NodeAddress]) throws {
         let deadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds)
         var paused: (offset: Int64, since: Deadline)?
         // Once another node is master, the held writes must never run here:
@@ -50,13 +50,13 @@ public struct PreStopHook {
             case .waitForReplicas:
                 pause(seconds: 0.05)
             case .awaitRunningFailover:
-                handedOver = waitForNewMaster(until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
                 if handedOver { return }
             case .requestFailover:
                 let sentinel = try node.sentinel()
                 defer { sentinel.close() }
                 try sentinel.failover(name: ClusterNames.masterName)
-                handedOver = waitForNewMaster(until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
                 if handedOver { return }
             }
         }
@@ -103,17 +103,39 @@ public struct PreStopHook {
         _ = try? redis.command(["CLIENT", "UNPAUSE"])
     }
 
-    /// True once the local Sentinel names another master and that master
-    /// answers as one.
-    private func waitForNewMaster(until deadline: Deadline) -> Bool {
+    /// True once the handover is known to a majority of the sentinels (see
+    /// PreStopDecision.handoverDone); the reason is logged when it changes.
+    private func waitForNewMaster(otherSentinels: [NodeAddress], until deadline: Deadline) -> Bool {
+        var lastReason = ""
         while !deadline.hasPassed {
-            if let master = observer.localSentinelMaster(), master != node.announce, answersAsMaster(master) {
-                node.log("preStop", "Sentinel now names \(master) master; handover done")
-                return true
+            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels))
+            if reason != lastReason {
+                node.log("preStop", reason)
+                lastReason = reason
             }
+            if done { return true }
             pause(seconds: 0.1)
         }
         return false
+    }
+
+    private func observeProgress(otherSentinels: [NodeAddress]) -> HandoverProgress {
+        var named: NodeAddress?
+        var inProgress = false
+        if let sentinel = try? node.sentinel() {
+            defer { sentinel.close() }
+            named = try? sentinel.masterAddress(name: ClusterNames.masterName)
+            inProgress = (try? sentinel.master(name: ClusterNames.masterName).isFailoverInProgress) ?? false
+        }
+        let othersName = otherSentinels.compactMap { address -> NodeAddress? in
+            guard let sentinel = try? node.sentinel(at: address) else { return nil }
+            defer { sentinel.close() }
+            return try? sentinel.masterAddress(name: ClusterNames.masterName)
+        }
+        return HandoverProgress(
+            me: node.announce, localNames: named, localFailoverInProgress: inProgress, othersName: othersName,
+            sentinelCount: otherSentinels.count + 1,
+            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false)
     }
 
     private func answersAsMaster(_ address: NodeAddress) -> Bool {
