@@ -295,13 +295,12 @@ def test_killed_master_redis_fails_over_and_returns_as_replica(cluster_factory, 
     with ConsulSampler(cluster) as sampler:
         killed_at = time.time()
         frozen = old.kill_job_process("redis", signal.SIGSTOP)
-        new_port = wait_until(
-            lambda: (lambda m: len(m) == 1 and m[0] != old.redis_port and m[0])(passing_ports(cluster, "redis")),
+        consul_at = wait_until(
+            lambda: sampler.first(lambda s: len(s.masters) == 1 and s.masters[0] != old.redis_port, after=killed_at),
             down_after_ms / 1000 + 30, f"Consul's passing redis moves away from the frozen {old.name}",
             describe=cluster.describe)
-        consul_at = sampler.first(lambda s: s.masters == [new_port], after=killed_at)
+        new_port = consul_at.masters[0]
         new = cluster.node_by_redis_port(new_port)
-        assert consul_at is not None
 
         switches = wait_until(lambda: switch_master_times(cluster, new_port, killed_at), 10,
                               "a sentinel logged +switch-master to the new master")
