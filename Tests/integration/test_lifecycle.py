@@ -275,6 +275,11 @@ def test_manual_failover_moves_consul_master_without_two_masters(cluster_factory
     assert new.role() == "master" and old.role() == "slave", cluster.describe()
     sampler.assert_never_two_masters()
     wait_for_sentinels(cluster, new)
+    logs = {node.name: node.log_path.read_text(errors="replace") for node in cluster.nodes}
+    errors = [f"{name}: {line}" for name, text in logs.items() for line in text.splitlines() if "-script-error" in line]
+    assert not errors, f"Sentinel's client-reconfig-script (redis-manage) failed: {errors}"
+    ran = [name for name, text in logs.items() if "switched mymaster from" in text and "hook=failover" in text]
+    assert ran, "no node logged the client-reconfig-script re-syncing its registration"
 
 
 # --- 4. kill -9 of the master's redis-server -----------------------------------------------

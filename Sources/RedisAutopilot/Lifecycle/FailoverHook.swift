@@ -1,6 +1,11 @@
 /// What Sentinel passes to its client-reconfig-script:
 /// `<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>`.
+/// Sentinel's documentation says `<state>` is always `failover`; its code
+/// (sentinel.c, 3.x through 7.x) passes `start`, for the leader and for the
+/// observers alike. Both are accepted.
 public struct SentinelSwitch: Sendable, Equatable {
+    static let states: Set<String> = ["start", "failover"]
+
     public var masterName: String
     public var role: String
     public var from: NodeAddress
@@ -9,7 +14,7 @@ public struct SentinelSwitch: Sendable, Equatable {
     /// nil unless the arguments have exactly Sentinel's shape, so an ordinary
     /// mistyped command is never taken for a failover.
     public init?(arguments: [String]) {
-        guard arguments.count == 7, arguments[2] == "failover", ["leader", "observer"].contains(arguments[1]),
+        guard arguments.count == 7, Self.states.contains(arguments[2]), ["leader", "observer"].contains(arguments[1]),
               let fromPort = Int(arguments[4]), let toPort = Int(arguments[6]),
               (1...65535).contains(fromPort), (1...65535).contains(toPort) else { return nil }
         masterName = arguments[0]
