@@ -35,8 +35,23 @@ public struct FailoverHook {
         self.change = change
     }
 
+    /// How long the new master's script keeps re-syncing while the old
+    /// master still passes as `redis`; health takes over after that.
+    static let stepDownWait: Double = 5
+
     public func run() throws {
         node.log("failover", "sentinel (\(change.role)) switched \(change.masterName) from \(change.from) to \(change.to); re-syncing this node's registration")
-        _ = try HealthHook(node: node, hookName: "failover").run()
+        let health = HealthHook(node: node, hookName: "failover")
+        let deadline = Deadline.after(seconds: Self.stepDownWait)
+        // Observers call this script too, the old master's node among them:
+        // the new master passes as soon as that node has stepped down.
+        while try health.runOnce().actions.contains(where: Self.holdsMasterBack), !deadline.hasPassed {
+            pause(seconds: 0.1)
+        }
+    }
+
+    private static func holdsMasterBack(_ action: HealthAction) -> Bool {
+        if case .warn(.master, _) = action { return true }
+        return false
     }
 }
