@@ -110,4 +110,22 @@ final class HealthDecisionTests: XCTestCase {
             .deregisterStale(id: "redis-replica-10.0.0.7-6379"), .pass(.replica, note: "replica of 10.0.0.2:6379, link up"),
         ])
     }
+
+    func testAFreshlyPromotedMasterDoesNotPassWhileTheOldOneStillDoes() {
+        let me = NodeAddress(host: "10.0.0.2", port: 6379)
+        let old = NodeAddress(host: "10.0.0.1", port: 6379)
+        let seen = HealthSnapshot(
+            redis: .master(connectedReplicas: 1, loading: false), registered: [.replica: me], announce: me,
+            sentinelMaster: me, otherPassingMasters: [old])
+        let plan = HealthDecision.decide(seen)
+        XCTAssertEqual(plan.actions.first, .register(.master, me))
+        XCTAssertTrue(plan.actions.contains(.deregister(.replica)))
+        XCTAssertFalse(plan.actions.contains { if case .pass = $0 { return true } else { return false } }, "\(plan.actions)")
+        XCTAssertTrue(plan.actions.contains { if case .warn(.master, _) = $0 { return true } else { return false } })
+        XCTAssertTrue(plan.reason.contains("still lists 10.0.0.1:6379 as passing redis"), plan.reason)
+
+        var alone = seen
+        alone.otherPassingMasters = []
+        XCTAssertTrue(HealthDecision.decide(alone).actions.contains { if case .pass(.master, _) = $0 { return true } else { return false } })
+    }
 }

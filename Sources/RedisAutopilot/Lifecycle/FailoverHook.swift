@@ -1,6 +1,11 @@
 /// What Sentinel passes to its client-reconfig-script:
 /// `<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>`.
+/// Sentinel's documentation says `<state>` is always `failover`; its code
+/// (sentinel.c, 3.x through 7.x) passes `start`, for the leader and for the
+/// observers alike. Both are accepted.
 public struct SentinelSwitch: Sendable, Equatable {
+    static let states: Set<String> = ["start", "failover"]
+
     public var masterName: String
     public var role: String
     public var from: NodeAddress
@@ -9,7 +14,7 @@ public struct SentinelSwitch: Sendable, Equatable {
     /// nil unless the arguments have exactly Sentinel's shape, so an ordinary
     /// mistyped command is never taken for a failover.
     public init?(arguments: [String]) {
-        guard arguments.count == 7, arguments[2] == "failover", ["leader", "observer"].contains(arguments[1]),
+        guard arguments.count == 7, Self.states.contains(arguments[2]), ["leader", "observer"].contains(arguments[1]),
               let fromPort = Int(arguments[4]), let toPort = Int(arguments[6]),
               (1...65535).contains(fromPort), (1...65535).contains(toPort) else { return nil }
         masterName = arguments[0]
@@ -30,8 +35,23 @@ public struct FailoverHook {
         self.change = change
     }
 
+    /// How long the new master's script keeps re-syncing while the old
+    /// master still passes as `redis`; health takes over after that.
+    static let stepDownWait: Double = 5
+
     public func run() throws {
         node.log("failover", "sentinel (\(change.role)) switched \(change.masterName) from \(change.from) to \(change.to); re-syncing this node's registration")
-        _ = try HealthHook(node: node, hookName: "failover").run()
+        let health = HealthHook(node: node, hookName: "failover")
+        let deadline = Deadline.after(seconds: Self.stepDownWait)
+        // Observers call this script too, the old master's node among them:
+        // the new master passes as soon as that node has stepped down.
+        while try health.runOnce().actions.contains(where: Self.holdsMasterBack), !deadline.hasPassed {
+            pause(seconds: 0.1)
+        }
+    }
+
+    private static func holdsMasterBack(_ action: HealthAction) -> Bool {
+        if case .warn(.master, _) = action { return true }
+        return false
     }
 }

@@ -34,10 +34,13 @@ public struct HealthSnapshot: Sendable, Equatable {
     /// Role services on the local agent under an ID this node no longer uses
     /// (its announced address changed).
     public var staleServiceIDs: [String]
+    /// Other nodes Consul still lists as passing `redis` (looked at only when
+    /// this node is master).
+    public var otherPassingMasters: [NodeAddress]
 
     public init(redis: RedisObservation, registered: [RoleService: NodeAddress], announce: NodeAddress,
                 holdsBootstrapLock: Bool = false, masterPassingInConsul: Bool = false,
-                sentinelMaster: NodeAddress? = nil, staleServiceIDs: [String] = []) {
+                sentinelMaster: NodeAddress? = nil, staleServiceIDs: [String] = [], otherPassingMasters: [NodeAddress] = []) {
         self.redis = redis
         self.registered = registered
         self.announce = announce
@@ -45,6 +48,7 @@ public struct HealthSnapshot: Sendable, Equatable {
         self.masterPassingInConsul = masterPassingInConsul
         self.sentinelMaster = sentinelMaster
         self.staleServiceIDs = staleServiceIDs
+        self.otherPassingMasters = otherPassingMasters
     }
 }
 
@@ -93,6 +97,18 @@ public enum HealthDecision {
             return HealthPlan(
                 actions: actions, healthy: true,
                 reason: "redis \(note); \(registeredText); registering as a non-passing redis-replica")
+
+        case let .master(replicas, _) where !seen.otherPassingMasters.isEmpty:
+            // Just promoted: the old master's node moves itself to
+            // redis-replica within a moment (its own reconfig script or
+            // health). Passing before it has would list two masters.
+            let others = seen.otherPassingMasters.sorted().listed
+            var actions = align(to: .master, seen: seen)
+            let note = "master with \(replicas) connected replica(s), but Consul still lists \(others) as passing redis"
+            actions.append(.warn(.master, note: note))
+            return HealthPlan(
+                actions: actions, healthy: true,
+                reason: "redis is \(note); \(registeredText); registering as redis without passing until \(others) steps down")
 
         case let .master(replicas, loading):
             var actions = align(to: .master, seen: seen)

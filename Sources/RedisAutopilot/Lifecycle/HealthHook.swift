@@ -19,6 +19,11 @@ public struct HealthHook {
 
     /// True when Redis answered.
     public func run() throws -> Bool {
+        try runOnce().healthy
+    }
+
+    /// One observe-decide-act round; the plan says what was done.
+    func runOnce() throws -> HealthPlan {
         // Consul first: when the agent is unreachable, nothing is decided.
         let services = try node.consul.agentServices()
         let seen = observe(services: services)
@@ -36,7 +41,7 @@ public struct HealthHook {
         if seen.holdsBootstrapLock && !plan.actions.contains(.releaseBootstrapLock) {
             try lock.renew()
         }
-        return plan.healthy
+        return plan
     }
 
     private func observe(services: [String: ConsulService]) -> HealthSnapshot {
@@ -54,15 +59,17 @@ public struct HealthHook {
         let holdsLock = lock.heldSession != nil
         var masterPassing = false
         var sentinelMaster: NodeAddress?
+        var otherMasters: [NodeAddress] = []
         if case .master = redis {
             sentinelMaster = observer.localSentinelMaster()
-            if holdsLock {
-                masterPassing = (try? observer.passing(RoleService.master.name).contains(node.announce)) ?? false
-            }
+            let passingMasters = (try? observer.passing(RoleService.master.name)) ?? []
+            masterPassing = passingMasters.contains(node.announce)
+            otherMasters = passingMasters.filter { $0 != node.announce }
         }
         return HealthSnapshot(
             redis: redis, registered: registered, announce: node.announce, holdsBootstrapLock: holdsLock,
-            masterPassingInConsul: masterPassing, sentinelMaster: sentinelMaster, staleServiceIDs: stale)
+            masterPassingInConsul: masterPassing, sentinelMaster: sentinelMaster, staleServiceIDs: stale,
+            otherPassingMasters: otherMasters)
     }
 
     private func act(_ action: HealthAction) throws {

@@ -18,6 +18,7 @@ public struct OnStartHook {
 
     public func run() throws {
         try waitForLeader()
+        try dropRegistrationsFromBeforeThisStart()
         let dialect = RedisConfDialect(version: try RedisServerBinary.version())
         let masterWait = node.settings.redis.masterWaitTimeout.inSeconds
         // Beyond the wait for a registered master, a lock held by a node that
@@ -75,6 +76,27 @@ public struct OnStartHook {
                 throw LifecycleError.noConsulLeader(waitedSeconds: Int(timeout))
             }
             pause(seconds: 1)
+        }
+    }
+
+    /// An agent restarted with its node keeps the role services it had, and
+    /// Consul restores a TTL check's last status until its TTL runs out: a
+    /// master killed moments ago would be listed as passing `redis` again
+    /// beside the master Sentinel promoted meanwhile. redis-server is not
+    /// running yet, so no role registration of this node is true; health
+    /// registers the real one.
+    private func dropRegistrationsFromBeforeThisStart() throws {
+        let leftovers = try node.consul.agentServices().values
+            .filter { RoleService(rawValue: $0.name) != nil }.map(\.id).sorted()
+        guard !leftovers.isEmpty else { return }
+        node.log("onStart", "this node's agent still has \(leftovers.joined(separator: ", ")) from before this start while redis-server "
+            + "is not running yet; deregistering them until health registers the real role")
+        for id in leftovers {
+            do {
+                try node.consul.deregisterService(id: id)
+            } catch ConsulError.http(_, _, 404, _) {
+                continue
+            }
         }
     }
 

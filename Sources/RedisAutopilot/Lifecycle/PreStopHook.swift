@@ -1,8 +1,14 @@
 /// preStop: hands the master role over, leaves Consul, stops this node's
 /// Redis and Sentinel, and makes the other sentinels forget them.
 public struct PreStopHook {
-    /// Bound on making the other sentinels forget this node, after the handover.
+    /// Bound on making the other sentinels forget this node, beyond the
+    /// handover's FAILOVER_WAIT_TIMEOUT; resets may also use what the handover
+    /// left unused. A reset sentinel relearns the replicas only from the
+    /// master's next INFO (every 10 s), and resets go one at a time.
     static let resetBudget: Double = 15
+    /// How long paused writes wait for every replica to acknowledge them;
+    /// replicas acknowledge once a second.
+    static let catchUpLimit: Double = 5
 
     let node: NodeContext
     let observer: ClusterObserver
@@ -13,37 +19,45 @@ public struct PreStopHook {
     }
 
     public func run() throws {
+        let resetDeadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds + Self.resetBudget)
         let others = (try? observer.passing(ClusterNames.sentinelService).filter { $0 != node.sentinelAnnounce }) ?? []
-        try handOver()
+        try handOver(otherSentinels: others)
         try leaveConsul()
         stopLocalServers()
-        resetOtherSentinels(others)
+        resetOtherSentinels(others, until: resetDeadline)
     }
 
     // MARK: handover
 
-    private func handOver() throws {
+    private func handOver(otherSentinels: [NodeAddress]) throws {
         let deadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds)
-        var paused = false
-        defer { if paused { unpauseWrites() } }
+        var paused: (offset: Int64, since: Deadline)?
+        // Once another node is master, the held writes must never run here:
+        // they would be acknowledged on a master that is going away. They
+        // fail when redis-server shuts down. Only a handover that did not
+        // happen gives this node its writes back.
+        var handedOver = false
+        defer { if paused != nil && !handedOver { unpauseWrites() } }
         while !deadline.hasPassed {
-            let plan = PreStopDecision.handover(observeForHandover(), writesPaused: paused)
+            let held = paused.map { WritePause(offset: $0.offset, seconds: $0.since.elapsedSeconds) }
+            let plan = PreStopDecision.handover(observeForHandover(), pause: held, catchUpLimit: Self.catchUpLimit)
             node.log("preStop", plan.reason)
             switch plan.step {
             case .skip:
                 return
             case .pauseWrites:
-                try pauseWrites(milliseconds: Int(deadline.remainingSeconds * 1000) + 1000)
-                paused = true
+                paused = (try pauseWrites(milliseconds: Int(deadline.remainingSeconds * 1000) + 1000), Deadline.now)
             case .waitForReplicas:
                 pause(seconds: 0.05)
             case .awaitRunningFailover:
-                if waitForNewMaster(until: deadline) { return }
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
+                if handedOver { return }
             case .requestFailover:
                 let sentinel = try node.sentinel()
                 defer { sentinel.close() }
                 try sentinel.failover(name: ClusterNames.masterName)
-                if waitForNewMaster(until: deadline) { return }
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
+                if handedOver { return }
             }
         }
         node.log("preStop", "no new master within FAILOVER_WAIT_TIMEOUT (\(Int(node.settings.sentinel.failoverWaitTimeout.inSeconds))s); leaving anyway", level: .warn)
@@ -74,10 +88,13 @@ public struct PreStopHook {
     /// CLIENT PAUSE WRITE holds new writes while letting reads, INFO and
     /// Sentinel's own commands through, so the replicas can reach the last
     /// acknowledged write before one of them is promoted.
-    private func pauseWrites(milliseconds: Int) throws {
+    /// Returns the master's offset once the pause holds: every write
+    /// acknowledged before it is at or below that offset.
+    private func pauseWrites(milliseconds: Int) throws -> Int64 {
         let redis = try node.redis()
         defer { redis.close() }
         _ = try redis.command(["CLIENT", "PAUSE", String(milliseconds), "WRITE"])
+        return try redis.info(section: "replication").masterReplicationOffset ?? 0
     }
 
     private func unpauseWrites() {
@@ -86,17 +103,39 @@ public struct PreStopHook {
         _ = try? redis.command(["CLIENT", "UNPAUSE"])
     }
 
-    /// True once the local Sentinel names another master and that master
-    /// answers as one.
-    private func waitForNewMaster(until deadline: Deadline) -> Bool {
+    /// True once the handover is known to a majority of the sentinels (see
+    /// PreStopDecision.handoverDone); the reason is logged when it changes.
+    private func waitForNewMaster(otherSentinels: [NodeAddress], until deadline: Deadline) -> Bool {
+        var lastReason = ""
         while !deadline.hasPassed {
-            if let master = observer.localSentinelMaster(), master != node.announce, answersAsMaster(master) {
-                node.log("preStop", "Sentinel now names \(master) master; handover done")
-                return true
+            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels))
+            if reason != lastReason {
+                node.log("preStop", reason)
+                lastReason = reason
             }
+            if done { return true }
             pause(seconds: 0.1)
         }
         return false
+    }
+
+    private func observeProgress(otherSentinels: [NodeAddress]) -> HandoverProgress {
+        var named: NodeAddress?
+        var inProgress = false
+        if let sentinel = try? node.sentinel() {
+            defer { sentinel.close() }
+            named = try? sentinel.masterAddress(name: ClusterNames.masterName)
+            inProgress = (try? sentinel.master(name: ClusterNames.masterName).isFailoverInProgress) ?? false
+        }
+        let othersName = otherSentinels.compactMap { address -> NodeAddress? in
+            guard let sentinel = try? node.sentinel(at: address) else { return nil }
+            defer { sentinel.close() }
+            return try? sentinel.masterAddress(name: ClusterNames.masterName)
+        }
+        return HandoverProgress(
+            me: node.announce, localNames: named, localFailoverInProgress: inProgress, othersName: othersName,
+            sentinelCount: otherSentinels.count + 1,
+            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false)
     }
 
     private func answersAsMaster(_ address: NodeAddress) -> Bool {
@@ -141,11 +180,12 @@ public struct PreStopHook {
 
     // MARK: resets
 
-    private func resetOtherSentinels(_ sentinels: [NodeAddress]) {
-        let deadline = Deadline.after(seconds: Self.resetBudget)
+    private func resetOtherSentinels(_ sentinels: [NodeAddress], until deadline: Deadline) {
+        var lastReason = "no sentinel answered"
         while !deadline.hasPassed {
             let views = sentinels.compactMap(view(of:))
             let plan = SentinelResetDecision.next(views: views, myRedis: node.announce, mySentinel: node.sentinelAnnounce)
+            lastReason = plan.reason
             switch plan.step {
             case .done:
                 node.log("preStop", plan.reason)
@@ -164,7 +204,7 @@ public struct PreStopHook {
                 }
             }
         }
-        node.log("preStop", "sentinel resets not finished within \(Int(Self.resetBudget))s; the remaining sentinels forget this node when an operator runs SENTINEL RESET", level: .warn)
+        node.log("preStop", "sentinel resets not finished within the preStop budget (last: \(lastReason)); the sentinels still listing this node forget it when an operator runs SENTINEL RESET", level: .warn)
     }
 
     private func view(of address: NodeAddress) -> SentinelView? {
