@@ -22,7 +22,10 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
 sys.path.insert(0, str(REPO_ROOT / "Tests" / "integration"))
 
-from harness import Cluster, Node, RedisManageHooks, wait_until  # noqa: E402
+import signal  # noqa: E402
+
+from harness import Cluster, RedisManageHooks, wait_until  # noqa: E402
+from sampling import ConsulSampler, switch_master_times  # noqa: E402
 
 RELEASE_BIN = REPO_ROOT / ".build" / "release"
 QUIET = {"LOG_LEVEL": "WARN"}
@@ -119,6 +122,113 @@ def bench_bootstrap(trials: int) -> list[str]:
     return lines + [""]
 
 
+def failover_trial(workdir: Path, down_after_ms: int) -> tuple[float, float]:
+    """Seconds from freezing the master's redis-server to Sentinel's first `+switch-master`
+    and to Consul's passing `redis` naming the new master. The server is frozen (SIGSTOP),
+    not killed: ContainerPilot would restart a killed one before Sentinel noticed."""
+    cluster = healthy_cluster(workdir, extra_env={"SENTINEL_DOWN_AFTER": f"{down_after_ms}ms", "REDIS_TIMEOUT": "1s"})
+    try:
+        old = cluster.consul_master()
+        wait_until(lambda: all(view.replicas == 2 and view.other_sentinels == 2
+                               for view in cluster.sentinel_views().values()), 40,
+                   "every sentinel knows 2 replicas and 2 other sentinels", describe=cluster.describe)
+        with ConsulSampler(cluster) as sampler:
+            frozen_at = time.time()
+            old.kill_job_process("redis", signal.SIGSTOP)
+            moved = wait_until(
+                lambda: sampler.first(lambda s: len(s.masters) == 1 and s.masters[0] != old.redis_port, after=frozen_at),
+                down_after_ms / 1000 + 30, "Consul names a new master", describe=cluster.describe)
+            switches = wait_until(lambda: switch_master_times(cluster, moved.masters[0], frozen_at), 10,
+                                  "a sentinel logged +switch-master")
+        old.kill_job_process("redis", signal.SIGKILL)
+        return switches[0] - frozen_at, moved.at - frozen_at
+    finally:
+        cluster.teardown()
+
+
+def bench_failover(trials: int) -> list[str]:
+    lines = ["## Failover convergence", "",
+             f"The master's redis-server is frozen (SIGSTOP) on a healthy 3-node cluster; {trials} trials per "
+             f"`SENTINEL_DOWN_AFTER`. Sentinel's time is its first `+switch-master` log line; Consul's is the first "
+             f"50 ms sample whose only passing `redis` is the new master.", "",
+             "| down-after | kill -> +switch-master (median s) | kill -> Consul (median s) | Consul after Sentinel (median ms, max ms) |",
+             "|---|---|---|---|"]
+    for down_after_ms in (1000, 5000):
+        sentinel, consul = [], []
+        for _ in range(trials):
+            with tempfile.TemporaryDirectory(prefix="bench-failover-") as tmp:
+                switched, moved = failover_trial(Path(tmp), down_after_ms)
+            sentinel.append(switched)
+            consul.append(moved)
+        lags = [(c - s) * 1000 for s, c in zip(sentinel, consul)]
+        lines.append(f"| {down_after_ms} ms | {statistics.median(sentinel):.2f} | {statistics.median(consul):.2f} "
+                     f"| {statistics.median(lags):.0f}, {max(lags):.0f} |")
+    return lines + [""]
+
+
+def fill(port: int, megabytes: int, workdir: Path) -> int:
+    """Writes about `megabytes` of 1000-byte string values through `redis-cli --pipe`."""
+    keys = megabytes * 1024 * 1024 // 1000
+    commands = workdir / "fill.resp"
+    value = b"v" * 1000
+    with commands.open("wb") as out:
+        for index in range(keys):
+            key = b"key:%d" % index
+            out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1000\r\n%s\r\n" % (len(key), key, value))
+    with commands.open("rb") as source:
+        subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=source, stdout=subprocess.DEVNULL, check=True, timeout=600)
+    commands.unlink()
+    return keys
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in KiB (of the process and the children it waited for), stdout."""
+    started = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], env=env, capture_output=True, text=True, timeout=1800)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{argv} exited {result.returncode}: {result.stderr[-800:]}")
+    return elapsed, int(result.stderr.strip().splitlines()[-1]), result.stdout
+
+
+def bench_backup(megabytes: int) -> list[str]:
+    lines = ["## Backup and restore", ""]
+    with tempfile.TemporaryDirectory(prefix="bench-backup-") as tmp:
+        workdir = Path(tmp)
+        cluster = healthy_cluster(workdir, size=1)
+        try:
+            node = cluster.nodes[0]
+            keys = fill(node.redis_port, megabytes, workdir)
+            info = node.redis("INFO", "memory")
+            used = info.decode() if isinstance(info, bytes) else str(info)
+            used_memory = next(line.split(":", 1)[1] for line in used.splitlines() if line.startswith("used_memory_human:"))
+            env = node.env()
+            backup_s, backup_kib, _ = timed(["redis-manage", "backup", "--now"], env)
+            rdb = node.data_dir / "dump.rdb"
+            rdb_mib = rdb.stat().st_size / 1024 / 1024
+            floor_started = time.perf_counter()
+            subprocess.run(f"gzip -c {rdb} > /dev/null", shell=True, check=True)
+            floor_s = time.perf_counter() - floor_started
+            name = max(path.name for path in node.backup_dir.iterdir() if path.name.startswith("dump-"))
+            gz_mib = (node.backup_dir / name).stat().st_size / 1024 / 1024
+            dry_s, dry_kib, _ = timed(["redis-manage", "restore", "--name", name, "--dry-run"], env)
+            node.stop()
+            for path in node.data_dir.iterdir():
+                subprocess.run(["rm", "-rf", str(path)], check=True)
+            restore_s, restore_kib, _ = timed(["redis-manage", "restore", "--name", name], env)
+        finally:
+            cluster.teardown()
+    lines += [f"{keys} keys of 1000-byte strings ({used_memory.strip()} in Redis), RDB {rdb_mib:.0f} MiB, "
+              f"gzip {gz_mib:.0f} MiB, local-directory store, release build. Peak RSS from `/usr/bin/time -f %M`: "
+              f"for `restore` it includes the temporary redis-server that loads the RDB.", "",
+              "| what | seconds | MiB/s of RDB | peak RSS MiB |", "|---|---|---|---|",
+              f"| `backup --now` (BGSAVE, gzip, 2 x SHA-256, store) | {backup_s:.1f} | {rdb_mib / backup_s:.0f} | {backup_kib / 1024:.0f} |",
+              f"| `gzip -c dump.rdb > /dev/null` (the floor) | {floor_s:.1f} | {rdb_mib / floor_s:.0f} | |",
+              f"| `restore --dry-run` (fetch, gunzip, verify) | {dry_s:.1f} | {rdb_mib / dry_s:.0f} | {dry_kib / 1024:.0f} |",
+              f"| `restore` (fetch, verify, load into AOF) | {restore_s:.1f} | {rdb_mib / restore_s:.0f} | {restore_kib / 1024:.0f} |", ""]
+    return lines
+
+
 def machine() -> list[str]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -133,6 +243,8 @@ def machine() -> list[str]:
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
     "health": lambda args: bench_health(args.runs),
     "bootstrap": lambda args: bench_bootstrap(args.trials),
+    "failover": lambda args: bench_failover(args.trials),
+    "backup": lambda args: bench_backup(args.megabytes),
 }
 
 
@@ -141,6 +253,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="sections to run (default: all)")
     parser.add_argument("--runs", type=int, default=200, help="runs per health measurement")
     parser.add_argument("--trials", type=int, default=5, help="trials per cluster measurement")
+    parser.add_argument("--megabytes", type=int, default=1024, help="dataset size for the backup section")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     if not (RELEASE_BIN / "redis-manage").exists():

@@ -9,12 +9,9 @@ pytest base temp dir.
 
 from __future__ import annotations
 
-import datetime
-import re
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -23,6 +20,7 @@ import pytest
 import resp
 from consul_http import ConsulHTTPError
 from harness import Cluster, HarnessError, Node, RedisManageHooks, wait_until
+from sampling import ConsulSampler, passing_ports, switch_master_times
 
 SCALE = 0.2  # health every second instead of every 5 s
 LOCK_KEY = "service/redis/locks/master"
@@ -44,10 +42,6 @@ def make_cluster(cluster_factory: Callable[..., Cluster], size: int, down_after_
 
 
 # --- observation helpers -----------------------------------------------------------------
-
-
-def passing_ports(cluster: Cluster, service: str) -> list[int]:
-    return sorted(instance.port for instance in cluster.passing(service))
 
 
 def consul_instances(cluster: Cluster, service: str) -> list[dict]:
@@ -111,77 +105,6 @@ def replica_of(node: Node) -> Optional[int]:
     if fields.get("role") != "slave" or fields.get("master_link_status") != "up":
         return None
     return int(fields["master_port"])
-
-
-@dataclass
-class Sample:
-    at: float
-    masters: list[int]
-    replicas: list[int]
-
-
-@dataclass
-class ConsulSampler:
-    """Samples Consul's passing redis and redis-replica every ~50 ms in a thread."""
-
-    cluster: Cluster
-    period: float = 0.05
-    samples: list[Sample] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="consul-sampler")
-
-    def __enter__(self) -> "ConsulSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.samples.append(Sample(time.time(), passing_ports(self.cluster, "redis"),
-                                           passing_ports(self.cluster, "redis-replica")))
-            except (HarnessError, ConsulHTTPError) as error:
-                self.errors.append(str(error))
-            self._stop.wait(self.period)
-
-    def first(self, predicate: Callable[[Sample], bool], after: float = 0.0) -> Optional[Sample]:
-        return next((s for s in list(self.samples) if s.at >= after and predicate(s)), None)
-
-    def assert_never_two_masters(self) -> None:
-        assert self.samples, "the Consul sampler took no sample"
-        doubles = [s for s in self.samples if len(s.masters) > 1]
-        assert not doubles, (f"{len(doubles)} of {len(self.samples)} samples listed more than one passing "
-                             f"redis, first at {doubles[0].at:.3f}: {doubles[0].masters}")
-
-
-_STAMP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \[redis-sentinel\] .*\+switch-master (\S+) "
-                    r"(\S+) (\d+) (\S+) (\d+)")
-
-
-def switch_master_times(cluster: Cluster, to_port: int, after: float) -> list[float]:
-    """Wall-clock times of the `+switch-master ... <to_port>` lines the sentinels logged
-    after `after`, from the harness's time of day stamps on each node log line."""
-    found = []
-    day = datetime.datetime.fromtimestamp(after).replace(hour=0, minute=0, second=0, microsecond=0)
-    for node in cluster.nodes:
-        for line in node.log_path.read_text(errors="replace").splitlines():
-            match = _STAMP.match(line)
-            if not match or int(match.group(9)) != to_port:
-                continue
-            hours, minutes, seconds, millis = (int(match.group(i)) for i in range(1, 5))
-            stamp = (day + datetime.timedelta(hours=hours, minutes=minutes, seconds=seconds,
-                                              milliseconds=millis)).timestamp()
-            if stamp < after - 43200:  # the day turned between `after` and the line
-                stamp += 86400
-            if stamp >= after:
-                found.append(stamp)
-    return sorted(found)
 
 
 def record_figure(request: pytest.FixtureRequest, line: str) -> None:
