@@ -22,4 +22,12 @@ final class SentinelSwitchTests: XCTestCase {
         XCTAssertNil(SentinelSwitch(arguments: ["mymaster", "leader", "start", "10.0.0.1", "99999999999999999999", "10.0.0.2", "6379"]))
         XCTAssertNil(SentinelSwitch(arguments: ["health"]))
     }
+
+    func testOnlyTheNodeLosingTheRoleStepsDown() throws {
+        let change = try XCTUnwrap(SentinelSwitch(arguments: ["mymaster", "observer", "start", "10.0.0.1", "6379", "10.0.0.2", "6379"]))
+        XCTAssertTrue(change.stepsDown(NodeAddress(host: "10.0.0.1", port: 6379)))
+        XCTAssertFalse(change.stepsDown(NodeAddress(host: "10.0.0.2", port: 6379)), "the new master")
+        XCTAssertFalse(change.stepsDown(NodeAddress(host: "10.0.0.3", port: 6379)), "a replica")
+        XCTAssertFalse(change.stepsDown(NodeAddress(host: "10.0.0.1", port: 6380)), "same host, another node")
+    }
 }

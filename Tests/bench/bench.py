@@ -167,13 +167,14 @@ def bench_failover(trials: int) -> list[str]:
 
 
 def fill(port: int, megabytes: int, workdir: Path) -> int:
-    """Writes about `megabytes` of 1000-byte string values through `redis-cli --pipe`."""
+    """Writes about `megabytes` of 1000-byte string values through `redis-cli --pipe`.
+    The values are random hex, so neither the RDB's LZF nor gzip shrinks them to nothing."""
     keys = megabytes * 1024 * 1024 // 1000
     commands = workdir / "fill.resp"
-    value = b"v" * 1000
     with commands.open("wb") as out:
         for index in range(keys):
             key = b"key:%d" % index
+            value = os.urandom(500).hex().encode()
             out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1000\r\n%s\r\n" % (len(key), key, value))
     with commands.open("rb") as source:
         subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=source, stdout=subprocess.DEVNULL, check=True, timeout=600)
@@ -187,7 +188,7 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     result = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], env=env, capture_output=True, text=True, timeout=1800)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise RuntimeError(f"{argv} exited {result.returncode}: {result.stderr[-800:]}")
+        raise RuntimeError(f"{argv} exited {result.returncode}: {result.stdout[-800:]} {result.stderr[-400:]}")
     return elapsed, int(result.stderr.strip().splitlines()[-1]), result.stdout
 
 
@@ -212,7 +213,8 @@ def bench_backup(megabytes: int) -> list[str]:
             name = max(path.name for path in node.backup_dir.iterdir() if path.name.startswith("dump-"))
             gz_mib = (node.backup_dir / name).stat().st_size / 1024 / 1024
             dry_s, dry_kib, _ = timed(["redis-manage", "restore", "--name", name, "--dry-run"], env)
-            node.stop()
+            # The agent stays: restore reads the backup's metadata from Consul.
+            node.stop(stop_agent=False)
             for path in node.data_dir.iterdir():
                 subprocess.run(["rm", "-rf", str(path)], check=True)
             restore_s, restore_kib, _ = timed(["redis-manage", "restore", "--name", name], env)
@@ -262,7 +264,8 @@ def main() -> int:
     for name in args.only or list(SECTIONS):
         print(f"running {name}...", flush=True)
         lines += SECTIONS[name](args)
-    args.output.write_text("\n".join(lines) + "\n")
+        # Written after every section, so a failure later keeps what was measured.
+        args.output.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}")
     return 0
 

@@ -22,6 +22,13 @@ public struct SentinelSwitch: Sendable, Equatable {
         from = NodeAddress(host: arguments[3], port: fromPort)
         to = NodeAddress(host: arguments[5], port: toPort)
     }
+
+    /// True on the node Sentinel just took the master role away from. Its
+    /// `redis` check can fail at once: asking its Redis first would wait out
+    /// REDIS_TIMEOUT when that Redis is hung, which is often why it lost.
+    public func stepsDown(_ me: NodeAddress) -> Bool {
+        from == me && to != me
+    }
 }
 
 /// Sentinel's client-reconfig-script: after a switch of master, this node's
@@ -41,12 +48,25 @@ public struct FailoverHook {
 
     public func run() throws {
         node.log("failover", "sentinel (\(change.role)) switched \(change.masterName) from \(change.from) to \(change.to); re-syncing this node's registration")
+        if change.stepsDown(node.announce) {
+            try failMasterCheck()
+        }
         let health = HealthHook(node: node, hookName: "failover")
         let deadline = Deadline.after(seconds: Self.stepDownWait)
         // Observers call this script too, the old master's node among them:
         // the new master passes as soon as that node has stepped down.
         while try health.runOnce().actions.contains(where: Self.holdsMasterBack), !deadline.hasPassed {
             pause(seconds: 0.1)
+        }
+    }
+
+    private func failMasterCheck() throws {
+        let note = "Sentinel switched the master from this node to \(change.to)"
+        do {
+            try node.consul.failCheck(id: "service:" + node.serviceID(.master), note: note)
+            node.log("failover", "\(note); failed this node's redis check at once")
+        } catch ConsulError.http(_, _, 404, _) {
+            node.log("failover", "\(note); this node had no redis registration to fail", level: .debug)
         }
     }
 
