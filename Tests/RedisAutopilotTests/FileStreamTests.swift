@@ -197,25 +197,8 @@ final class FailingSink: ByteSink {
     }
 }
 
-/// SplitMix64: reproducible test data, so a failure can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func randomBytes(count: Int, seed: UInt64) -> [UInt8] {
-    var generator = SeededGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     var words = [UInt64](repeating: 0, count: (count + 7) / 8)
     for index in words.indices { words[index] = generator.next() }
     return words.withUnsafeBytes { Array($0.prefix(count)) }

@@ -52,7 +52,7 @@ private final class GeneratingSource: ByteSource {
     init(total: Int) {
         remaining = total
         let words = (0..<512).map { randomBytes(count: 8 + $0 % 24, seed: UInt64(1000 + $0)) }
-        var generator = SeededGenerator(seed: 70)
+        var generator = SplitMix64(seed: 70)
         var pattern: [UInt8] = []
         pattern.reserveCapacity(2 * GeneratingSource.patternSize + 32)
         while pattern.count < GeneratingSource.patternSize {

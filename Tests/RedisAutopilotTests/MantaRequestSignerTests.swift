@@ -63,7 +63,7 @@ final class MantaRequestSignerTests: XCTestCase {
         reference.locale = Locale(identifier: "en_US_POSIX")
         reference.timeZone = TimeZone(identifier: "GMT")
         reference.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        var generator = SeededGenerator(seed: 11)
+        var generator = SplitMix64(seed: 11)
         let fixed: [Double] = [0, 951_782_400 /* 2000-02-29 */, 1_388_957_500, 4_102_444_799 /* 2099-12-31 23:59:59 */]
         let random = (0..<2000).map { _ in Double(generator.next() % 4_102_444_800) + Double(generator.next() % 1000) / 1000 }
         for seconds in fixed + random {

@@ -13,12 +13,12 @@ struct ConsulRequestTarget {
 
     /// `prefix` followed by one escaped path segment.
     init(_ prefix: String, segment: String) {
-        path = prefix + Self.escape(segment, keeping: nil)
+        path = prefix + PercentEncoding.encode(segment)
     }
 
     /// `prefix` followed by a KV key whose `/` separators stay as they are.
     init(_ prefix: String, key: String) {
-        path = prefix + Self.escape(key, keeping: UInt8(ascii: "/"))
+        path = prefix + PercentEncoding.encode(key, keepingSlash: true)
     }
 
     /// A parameter that Consul reads by its presence alone (`?recurse`, `?passing`).
@@ -27,38 +27,11 @@ struct ConsulRequestTarget {
     }
 
     mutating func value(_ name: String, _ value: String?) {
-        if let value { query.append(name + "=" + Self.escape(value, keeping: nil)) }
+        if let value { query.append(name + "=" + PercentEncoding.encode(value)) }
     }
 
     var text: String {
         query.isEmpty ? path : path + "?" + query.joined(separator: "&")
-    }
-
-    private static func escape(_ text: String, keeping extra: UInt8?) -> String {
-        var escaped = ""
-        for byte in text.utf8 {
-            if isUnreserved(byte) || byte == extra {
-                escaped.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                escaped += "%" + hexDigit(byte >> 4) + hexDigit(byte & 0x0F)
-            }
-        }
-        return escaped
-    }
-
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> String {
-        String(Unicode.Scalar(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10))
     }
 }
 

@@ -49,7 +49,7 @@ final class MantaClient {
     /// answer 406 for an object at `path` instead of sending its bytes.
     func listDirectory(_ path: MantaPath, marker: String?, limit: Int) throws -> [MantaDirectoryEntry] {
         var query = "?limit=\(limit)"
-        if let marker { query += "&marker=" + MantaPath.percentEncoded(marker) }
+        if let marker { query += "&marker=" + PercentEncoding.encode(marker) }
         var headers = HTTPHeaders()
         headers.set("Accept", Self.directoryContentType)
         let response: HTTPResponse

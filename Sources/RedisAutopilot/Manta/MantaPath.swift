@@ -47,7 +47,7 @@ public struct MantaPath: Sendable, Equatable, CustomStringConvertible {
     /// The request target: every byte outside RFC 3986's unreserved set is
     /// percent-encoded, so no name can be read as a query or another path.
     var encoded: String {
-        "/" + segments.map(Self.percentEncoded).joined(separator: "/")
+        "/" + segments.map { PercentEncoding.encode($0) }.joined(separator: "/")
     }
 
     /// The directories PutDirectory must create, top down, for this one to
@@ -55,22 +55,5 @@ public struct MantaPath: Sendable, Equatable, CustomStringConvertible {
     var directoriesToCreate: [MantaPath] {
         guard segments.count > 2 else { return [] }
         return (3...segments.count).map { MantaPath(segments: Array(segments.prefix($0))) }
-    }
-
-    static func percentEncoded(_ segment: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in segment.utf8 {
-            let unreserved = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || "-._~".utf8.contains(byte)
-            if unreserved {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

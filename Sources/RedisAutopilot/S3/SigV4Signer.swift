@@ -135,39 +135,12 @@ public struct SigV4Signer: Sendable {
 public enum SigV4Encoding {
     /// A query name or value, or a single path segment: `/` is encoded.
     public static func component(_ text: String) -> String {
-        encode(text, keepingSlash: false)
+        PercentEncoding.encode(text)
     }
 
     /// An S3 object path: each segment encoded once, the slashes kept.
     public static func path(_ text: String) -> String {
-        encode(text, keepingSlash: true)
-    }
-
-    private static func encode(_ text: String, keepingSlash: Bool) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            if isUnreserved(byte) || (keepingSlash && byte == UInt8(ascii: "/")) {
-                out.append(byte)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0f)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
+        PercentEncoding.encode(text, keepingSlash: true)
     }
 }
 
