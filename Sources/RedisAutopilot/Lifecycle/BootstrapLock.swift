@@ -17,7 +17,7 @@ struct BootstrapLock {
     var sessionFile: String { node.settings.paths.runDir + "/bootstrap-session" }
 
     var heldSession: String? {
-        guard let text = try? String(contentsOfFile: sessionFile, encoding: .utf8) else { return nil }
+        guard let text = ConfigFile.read(sessionFile) else { return nil }
         let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return id.isEmpty ? nil : id
     }
@@ -27,10 +27,7 @@ struct BootstrapLock {
     func acquire() throws -> Bool {
         let session = try heldSession ?? createSession()
         do {
-            if try node.consul.acquireLock(key: ClusterNames.bootstrapLockKey, session: session, value: Array(node.announce.description.utf8)) {
-                return true
-            }
-            return false
+            return try node.consul.acquireLock(key: ClusterNames.bootstrapLockKey, session: session, value: Array(node.announce.description.utf8))
         } catch ConsulError.sessionNotFound {
             forget()
             return false

@@ -63,7 +63,7 @@ public struct FailoverHook {
     private func failMasterCheck() throws {
         let note = "Sentinel switched the master from this node to \(change.to)"
         do {
-            try node.consul.failCheck(id: "service:" + node.serviceID(.master), note: note)
+            try node.consul.failCheck(id: node.checkID(.master), note: note)
             node.log("failover", "\(note); failed this node's redis check at once")
         } catch ConsulError.http(_, _, 404, _) {
             node.log("failover", "\(note); this node had no redis registration to fail", level: .debug)

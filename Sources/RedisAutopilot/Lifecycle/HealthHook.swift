@@ -85,17 +85,13 @@ public struct HealthHook {
         case let .deregisterStale(id):
             try consul.deregisterService(id: id)
         case let .pass(role, note):
-            try consul.passCheck(id: checkID(role), note: note)
+            try consul.passCheck(id: node.checkID(role), note: note)
         case let .warn(role, note):
-            try consul.warnCheck(id: checkID(role), note: note)
+            try consul.warnCheck(id: node.checkID(role), note: note)
         case let .fail(role, note):
-            try consul.failCheck(id: checkID(role), note: note)
+            try consul.failCheck(id: node.checkID(role), note: note)
         case .releaseBootstrapLock:
             try lock.release()
         }
-    }
-
-    private func checkID(_ role: RoleService) -> String {
-        "service:" + node.serviceID(role)
     }
 }

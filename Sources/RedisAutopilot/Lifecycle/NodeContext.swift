@@ -98,6 +98,11 @@ public final class NodeContext {
         "\(role.name)-\(announce.host)-\(announce.port)"
     }
 
+    /// Consul names the TTL check embedded in a registration `service:<ID>`.
+    public func checkID(_ role: RoleService) -> String {
+        "service:" + serviceID(role)
+    }
+
     func log(_ hook: String, _ message: String, level: LogLevel = .info) {
         logger.log(level, message, ["hook": hook, "node": announce])
     }
