@@ -7,8 +7,7 @@
 # preStop may hand the master role over before Redis goes down.
 
 # --- 1. the binary: the same release build as `make release` -----------------------------
-# The toolchain CI uses (Swift 6.3.1), on Debian 12 like the image it runs in. The image
-# carries libcurl4-openssl-dev, which the static Foundation needs to link URLSession.
+# The toolchain CI uses (Swift 6.3.1), on Debian 12 like the image it runs in.
 FROM swift:6.3.1-bookworm AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends zlib1g-dev \
@@ -60,16 +59,17 @@ RUN set -eu; \
 
 # --- 3. the image: the official Redis 7 image plus the three binaries ---------------------
 FROM redis:7.4.7-bookworm
-# redis-manage links the Swift runtime statically but Foundation's URLSession (https to
-# Manta and S3) dynamically against libcurl; ca-certificates lets it verify those servers.
+# redis-manage links the Swift runtime statically; for https (Manta, S3) it loads OpenSSL 3's
+# libssl.so.3 at run time, and ca-certificates lets it verify those servers.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates libcurl4 \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=fetch /usr/local/bin/containerpilot /usr/local/bin/consul /usr/local/bin/
 COPY --from=build /usr/local/bin/redis-manage /usr/local/bin/redis-manage
 COPY etc/containerpilot.json5 /etc/containerpilot.json5
-# Every binary must start here, with this image's libraries.
+# Every binary must start here, with this image's libraries (libssl.so.3 is loaded later, for https).
 RUN redis-manage --version && containerpilot -version && consul version \
+    && ldconfig -p | grep -q 'libssl\.so\.3 ' \
     && mkdir -p /data /etc/redis /etc/consul /var/run/redis /var/backups/redis
 ENV CONTAINERPILOT=/etc/containerpilot.json5
 EXPOSE 6379 26379

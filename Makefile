@@ -24,7 +24,7 @@ test: build
 		echo "no Python tests under Tests/"; \
 	fi
 
-## release: optimised build with the Swift runtime linked in, for the image (needs libcurl4-openssl-dev)
+## release: optimised build with the Swift runtime linked in, for the image
 release:
 	$(SWIFT) build -c release --static-swift-stdlib
 

@@ -23,13 +23,27 @@ struct HTTPEcho: Decodable {
     }
 }
 
-final class HTTPClientTests: XCTestCase {
+class HTTPClientTests: XCTestCase {
     var server: HTTPTestServer!
     var client: HTTPClient!
 
+    /// `HTTPSClientTests` runs every test here again over TLS.
+    class var usesTLS: Bool { false }
+    var trust: TLSTrust = .system
+
     override func setUpWithError() throws {
-        server = try HTTPTestServer()
-        client = HTTPClient(baseURL: server.baseURL)
+        if Self.usesTLS {
+            let certificates = try TestCertificates.shared.get()
+            trust = .caFile(certificates.caFile)
+            server = try HTTPTestServer(certificate: certificates.serverCertificate, key: certificates.serverKey)
+        } else {
+            server = try HTTPTestServer()
+        }
+        client = makeClient(server.baseURL)
+    }
+
+    func makeClient(_ baseURL: HTTPBaseURL, maxBufferedBodyBytes: Int = HTTPResponse.defaultMaxBufferedBodyBytes) -> HTTPClient {
+        HTTPClient(baseURL: baseURL, trust: trust, maxBufferedBodyBytes: maxBufferedBodyBytes)
     }
 
     override func tearDown() {
@@ -60,7 +74,7 @@ final class HTTPClientTests: XCTestCase {
     }
 
     func testEmptyBodiesAndPathPrefix() throws {
-        let prefixed = HTTPClient(baseURL: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: server.port, pathPrefix: "/echo"))
+        let prefixed = makeClient(HTTPBaseURL(scheme: server.scheme, host: "127.0.0.1", port: server.port, pathPrefix: "/echo"))
         let get = try HTTPEcho(prefixed.send(HTTPRequest(method: "GET", target: "/v1/kv/a"), timeout: 5))
         XCTAssertEqual(get.target, "/echo/v1/kv/a")
         XCTAssertEqual(get.header("Content-Length"), [])
@@ -154,6 +168,29 @@ final class HTTPClientTests: XCTestCase {
         }
     }
 
+    /// A restore writes to disk slower than a fast network delivers: the
+    /// client reads only as fast as the sink takes, so nothing piles up.
+    func testSlowSinkHoldsTheDownloadBack() throws {
+        final class SlowSink: ByteSink {
+            let checked = HTTPPatternSink()
+            func write(_ bytes: [UInt8]) throws {
+                usleep(2_000)
+                try checked.write(bytes)
+            }
+        }
+        let size = 16 * 1024 * 1024
+        let sink = SlowSink()
+        HTTPPeakMemory.reset()
+        let before = HTTPPeakMemory.current
+        let response = try client.send(HTTPRequest(method: "GET", target: "/bytes/\(size)"), into: sink, timeout: 10)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(sink.checked.received, size)
+        XCTAssertTrue(sink.checked.matches)
+        if let before, let after = HTTPPeakMemory.current {
+            XCTAssertLessThan(after - before, 8 * 1024 * 1024, "received data must wait in the kernel, not in memory")
+        }
+    }
+
     func testStreamedDownloadChunkedWithTrailer() throws {
         let size = 3 * 1024 * 1024 + 5
         let sink = HTTPPatternSink()
@@ -189,7 +226,7 @@ final class HTTPClientTests: XCTestCase {
     }
 
     func testBufferedBodyOverTheLimitFails() {
-        let small = HTTPClient(baseURL: server.baseURL, maxBufferedBodyBytes: 1000)
+        let small = makeClient(server.baseURL, maxBufferedBodyBytes: 1000)
         XCTAssertThrowsError(try small.send(HTTPRequest(method: "GET", target: "/bytes/1001"), timeout: 5)) { error in
             guard case .bodyTooLarge(1000)? = (error as? HTTPError)?.failure else { return XCTFail("\(error)") }
         }
@@ -277,11 +314,16 @@ final class HTTPClientTests: XCTestCase {
             }
         }
     }
+}
 
-    func testHTTPClientRefusesHTTPS() {
-        let tls = HTTPClient(baseURL: HTTPBaseURL(scheme: .https, host: "127.0.0.1", port: server.port))
-        XCTAssertThrowsError(try tls.send(HTTPRequest(method: "GET", target: "/echo"), timeout: 1)) { error in
-            guard case .invalidRequest? = (error as? HTTPError)?.failure else { return XCTFail("\(error)") }
-        }
+/// Every HTTPClient test again over https, against the same server wrapped in
+/// TLS with a certificate from the test CA.
+final class HTTPSClientTests: HTTPClientTests {
+    override class var usesTLS: Bool { true }
+
+    func testTheServerReallySpeaksTLS() {
+        XCTAssertEqual(client.baseURL.scheme, .https)
+        let plain = HTTPClient(baseURL: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: server.port))
+        XCTAssertThrowsError(try plain.send(HTTPRequest(method: "GET", target: "/echo"), timeout: 2))
     }
 }

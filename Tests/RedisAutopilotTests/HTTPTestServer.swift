@@ -21,7 +21,10 @@ final class HTTPTestServer {
     /// dies, the server reads end-of-file and exits.
     private let lifeline = Pipe()
 
+    let scheme: HTTPBaseURL.Scheme
+
     init(certificate: String? = nil, key: String? = nil) throws {
+        scheme = certificate == nil ? .http : .https
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script] + [certificate, key].compactMap { $0 }
@@ -45,7 +48,7 @@ final class HTTPTestServer {
 
     deinit { stop() }
 
-    var baseURL: HTTPBaseURL { HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: port) }
+    var baseURL: HTTPBaseURL { HTTPBaseURL(scheme: scheme, host: "127.0.0.1", port: port) }
 
     private static func readLine(from fd: Int32, deadline: Deadline) -> String? {
         var bytes: [UInt8] = []

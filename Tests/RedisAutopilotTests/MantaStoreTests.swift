@@ -18,13 +18,17 @@ final class MantaStoreTests: XCTestCase {
 
     override func setUpWithError() throws {
         scratch = try TemporaryDirectory()
+        double = try MantaDoubleProcess(scratch: scratch, arguments: Self.doubleArguments(in: scratch))
+    }
+
+    private static func doubleArguments(in scratch: TemporaryDirectory) throws -> [String] {
         let keys = try Self.keys.get()
         let accountPublic = try scratch.write("account.pub", Array(keys.accountPublic.utf8))
         let subuserKey = try scratch.write("subuser.pem", Array(keys.subuser.utf8))
-        double = try MantaDoubleProcess(scratch: scratch, arguments: [
+        return [
             "--user", Self.user, "--public-key", accountPublic,
             "--subuser", Self.subuser, "--subuser-public-key", subuserKey,
-        ] + Self.roles.flatMap { ["--role", $0] })
+        ] + Self.roles.flatMap { ["--role", $0] }
     }
 
     override func tearDown() {
@@ -88,10 +92,17 @@ final class MantaStoreTests: XCTestCase {
         XCTAssertLessThan(doublePeak, 100 * 1024 * 1024)
     }
 
-    /// URLSession is what carries https:// to the real Manta; over http://
-    /// to the double it takes the same path but for TLS.
-    func testRoundTripsAndRefusalsThroughURLSession() throws {
-        let store = try makeStore(transportFactory: { URLSessionTransport(baseURL: $0) })
+    /// The real Manta is reached over https: the same round trips and
+    /// refusals through TLS, the double's certificate from the test CA.
+    func testRoundTripsAndRefusalsOverHTTPS() throws {
+        let certificates = try TestCertificates.shared.get()
+        double.stop()
+        double = try MantaDoubleProcess(scratch: scratch, arguments: Self.doubleArguments(in: scratch) + [
+            "--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey,
+        ])
+        XCTAssertEqual(double.baseURL.scheme, .https)
+        let overTLS: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0, trust: .caFile(certificates.caFile)) }
+        let store = try makeStore(transportFactory: overTLS)
         for (name, bytes) in [("empty", [UInt8]()), ("one", [0x2A]), ("three-mb", randomBytes(count: 3_000_000, seed: 4))] {
             for length in [bytes.count, nil] {
                 try store.put(name: name, from: BytesSource(bytes), length: length)
@@ -108,7 +119,7 @@ final class MantaStoreTests: XCTestCase {
         XCTAssertThrowsError(try store.put(name: "short", from: BytesSource([1, 2]), length: 5)) { error in
             guard case BackupStoreError.lengthMismatch(_, "short", 5, _) = error else { return XCTFail("\(error)") }
         }
-        let stranger = try makeStore(key: Self.keys.get().stranger, transportFactory: { URLSessionTransport(baseURL: $0) })
+        let stranger = try makeStore(key: Self.keys.get().stranger, transportFactory: overTLS)
         XCTAssertThrowsError(try stranger.put(name: "x", from: BytesSource([1]), length: nil)) { error in
             self.assertRefused(error, status: 403, code: "KeyDoesNotExist", operation: "put")
         }
@@ -453,9 +464,9 @@ private struct MantaTestKeys: Sendable {
 
     static func generate() throws -> MantaTestKeys {
         let directory = try TemporaryDirectory()
-        try runTool(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "test", "-f", directory.path + "/account"])
-        try runTool(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", directory.path + "/subuser.pem"])
-        try runTool(["openssl", "genrsa", "-traditional", "-out", directory.path + "/stranger.pem", "2048"])
+        try runQuietly(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "test", "-f", directory.path + "/account"])
+        try runQuietly(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", directory.path + "/subuser.pem"])
+        try runQuietly(["openssl", "genrsa", "-traditional", "-out", directory.path + "/stranger.pem", "2048"])
         func text(_ name: String) throws -> String { String(decoding: try directory.read(name), as: UTF8.self) }
         let keys = MantaTestKeys(account: try text("account"), accountPublic: try text("account.pub"),
                                  subuser: try text("subuser.pem"), stranger: try text("stranger.pem"))
@@ -464,25 +475,6 @@ private struct MantaTestKeys: Sendable {
             throw TestSetupError("the generated keys are not in the expected formats")
         }
         return keys
-    }
-}
-
-private func runTool(_ arguments: [String], deadline: Deadline = .after(seconds: 60)) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    while process.isRunning {
-        if deadline.hasPassed {
-            process.terminate()
-            throw TestSetupError("\(arguments[0]) did not finish in time")
-        }
-        usleep(10_000)
-    }
-    guard process.terminationStatus == 0 else {
-        throw TestSetupError("\(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
     }
 }
 
@@ -509,12 +501,15 @@ final class MantaDoubleProcess {
     let port: Int
     let controlPort: Int
     let root: String
+    let scheme: HTTPBaseURL.Scheme
 
     init(scratch: TemporaryDirectory, arguments: [String], deadline: Deadline = .after(seconds: 20)) throws {
         root = scratch.path + "/manta-root"
         let ready = scratch.path + "/manta-ready.json"
         let log = scratch.path + "/manta-double.log"
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw TestSetupError("cannot create \(log)") }
+        // A double started earlier in the same scratch directory left its own.
+        try? FileManager.default.removeItem(atPath: ready)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script, "--root", root, "--ready-file", ready] + arguments
         process.standardOutput = FileHandle.nullDevice
@@ -531,16 +526,18 @@ final class MantaDoubleProcess {
         }
         let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ready))) as? [String: Any]
         guard let port = document?["port"] as? Int, let controlPort = document?["control_port"] as? Int,
-              document?["pid"] as? Int == Int(process.processIdentifier) else {
+              document?["pid"] as? Int == Int(process.processIdentifier),
+              let scheme = (document?["scheme"] as? String).flatMap(HTTPBaseURL.Scheme.init(rawValue:)) else {
             throw TestSetupError("unexpected ready file \(String(describing: document))")
         }
         self.port = port
         self.controlPort = controlPort
+        self.scheme = scheme
     }
 
     deinit { stop() }
 
-    var baseURL: HTTPBaseURL { HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: port) }
+    var baseURL: HTTPBaseURL { HTTPBaseURL(scheme: scheme, host: "127.0.0.1", port: port) }
 
     func stop() {
         guard process.isRunning else { return }

@@ -57,6 +57,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -855,8 +856,14 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = False
 
 
-def serve(handler: type[BaseHTTPRequestHandler]) -> Server:
+def serve(handler: type[BaseHTTPRequestHandler], tls: tuple[str, str] | None = None) -> Server:
     server = Server((ADDRESS, 0), handler)
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        # The handshake runs in the request's thread, so a client that stalls
+        # in it holds up only itself.
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     threading.Thread(target=server.serve_forever, name=handler.__name__, daemon=True).start()
     return server
 
@@ -879,11 +886,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subuser-public-key", help="the subuser's key")
     parser.add_argument("--role", action="append", help="a valid role name (repeat); default: any")
     parser.add_argument("--fail-after-bytes", type=int, help="cut the first object upload after N body bytes")
-    parser.add_argument("--ready-file", help="where to write {port, control_port, pid} once listening")
+    parser.add_argument("--ready-file", help="where to write {port, control_port, pid, scheme} once listening")
+    parser.add_argument("--tls-cert", help="serve the API over https with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if (args.subuser is None) != (args.subuser_public_key is None):
         parser.error("--subuser and --subuser-public-key go together")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
 
     account_key = load_public_key(args.public_key)
     subuser_key = load_public_key(args.subuser_public_key) if args.subuser_public_key else None
@@ -893,13 +904,14 @@ def main(argv: list[str] | None = None) -> int:
         double.hooks.fail_after_bytes = args.fail_after_bytes
     APIHandler.double = double
     ControlHandler.double = double
-    api = serve(APIHandler)
+    api = serve(APIHandler, tls=(args.tls_cert, args.tls_key) if args.tls_cert else None)
     control = serve(ControlHandler)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    document = {"port": api.server_address[1], "control_port": control.server_address[1], "pid": os.getpid()}
+    document = {"port": api.server_address[1], "control_port": control.server_address[1], "pid": os.getpid(),
+                "scheme": "https" if args.tls_cert else "http"}
     if args.ready_file:
         write_ready_file(args.ready_file, document)
     print(json.dumps(document), flush=True)

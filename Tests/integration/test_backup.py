@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 import resp
+from certificates import make_certificates
 from consul_http import ConsulHTTPError
 from harness import Cluster, Node, RedisManageHooks, wait_until
 
@@ -472,9 +473,11 @@ MANTA_DOUBLE = Path(__file__).resolve().parents[1] / "doubles" / "manta_double.p
 
 
 class MantaDouble:
-    """Tests/doubles/manta_double.py with a fresh OpenSSH key (what ssh-keygen writes today)."""
+    """Tests/doubles/manta_double.py with a fresh OpenSSH key (what ssh-keygen writes today),
+    serving https like the real Manta, its certificate from a private CA."""
 
     def __init__(self, workdir: Path) -> None:
+        self.certificates = make_certificates(workdir / "tls")
         self.root = workdir / "manta"
         self.root.mkdir()
         key = workdir / "manta_key"
@@ -485,15 +488,18 @@ class MantaDouble:
         self.log = open(workdir / "manta.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, str(MANTA_DOUBLE), "--root", str(self.root), "--user", "backup",
-             "--public-key", f"{key}.pub", "--ready-file", str(ready)],
+             "--public-key", f"{key}.pub", "--ready-file", str(ready),
+             "--tls-cert", str(self.certificates.certificate), "--tls-key", str(self.certificates.key)],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         info = wait_until(lambda: ready.exists() and json.loads(ready.read_text()), 20, "the Manta double is ready")
         self.port, self.control_port = info["port"], info["control_port"]
 
     def env(self) -> dict[str, str]:
         # Newlines as '#', as the original's MANTA_PRIVATE_KEY arrived in _env files.
-        return {"BACKUP_STORE": "manta", "MANTA_URL": f"http://127.0.0.1:{self.port}", "MANTA_USER": "backup",
-                "MANTA_PRIVATE_KEY": self.private_key.replace("\n", "#"), "MANTA_BUCKET": "/backup/stor/redis"}
+        # SSL_CERT_FILE is read by OpenSSL itself: the documented way to trust a private CA.
+        return {"BACKUP_STORE": "manta", "MANTA_URL": f"https://127.0.0.1:{self.port}", "MANTA_USER": "backup",
+                "MANTA_PRIVATE_KEY": self.private_key.replace("\n", "#"), "MANTA_BUCKET": "/backup/stor/redis",
+                "SSL_CERT_FILE": str(self.certificates.ca)}
 
     def control(self, method: str, path: str) -> None:
         import urllib.request
@@ -511,7 +517,7 @@ class MantaDouble:
         self.log.close()
 
 
-def test_backup_to_manta_survives_a_cut_upload_and_restores(cluster_factory, tmp_path) -> None:
+def test_backup_to_manta_over_https_survives_a_cut_upload_and_restores(cluster_factory, tmp_path) -> None:
     manta = MantaDouble(tmp_path)
     try:
         cluster, _ = make_cluster(cluster_factory, tmp_path, size=1, **manta.env())
@@ -519,6 +525,10 @@ def test_backup_to_manta_survives_a_cut_upload_and_restores(cluster_factory, tmp
         node, _ = wait_for_roles(cluster, replicas=0)
         fill(node, 20000, seed=13)
         before = digest(node)
+
+        untrusted = run_hook(node, "backups", "list", env={"SSL_CERT_FILE": str(tmp_path / "no-such-ca.pem")})
+        assert untrusted.returncode == 1, untrusted.stdout + untrusted.stderr
+        assert "certificate" in untrusted.stderr + untrusted.stdout
 
         manta.control("POST", "/fail-after-bytes?bytes=100000")
         cut = run_hook(node, "backup", "--now")

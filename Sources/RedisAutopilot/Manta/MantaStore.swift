@@ -35,7 +35,7 @@ public final class MantaStore: BackupStore {
     /// not match MANTA_KEY_ID, or a bad login, role or directory, throws a
     /// `MantaConfigurationError` before any transport is made.
     public convenience init(settings: MantaSettings, timeout: Double, contentType: String = MantaStore.defaultContentType,
-                            transportFactory: (HTTPBaseURL) -> HTTPTransport = makeHTTPTransport) throws {
+                            transportFactory: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) }) throws {
         let privateKey: RSAPrivateKey
         do {
             privateKey = try RSAPrivateKey(parsing: settings.privateKey)
@@ -50,7 +50,7 @@ public final class MantaStore: BackupStore {
     public convenience init(baseURL: HTTPBaseURL, user: String, subuser: String? = nil, roles: [String] = [],
                             privateKey: RSAPrivateKey, keyID: MantaKeyID? = nil, directory: String, timeout: Double,
                             contentType: String = MantaStore.defaultContentType,
-                            transportFactory: (HTTPBaseURL) -> HTTPTransport = makeHTTPTransport) throws {
+                            transportFactory: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) }) throws {
         let signer = try MantaRequestSigner(user: user, subuser: subuser, roles: roles, privateKey: privateKey,
                                             expectedKeyID: keyID)
         let path = try MantaPath(parsing: directory)

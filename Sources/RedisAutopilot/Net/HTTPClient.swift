@@ -1,5 +1,7 @@
-/// HTTP/1.1 over our own deadline-bounded sockets, for http:// APIs: the
-/// local Consul agent, the test doubles, an S3 endpoint without TLS.
+/// HTTP/1.1 over our own deadline-bounded sockets, for every API we call:
+/// the local Consul agent, Manta, S3. https:// goes through `TLSConnection`,
+/// so both schemes share one parser, one set of timeouts and the same
+/// backpressure: a response body is read only as fast as its sink takes it.
 ///
 /// Each request opens its own connection and closes it after the response
 /// (`Connection: close`). The peers are a local agent or a backup store hit a
@@ -12,13 +14,17 @@ public final class HTTPClient: HTTPTransport {
     public static let bodyPieceSize = 64 * 1024
 
     public let baseURL: HTTPBaseURL
+    public let trust: TLSTrust
     public let maxBufferedBodyBytes: Int
     private let encoder: HTTPRequestEncoder
+    private let tlsContext: LazyTLSContext
 
-    public init(baseURL: HTTPBaseURL, maxBufferedBodyBytes: Int = HTTPResponse.defaultMaxBufferedBodyBytes) {
+    public init(baseURL: HTTPBaseURL, trust: TLSTrust = .system, maxBufferedBodyBytes: Int = HTTPResponse.defaultMaxBufferedBodyBytes) {
         self.baseURL = baseURL
+        self.trust = trust
         self.maxBufferedBodyBytes = maxBufferedBodyBytes
         self.encoder = HTTPRequestEncoder(baseURL: baseURL)
+        self.tlsContext = LazyTLSContext(trust: trust)
     }
 
     public func send(_ request: HTTPRequest, timeout: Double) throws -> HTTPResponse {
@@ -31,12 +37,9 @@ public final class HTTPClient: HTTPTransport {
 
     private func exchange(_ request: HTTPRequest, sink: ByteSink?, timeout: Double) throws -> HTTPResponse {
         do {
-            guard baseURL.scheme == .http else {
-                throw HTTPError.Failure.invalidRequest("HTTPClient does not speak TLS; makeHTTPTransport picks URLSessionTransport for https")
-            }
             try HTTPRequestEncoder.validate(timeout: timeout)
             try encoder.validate(request)
-            let connection = try SocketConnection.connect(to: baseURL.endpoint, deadline: .after(seconds: timeout))
+            let connection = try open(deadline: .after(seconds: timeout))
             defer { connection.close() }
             var assembler = HTTPResponseAssembler(requestMethod: request.method, sink: sink, maxBufferedBytes: maxBufferedBodyBytes)
             do {
@@ -59,14 +62,26 @@ public final class HTTPClient: HTTPTransport {
             throw contextualized(.network(error), request)
         } catch let error as HTTPParseError {
             throw contextualized(.malformedResponse(error), request)
+        } catch let error as TLSError {
+            throw contextualized(.tls(error), request)
         }
+    }
+
+    /// The deadline covers the TCP connect and the TLS handshake together.
+    private func open(deadline: Deadline) throws -> StreamConnection {
+        guard baseURL.scheme == .https else {
+            return try SocketConnection.connect(to: baseURL.endpoint, deadline: deadline)
+        }
+        let context = try tlsContext.get()
+        let socket = try SocketConnection.connect(to: baseURL.endpoint, deadline: deadline)
+        return try TLSConnection.handshake(over: socket, serverName: baseURL.host, context: context, deadline: deadline)
     }
 
     private func contextualized(_ failure: HTTPError.Failure, _ request: HTTPRequest) -> HTTPError {
         HTTPError(method: request.method, target: baseURL.fullTarget(request.target), host: baseURL.hostHeader, failure: failure)
     }
 
-    private func sendRequest(_ request: HTTPRequest, on connection: SocketConnection, timeout: Double) throws {
+    private func sendRequest(_ request: HTTPRequest, on connection: StreamConnection, timeout: Double) throws {
         let head = encoder.head(request)
         switch request.body {
         case .empty:
@@ -88,7 +103,7 @@ public final class HTTPClient: HTTPTransport {
     }
 
     /// Each piece gets its own deadline: the timeout bounds silence, not the transfer.
-    private func write(_ bytes: [UInt8], to connection: SocketConnection, timeout: Double) throws {
+    private func write(_ bytes: [UInt8], to connection: StreamConnection, timeout: Double) throws {
         try bytes.withUnsafeBytes { buffer in
             var offset = 0
             repeat {
@@ -99,7 +114,7 @@ public final class HTTPClient: HTTPTransport {
         }
     }
 
-    private func streamBody(from source: ByteSource, length: Int, to connection: SocketConnection, timeout: Double) throws {
+    private func streamBody(from source: ByteSource, length: Int, to connection: StreamConnection, timeout: Double) throws {
         var sent = 0
         while sent < length {
             let piece = try read(from: source, maxBytes: min(Self.bodyPieceSize, length - sent))
@@ -120,7 +135,7 @@ public final class HTTPClient: HTTPTransport {
         }
     }
 
-    private func streamChunkedBody(from source: ByteSource, to connection: SocketConnection, timeout: Double) throws {
+    private func streamChunkedBody(from source: ByteSource, to connection: StreamConnection, timeout: Double) throws {
         while true {
             let piece = try read(from: source, maxBytes: Self.bodyPieceSize)
             if piece.isEmpty { break }
@@ -137,7 +152,7 @@ public final class HTTPClient: HTTPTransport {
         }
     }
 
-    private func readResponse(from connection: SocketConnection, into assembler: inout HTTPResponseAssembler, timeout: Double) throws -> HTTPResponse {
+    private func readResponse(from connection: StreamConnection, into assembler: inout HTTPResponseAssembler, timeout: Double) throws -> HTTPResponse {
         while true {
             let bytes = try connection.read(maxBytes: Self.bodyPieceSize, deadline: .after(seconds: timeout))
             if bytes.isEmpty { return try assembler.consumeEndOfStream() }

@@ -10,10 +10,8 @@ public struct HTTPError: Error, CustomStringConvertible {
         case requestBodyFailed(any Error)
         /// The caller's ByteSink threw while the body was being received.
         case responseSinkFailed(any Error)
-        /// TLS negotiation or certificate verification failed (URLSession).
-        case tls(String)
-        /// Any other failure reported by URLSession.
-        case transport(String)
+        /// TLS could not be set up, negotiated or kept going.
+        case tls(TLSError)
 
         public var description: String {
             switch self {
@@ -31,10 +29,8 @@ public struct HTTPError: Error, CustomStringConvertible {
                 return "reading the request body failed: \(error)"
             case let .responseSinkFailed(error):
                 return "writing the response body failed: \(error)"
-            case let .tls(message):
-                return "TLS failed: \(message)"
-            case let .transport(message):
-                return message
+            case let .tls(error):
+                return error.description
             }
         }
     }

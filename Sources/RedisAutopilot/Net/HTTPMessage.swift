@@ -91,8 +91,8 @@ public struct HTTPResponse: Sendable, Equatable {
 }
 
 /// What a client of an HTTP API needs: one request, one response, bounded in
-/// time. Implemented over our own sockets for http:// and over URLSession for
-/// https://; API clients (Consul, Manta, S3) depend only on this.
+/// time. `HTTPClient` is the implementation; API clients (Consul, Manta, S3)
+/// depend only on this, so their tests can record requests instead.
 /// `timeout` is the longest the peer may stay silent: for the connect and for
 /// each read or write. A body of gigabytes keeps going as long as it moves.
 public protocol HTTPTransport: AnyObject {

@@ -59,7 +59,7 @@ public final class S3Store: BackupStore {
     var listPageSize = 1000
 
     public init(configuration: S3StoreConfiguration,
-                transportFactory: (HTTPBaseURL) -> HTTPTransport = makeHTTPTransport(baseURL:),
+                transportFactory: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) },
                 clock: @escaping @Sendable () -> Date = { Date() }) throws {
         guard configuration.partSize >= S3Multipart.minimumPartSize,
               configuration.partSize <= S3Multipart.maximumPartSize else {
