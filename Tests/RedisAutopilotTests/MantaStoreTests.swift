@@ -198,7 +198,7 @@ final class MantaStoreTests: XCTestCase {
 
     func testStoreFromSettingsWithAKeyWhoseNewlinesAreHashes() throws {
         let keys = try Self.keys.get()
-        let settings = MantaSettings(url: HTTPEndpoint(scheme: .http, host: "127.0.0.1", port: double.port),
+        let settings = MantaSettings(url: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: double.port),
                                      user: Self.user, subuser: Self.subuser, roles: Self.roles,
                                      keyID: try MantaKeyID.parse(try RSAPrivateKey(parsing: keys.subuser).sha256Fingerprint),
                                      privateKey: keys.subuser.replacingOccurrences(of: "\n", with: "#"),

@@ -51,7 +51,7 @@ final class S3AddressingTests: XCTestCase {
 
     func testConfigurationFromSettings() throws {
         let settings = S3Settings(accessKeyID: "AKID", secretAccessKey: "secret", sessionToken: "token", region: "eu-north-1",
-                                  endpoint: HTTPEndpoint(scheme: .https, host: "s3.example.net", port: 8443), bucket: "bk1",
+                                  endpoint: HTTPBaseURL(scheme: .https, host: "s3.example.net", port: 8443), bucket: "bk1",
                                   prefix: "redis/", addressingStyle: .virtual, partSize: 32 << 20)
         let configuration = S3StoreConfiguration(settings: settings, timeout: 12)
         XCTAssertEqual(configuration.endpoint, HTTPBaseURL(scheme: .https, host: "s3.example.net", port: 8443))

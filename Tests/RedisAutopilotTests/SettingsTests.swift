@@ -28,7 +28,7 @@ final class SettingsTests: XCTestCase {
     func testDefaultsWithAnEmptyEnvironment() throws {
         let settings = try load([:])
         XCTAssertEqual(settings.consul.server, HostPort(host: "consul", port: nil))
-        XCTAssertEqual(settings.consul.httpAddress, HTTPEndpoint(scheme: .http, host: "127.0.0.1", port: 8500))
+        XCTAssertEqual(settings.consul.httpAddress, HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 8500))
         XCTAssertNil(settings.consul.token)
         XCTAssertNil(settings.consul.localConfig)
         XCTAssertEqual(settings.consul.localConfigFile, "/etc/consul/local.json")
@@ -108,7 +108,7 @@ final class SettingsTests: XCTestCase {
             "RESTORE_ON_FAILURE": "Empty",
         ])
         XCTAssertEqual(settings.consul.server, HostPort(host: "consul.svc", port: 8301))
-        XCTAssertEqual(settings.consul.httpAddress, HTTPEndpoint(scheme: .https, host: "10.1.2.3", port: 8501))
+        XCTAssertEqual(settings.consul.httpAddress, HTTPBaseURL(scheme: .https, host: "10.1.2.3", port: 8501))
         XCTAssertEqual(settings.consul.token, "acl-token")
         XCTAssertEqual(settings.consul.localConfig, #"{"datacenter": "dc2"}"#)
         XCTAssertEqual(settings.consul.localConfigFile, "/opt/consul/config/local.json")
@@ -155,21 +155,92 @@ final class SettingsTests: XCTestCase {
     }
 
     func testConsulAddressForms() throws {
-        let table: [(String, HTTPEndpoint)] = [
-            ("127.0.0.1:8500", HTTPEndpoint(scheme: .http, host: "127.0.0.1", port: 8500)),
-            ("consul-agent:8500", HTTPEndpoint(scheme: .http, host: "consul-agent", port: 8500)),
-            ("http://localhost:18500", HTTPEndpoint(scheme: .http, host: "localhost", port: 18500)),
-            ("HTTPS://consul.example.com:8501/", HTTPEndpoint(scheme: .https, host: "consul.example.com", port: 8501)),
-            ("https://consul.example.com", HTTPEndpoint(scheme: .https, host: "consul.example.com", port: 443)),
-            ("http://[::1]:8500", HTTPEndpoint(scheme: .http, host: "::1", port: 8500)),
+        let table: [(String, HTTPBaseURL)] = [
+            ("127.0.0.1:8500", HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 8500)),
+            ("consul-agent:8500", HTTPBaseURL(scheme: .http, host: "consul-agent", port: 8500)),
+            ("http://localhost:18500", HTTPBaseURL(scheme: .http, host: "localhost", port: 18500)),
+            ("HTTPS://consul.example.com:8501/", HTTPBaseURL(scheme: .https, host: "consul.example.com", port: 8501)),
+            ("https://consul.example.com", HTTPBaseURL(scheme: .https, host: "consul.example.com", port: 443)),
+            ("http://[::1]:8500", HTTPBaseURL(scheme: .http, host: "::1", port: 8500)),
+            ("[::1]:8500", HTTPBaseURL(scheme: .http, host: "::1", port: 8500)),
+            ("consul", HTTPBaseURL(scheme: .http, host: "consul", port: 80)),
         ]
         for (text, endpoint) in table {
             XCTAssertEqual(try load(["CONSUL_HTTP_ADDR": text]).consul.httpAddress, endpoint, text)
         }
-        XCTAssertEqual(HTTPEndpoint(scheme: .http, host: "::1", port: 8500).description, "http://[::1]:8500")
-        XCTAssertEqual(HTTPEndpoint(scheme: .https, host: "h", port: 443).hostHeader, "h")
+        XCTAssertEqual(HTTPBaseURL(scheme: .http, host: "::1", port: 8500).description, "http://[::1]:8500")
+        XCTAssertEqual(HTTPBaseURL(scheme: .https, host: "h", port: 443).hostHeader, "h")
         XCTAssertEqual(try load(["CONSUL": "[fd00::1]:8301"]).consul.server, HostPort(host: "fd00::1", port: 8301))
         XCTAssertEqual(try load(["CONSUL": "10.0.0.2"]).consul.server, HostPort(host: "10.0.0.2", port: nil))
+    }
+
+    func testMantaAndS3URLsTakeIPv6LiteralsAndATrailingSlash() throws {
+        XCTAssertEqual(try load(["MANTA_URL": "https://[fd00::7]:8443/"]).backup.destination, .local(directory: "/var/backups/redis"))
+        let settings = try load([
+            "MANTA_URL": "https://[fd00::7]:8443/", "MANTA_USER": "acme", "MANTA_PRIVATE_KEY": SettingsTests.mantaKey,
+        ])
+        guard case .manta(let manta) = settings.backup.destination else { return XCTFail("\(settings.backup.destination)") }
+        XCTAssertEqual(manta.url, HTTPBaseURL(scheme: .https, host: "fd00::7", port: 8443))
+        let s3 = try load(["S3_BUCKET": "bkt", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_ENDPOINT_URL_S3": "HTTP://[::1]:9000/"])
+        guard case .s3(let store) = s3.backup.destination else { return XCTFail("\(s3.backup.destination)") }
+        XCTAssertEqual(store.endpoint, HTTPBaseURL(scheme: .http, host: "::1", port: 9000))
+    }
+
+    /// Net's `HTTPBaseURL` parses these addresses and the settings add their
+    /// own rules on top; either way a bad value is a settings problem that
+    /// names the variable, repeats the value and says what was wrong.
+    func testMalformedHTTPAddressesAreRefusedWithTheReason() throws {
+        let cases: [(String, String, String)] = [
+            ("CONSUL_HTTP_ADDR", "[::1", #"invalid host "[::1""#),
+            ("CONSUL_HTTP_ADDR", "[::1]x:8500", "invalid host"),
+            ("CONSUL_HTTP_ADDR", "[::1]:", #"invalid port """#),
+            ("CONSUL_HTTP_ADDR", "[1.2.3.4]:8500", #"invalid host "1.2.3.4""#),
+            ("CONSUL_HTTP_ADDR", "[nothex]:8500", "invalid host"),
+            ("CONSUL_HTTP_ADDR", "http://", "has no host"),
+            ("CONSUL_HTTP_ADDR", "https://", "has no host"),
+            ("CONSUL_HTTP_ADDR", ":8500", "has no host"),
+            ("CONSUL_HTTP_ADDR", "consul:0", #"invalid port "0""#),
+            ("CONSUL_HTTP_ADDR", "consul:65536", #"invalid port "65536""#),
+            ("CONSUL_HTTP_ADDR", "consul:http", #"invalid port "http""#),
+            ("CONSUL_HTTP_ADDR", "consul:99999999999999999999", "invalid port"),
+            ("CONSUL_HTTP_ADDR", "ftp://x", #"unsupported scheme "ftp""#),
+            ("CONSUL_HTTP_ADDR", "http://con sul:8500", "contains whitespace"),
+            ("CONSUL_HTTP_ADDR", "http://consul:8500/v1", #"the path "/v1" is not allowed"#),
+            ("CONSUL_HTTP_ADDR", "http://user@consul:8500", "must not contain user:password@"),
+            ("CONSUL_HTTP_ADDR", "http://consul:8500?dc=dc1", "must not contain a query"),
+            ("CONSUL_HTTP_ADDR", "999.1.1.1:8500", #""999.1.1.1" is neither a DNS name nor an IP address"#),
+            ("CONSUL_HTTP_ADDR", "consul..svc", "is neither a DNS name nor an IP address"),
+            ("CONSUL_HTTP_ADDR", "consul-:8500", "is neither a DNS name nor an IP address"),
+            ("MANTA_URL", "[::1]:8500", "the scheme is missing"),
+            ("MANTA_URL", "us-east.manta.joyent.com", "the scheme is missing"),
+            ("MANTA_URL", "https://", "has no host"),
+            ("MANTA_URL", "https://manta:0", #"invalid port "0""#),
+            ("MANTA_URL", "https://manta.example.com/alice/stor", #"the path "/alice/stor" is not allowed"#),
+            ("MANTA_URL", "https://manta example.com", "contains whitespace"),
+            ("AWS_ENDPOINT_URL_S3", "localhost:9000", "the scheme is missing"),
+            ("AWS_ENDPOINT_URL_S3", "http://minio.local:9000/s3/", #"the path "/s3" is not allowed"#),
+            ("AWS_ENDPOINT_URL_S3", "ftp://x", #"unsupported scheme "ftp""#),
+            ("AWS_ENDPOINT_URL_S3", "http://[::1]:port", #"invalid port "port""#),
+            ("AWS_ENDPOINT_URL_S3", "http://:9000", "has no host"),
+        ]
+        for (variable, value, reason) in cases {
+            let error = try XCTUnwrap(problems([variable: value]), "\(variable)=\(value)")
+            XCTAssertEqual(error.problems.map(\.variable), [variable], "\(variable)=\(value): \(error)")
+            let problem = try XCTUnwrap(error.problem(for: variable))
+            XCTAssertEqual(problem.kind, .invalid(value: value), "\(variable)=\(value)")
+            XCTAssertTrue(problem.expected.contains(reason), "\(variable)=\(value): \(problem)")
+        }
+        XCTAssertEqual(
+            problems(["CONSUL_HTTP_ADDR": "http://consul:8500/v1"])?.description,
+            """
+            invalid setting in the environment:
+              CONSUL_HTTP_ADDR="http://consul:8500/v1": expected host:port, http://host:port or https://host:port: the path "/v1" is not allowed
+            """
+        )
+        XCTAssertEqual(
+            problems(["MANTA_URL": "ftp://x"])?.problem(for: "MANTA_URL")?.expected,
+            #"an http:// or https:// URL with a host and an optional port, without a path: unsupported scheme "ftp" (expected http or https)"#
+        )
     }
 
     func testAnnounceIPAcceptsIPv6() throws {
@@ -191,7 +262,7 @@ final class SettingsTests: XCTestCase {
         let settings = try load(["MANTA_USER": "acme", "MANTA_PRIVATE_KEY": SettingsTests.mantaKey])
         guard case .manta(let manta) = settings.backup.destination else { return XCTFail("\(settings.backup.destination)") }
         XCTAssertEqual(manta.user, "acme")
-        XCTAssertEqual(manta.url, HTTPEndpoint(scheme: .https, host: "us-east.manta.joyent.com", port: 443))
+        XCTAssertEqual(manta.url, HTTPBaseURL(scheme: .https, host: "us-east.manta.joyent.com", port: 443))
         XCTAssertEqual(manta.bucket, "/acme/stor/triton-redis")
         XCTAssertNil(manta.subuser)
         XCTAssertEqual(manta.roles, [])
@@ -211,7 +282,7 @@ final class SettingsTests: XCTestCase {
             "MANTA_BUCKET": "/acme/stor/redis/",
         ])
         guard case .manta(let manta) = settings.backup.destination else { return XCTFail("\(settings.backup.destination)") }
-        XCTAssertEqual(manta.url, HTTPEndpoint(scheme: .https, host: "manta.example.com", port: 8443))
+        XCTAssertEqual(manta.url, HTTPBaseURL(scheme: .https, host: "manta.example.com", port: 8443))
         XCTAssertEqual(manta.subuser, "backup-bot")
         XCTAssertEqual(manta.roles, ["ops", "backups"])
         XCTAssertEqual(manta.keyID?.description, "b4:fd:fa:e0:39:99:73:63:ca:8b:e0:fa:46:f3:f2:38")
@@ -256,7 +327,7 @@ final class SettingsTests: XCTestCase {
         ])
         guard case .s3(let s3) = settings.backup.destination else { return XCTFail("\(settings.backup.destination)") }
         XCTAssertEqual(s3.region, "eu-west-1")
-        XCTAssertEqual(s3.endpoint, HTTPEndpoint(scheme: .http, host: "127.0.0.1", port: 5000))
+        XCTAssertEqual(s3.endpoint, HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 5000))
         XCTAssertEqual(s3.addressingStyle, .path, "auto is path style with a custom endpoint")
         XCTAssertEqual(s3.prefix, "redis/prod/")
         XCTAssertEqual(s3.partSize, 64 << 20)

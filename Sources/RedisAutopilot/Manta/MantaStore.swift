@@ -42,7 +42,7 @@ public final class MantaStore: BackupStore {
         } catch let error as CryptoError {
             throw MantaConfigurationError.invalidPrivateKey(error)
         }
-        try self.init(baseURL: settings.url.baseURL, user: settings.user, subuser: settings.subuser, roles: settings.roles,
+        try self.init(baseURL: settings.url, user: settings.user, subuser: settings.subuser, roles: settings.roles,
                       privateKey: privateKey, keyID: settings.keyID, directory: settings.bucket, timeout: timeout,
                       contentType: contentType, transportFactory: transportFactory)
     }

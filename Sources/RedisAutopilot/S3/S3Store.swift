@@ -39,7 +39,7 @@ public struct S3StoreConfiguration: Sendable {
 
     /// The store the `AWS_*` and `S3_*` variables describe.
     public init(settings: S3Settings, timeout: Double = 60) {
-        self.init(endpoint: settings.endpoint?.baseURL, region: settings.region, bucket: settings.bucket,
+        self.init(endpoint: settings.endpoint, region: settings.region, bucket: settings.bucket,
                   prefix: settings.prefix,
                   credentials: SigV4Credentials(accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey,
                                                 sessionToken: settings.sessionToken),

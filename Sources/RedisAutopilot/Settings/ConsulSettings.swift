@@ -4,7 +4,7 @@ public struct ConsulSettings: Sendable, Equatable {
     /// `CONSUL`: the server address the local agent joins.
     public var server: HostPort
     /// `CONSUL_HTTP_ADDR`: the local agent's HTTP API.
-    public var httpAddress: HTTPEndpoint
+    public var httpAddress: HTTPBaseURL
     /// `CONSUL_HTTP_TOKEN`: ACL token sent with every request (secret).
     public var token: String?
     /// `CONSUL_LOCAL_CONFIG`: JSON object written by preStart, verbatim.
@@ -23,8 +23,8 @@ public struct ConsulSettings: Sendable, Equatable {
             server: reader.value("CONSUL", default: HostPort(host: "consul", port: nil)) { text throws(InvalidValue) in
                 try NetworkAddressText.hostPort(text)
             },
-            httpAddress: reader.value("CONSUL_HTTP_ADDR", default: HTTPEndpoint(scheme: .http, host: "127.0.0.1", port: 8500)) { text throws(InvalidValue) in
-                try NetworkAddressText.httpEndpoint(text, defaultScheme: .http)
+            httpAddress: reader.value("CONSUL_HTTP_ADDR", default: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 8500)) { text throws(InvalidValue) in
+                try NetworkAddressText.httpBaseURL(text, allowsBareHostPort: true)
             },
             token: reader.optional("CONSUL_HTTP_TOKEN") { text throws(InvalidValue) in
                 try ValueParsers.printable(text, what: "an ACL token")

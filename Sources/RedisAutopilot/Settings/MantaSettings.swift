@@ -43,7 +43,7 @@ public enum MantaKeyID: Sendable, Equatable, CustomStringConvertible {
 /// Joyent Manta object storage, the original project's backup store.
 public struct MantaSettings: Sendable, Equatable {
     /// `MANTA_URL`
-    public var url: HTTPEndpoint
+    public var url: HTTPBaseURL
     /// `MANTA_USER`: the account login.
     public var user: String
     /// `MANTA_SUBUSER`
@@ -61,8 +61,8 @@ public struct MantaSettings: Sendable, Equatable {
     /// Every variable is checked; the result exists only when the settings are
     /// complete. `requiredBecause` says why user and key must be present.
     static func read(from reader: inout EnvironmentReader, requiredBecause reason: String?) -> MantaSettings? {
-        let url = reader.value("MANTA_URL", default: HTTPEndpoint(scheme: .https, host: "us-east.manta.joyent.com", port: 443)) { text throws(InvalidValue) in
-            try NetworkAddressText.httpEndpoint(text, defaultScheme: nil)
+        let url = reader.value("MANTA_URL", default: HTTPBaseURL(scheme: .https, host: "us-east.manta.joyent.com")) { text throws(InvalidValue) in
+            try NetworkAddressText.httpBaseURL(text, allowsBareHostPort: false)
         }
         let user = reader.optional("MANTA_USER") { text throws(InvalidValue) in
             try ValueParsers.name(text, extraCharacters: "_.@-", what: "a Manta login")

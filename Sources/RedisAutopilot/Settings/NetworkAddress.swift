@@ -16,43 +16,10 @@ public struct HostPort: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Where an HTTP API lives: scheme, host and port, without a path.
-public struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
-    public enum Scheme: String, Sendable {
-        case http
-        case https
-
-        public var defaultPort: Int { self == .http ? 80 : 443 }
-    }
-
-    public let scheme: Scheme
-    /// A name or an IP address; IPv6 without brackets.
-    public let host: String
-    public let port: Int
-
-    public init(scheme: Scheme, host: String, port: Int) {
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-    }
-
-    /// The value of a `Host` header: the port only when it is not the default.
-    public var hostHeader: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return port == scheme.defaultPort ? shownHost : "\(shownHost):\(port)"
-    }
-
-    public var description: String { "\(scheme.rawValue)://\(hostHeader)" }
-
-    /// The same address as the HTTP transports take it.
-    public var baseURL: HTTPBaseURL {
-        HTTPBaseURL(scheme: scheme == .https ? .https : .http, host: host, port: port)
-    }
-}
-
 enum NetworkAddressText {
     /// `host`, `host:port`, `[v6]` or `[v6]:port`.
-    static func hostPort(_ text: String, what: String = "a host or host:port") throws(InvalidValue) -> HostPort {
+    static func hostPort(_ text: String) throws(InvalidValue) -> HostPort {
+        let what = "a host or host:port"
         let invalid = InvalidValue(expected: what)
         var host: Substring
         var portText: Substring?
@@ -82,31 +49,34 @@ enum NetworkAddressText {
         return HostPort(host: String(host), port: port)
     }
 
-    /// `scheme://host[:port][/]`, or `host[:port]` when `defaultScheme` is
-    /// given (Consul's own `CONSUL_HTTP_ADDR` takes both forms).
-    static func httpEndpoint(_ text: String, defaultScheme: HTTPEndpoint.Scheme?) throws(InvalidValue) -> HTTPEndpoint {
-        let what = defaultScheme == nil
-            ? "an http:// or https:// URL with a host and an optional port, without a path"
-            : "host:port, http://host:port or https://host:port"
-        var rest = Substring(text)
-        let scheme: HTTPEndpoint.Scheme
-        if let separator = text.range(of: "://") {
-            guard let given = HTTPEndpoint.Scheme(rawValue: text[..<separator.lowerBound].lowercased()) else {
-                throw InvalidValue(expected: "\(what) (the scheme must be http or https)")
-            }
-            scheme = given
-            rest = text[separator.upperBound...]
-        } else if let defaultScheme {
-            scheme = defaultScheme
-        } else {
-            throw InvalidValue(expected: what)
+    /// An HTTP API address, parsed by Net's `HTTPBaseURL` with the rules the
+    /// settings add on top: every such setting names a server, so no path; a
+    /// host must be a DNS name or an IP address (the URL parser takes any
+    /// host characters, so `999.1.1.1` would otherwise pass); and a scheme
+    /// unless the variable's own ecosystem allows a bare `host:port`, which
+    /// `HTTPBaseURL` reads as http (Consul's `CONSUL_HTTP_ADDR` does).
+    static func httpBaseURL(_ text: String, allowsBareHostPort: Bool) throws(InvalidValue) -> HTTPBaseURL {
+        let what = allowsBareHostPort
+            ? "host:port, http://host:port or https://host:port"
+            : "an http:// or https:// URL with a host and an optional port, without a path"
+        let url: HTTPBaseURL
+        do {
+            url = try HTTPBaseURL(parsing: text)
+        } catch {
+            throw InvalidValue(expected: "\(what): \(error)")
         }
-        if rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard !rest.contains("/"), !rest.contains("@"), !rest.contains("?"), !rest.contains("#") else {
-            throw InvalidValue(expected: what)
+        // Parsing succeeded, so a scheme, if any, was http or https.
+        let lowercased = text.lowercased()
+        guard allowsBareHostPort || lowercased.hasPrefix("http://") || lowercased.hasPrefix("https://") else {
+            throw InvalidValue(expected: "\(what): the scheme is missing")
         }
-        let address = try hostPort(String(rest), what: what)
-        return HTTPEndpoint(scheme: scheme, host: address.host, port: address.port ?? scheme.defaultPort)
+        guard url.pathPrefix.isEmpty else {
+            throw InvalidValue(expected: "\(what): the path \"\(url.pathPrefix)\" is not allowed")
+        }
+        guard isHostName(url.host) || isIPAddress(url.host) else {
+            throw InvalidValue(expected: "\(what): \"\(url.host)\" is neither a DNS name nor an IP address")
+        }
+        return url
     }
 
     /// DNS names as Docker and Triton hand them out; underscores included

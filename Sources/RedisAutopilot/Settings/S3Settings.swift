@@ -17,7 +17,7 @@ public struct S3Settings: Sendable, Equatable {
     /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
     public var region: String
     /// `AWS_ENDPOINT_URL_S3`: nil means AWS itself.
-    public var endpoint: HTTPEndpoint?
+    public var endpoint: HTTPBaseURL?
     /// `S3_BUCKET`
     public var bucket: String
     /// `S3_PREFIX`: put verbatim before every object name.
@@ -42,7 +42,7 @@ public struct S3Settings: Sendable, Equatable {
         }
         let region = reader.optional("AWS_REGION", regionName) ?? reader.optional("AWS_DEFAULT_REGION", regionName) ?? "us-east-1"
         let endpoint = reader.optional("AWS_ENDPOINT_URL_S3") { text throws(InvalidValue) in
-            try NetworkAddressText.httpEndpoint(text, defaultScheme: nil)
+            try NetworkAddressText.httpBaseURL(text, allowsBareHostPort: false)
         }
         let bucket = reader.optional("S3_BUCKET", bucketName)
         let prefix = reader.value("S3_PREFIX", default: "") { text throws(InvalidValue) in
