@@ -47,8 +47,10 @@ RUN set -eu; \
     install -m 0755 containerpilot/containerpilot /usr/local/bin/containerpilot
 
 ARG CONSUL_VERSION=1.22.3
-# From consul_1.22.3_SHA256SUMS, linux_amd64: ContainerPilot 3.8.0 is released for
-# linux/amd64 only, so the image is amd64 only.
+# consul_1.22.3_linux_amd64.zip's SHA-256, as HashiCorp's Homebrew tap pins it and, separately,
+# a SaltStack configuration that mirrors the same zip (releases.hashicorp.com itself could not
+# be reached from where this was written). ContainerPilot 3.8.0 is released for linux/amd64
+# only, so the image is amd64 only.
 ARG CONSUL_SHA256=0942ef6ed43522adfb4cddbefea2f0e64306318afb8aeab3727563f0caef04be
 RUN set -eu; \
     curl -fsSLo consul.zip \

@@ -206,7 +206,6 @@ final class SettingsTests: XCTestCase {
             ("CONSUL_HTTP_ADDR", "ftp://x", #"unsupported scheme "ftp""#),
             ("CONSUL_HTTP_ADDR", "http://con sul:8500", "contains whitespace"),
             ("CONSUL_HTTP_ADDR", "http://consul:8500/v1", #"the path "/v1" is not allowed"#),
-            ("CONSUL_HTTP_ADDR", "http://user@consul:8500", "must not contain user:password@"),
             ("CONSUL_HTTP_ADDR", "http://consul:8500?dc=dc1", "must not contain a query"),
             ("CONSUL_HTTP_ADDR", "999.1.1.1:8500", #""999.1.1.1" is neither a DNS name nor an IP address"#),
             ("CONSUL_HTTP_ADDR", "consul..svc", "is neither a DNS name nor an IP address"),
@@ -387,7 +386,7 @@ final class SettingsTests: XCTestCase {
     /// Every variable with values it must refuse.
     static let badValues: [(String, [String])] = [
         ("CONSUL", ["host:port:extra", "bad host", "consul:0", "consul:http", "[::1", "999.1.1.1", "-consul"]),
-        ("CONSUL_HTTP_ADDR", ["ftp://x:1", "http://host:0", "http://host:70000", "http://:8500", "http://host/v1", "unix:///tmp/consul.sock", "http://user@host:1", "a:b:c"]),
+        ("CONSUL_HTTP_ADDR", ["ftp://x:1", "http://host:0", "http://host:70000", "http://:8500", "http://host/v1", "unix:///tmp/consul.sock", "a:b:c"]),
         ("CONSUL_LOCAL_CONFIG_FILE", ["local.json"]),
         ("CONSUL_TIMEOUT", ["24x", "0s", "5"+"sec"]),
         ("CONSUL_LEADER_TIMEOUT", ["-1s", "1.5.3s"]),
@@ -481,6 +480,23 @@ final class SettingsTests: XCTestCase {
         let error = try XCTUnwrap(problems(secrets))
         XCTAssertEqual(Set(error.problems.filter { $0.kind == .hiddenValue }.map(\.variable)), Set(secrets.keys))
         XCTAssertFalse(error.description.contains("s3cr3t"), error.description)
+    }
+
+    func testURLsWithCredentialsAreRefusedWithoutTheirValues() throws {
+        let urls = [
+            "MANTA_URL": "https://alice:s3cr3t@us-east.manta.joyent.com",
+            "CONSUL_HTTP_ADDR": "http://token-s3cr3t@127.0.0.1:8500",
+            "AWS_ENDPOINT_URL_S3": "https://key:s3cr3t@s3.example.com/",
+        ]
+        let error = try XCTUnwrap(problems(urls.merging(["BACKUP_STORE": "s3", "S3_BUCKET": "b", "AWS_ACCESS_KEY_ID": "a",
+                                                         "AWS_SECRET_ACCESS_KEY": "b"]) { $1 }))
+        XCTAssertEqual(Set(error.problems.filter { $0.kind == .hiddenValue }.map(\.variable)), Set(urls.keys), error.description)
+        XCTAssertFalse(error.description.contains("s3cr3t"), error.description)
+        let userOnly = try XCTUnwrap(problems(["CONSUL_HTTP_ADDR": "http://user@consul:8500"]))
+        XCTAssertEqual(userOnly.problems, [SettingsProblem(variable: "CONSUL_HTTP_ADDR", kind: .hiddenValue,
+                                                           expected: "host:port, http://host:port or https://host:port: HTTP address must not contain user:password@")])
+        let echoed = try XCTUnwrap(problems(["MANTA_URL": "ftp://host/a@b"]))
+        XCTAssertEqual(echoed.problems.map(\.kind), [.invalid(value: "ftp://host/a@b")])
     }
 
     func testLocalConsulConfigIsNotEchoedBecauseItMayHoldKeys() throws {

@@ -2,7 +2,9 @@
 
 Run with `make bench` (after `make release`): it writes BENCHMARKS.md. Each section is a
 function that returns its lines of Markdown, so a run can be limited to some sections:
-`python3 Tests/bench/bench.py --only health bootstrap`.
+`python3 Tests/bench/bench.py --only health bootstrap`. Sections measured in this run
+replace those of the same title in the file; the others, measured earlier or written by
+hand (the reading of the figures), are kept where they are.
 """
 
 from __future__ import annotations
@@ -237,9 +239,36 @@ def machine() -> list[str]:
     memory = next(line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal"))
     redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
-    return ["# Benchmarks", "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores "
+    return ["# Benchmarks", "", f"Measured on {os.cpu_count()} cores "
             f"({cpu}), {memory} of memory, {platform.system()} {platform.release()}, Redis {redis.removeprefix('v=')}, "
             f"Consul played by `Tests/doubles/consul_double.py` on the same host. Reproduce with `make bench`.", ""]
+
+
+def split_sections(text: str) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The lines before the first `## ` heading, then each section as (heading, lines)."""
+    preamble: list[str] = []
+    sections: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("## "):
+            sections.append((line, [line]))
+        elif sections:
+            sections[-1][1].append(line)
+        else:
+            preamble.append(line)
+    return preamble, sections
+
+
+def merged(previous: str, preamble: list[str], measured: list[list[str]]) -> str:
+    """`previous` with the measured sections in place of those of the same heading; a
+    section it did not have goes after the last one replaced (else at the end)."""
+    _, sections = split_sections(previous)
+    fresh = {lines[0]: lines for lines in measured}
+    body = [fresh.get(heading, lines) for heading, lines in sections]
+    replaced = [index for index, (heading, _) in enumerate(sections) if heading in fresh]
+    insert_at = replaced[-1] + 1 if replaced else len(body)
+    known = {heading for heading, _ in sections}
+    body[insert_at:insert_at] = [lines for heading, lines in fresh.items() if heading not in known]
+    return "\n".join(preamble + [line for lines in body for line in lines]).rstrip("\n") + "\n"
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
@@ -260,12 +289,15 @@ def main() -> int:
     args = parser.parse_args()
     if not (RELEASE_BIN / "redis-manage").exists():
         parser.error(f"{RELEASE_BIN / 'redis-manage'} is missing: run `make release` first")
-    lines = machine()
+    previous = args.output.read_text() if args.output.exists() else ""
+    measured: list[list[str]] = []
     for name in args.only or list(SECTIONS):
         print(f"running {name}...", flush=True)
-        lines += SECTIONS[name](args)
+        lines = SECTIONS[name](args)
+        lines[1:1] = ["", f"_Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}._"]
+        measured.append(lines)
         # Written after every section, so a failure later keeps what was measured.
-        args.output.write_text("\n".join(lines) + "\n")
+        args.output.write_text(merged(previous, machine(), measured))
     print(f"wrote {args.output}")
     return 0
 

@@ -39,9 +39,17 @@ struct EnvironmentReader {
     }
 
     mutating func report(_ name: String, expected: String) {
-        let kind: SettingsProblem.Kind = EnvironmentReader.unechoedVariables.contains(name)
-            ? .hiddenValue : .invalid(value: text(name) ?? "")
+        let value = text(name) ?? ""
+        let kind: SettingsProblem.Kind = EnvironmentReader.unechoedVariables.contains(name) || Self.mayHoldCredentials(value)
+            ? .hiddenValue : .invalid(value: value)
         problems.append(SettingsProblem(variable: name, kind: kind, expected: expected))
+    }
+
+    /// `scheme://user:password@host` is refused wherever a URL is read, but
+    /// the refusal must not carry the password into a log.
+    static func mayHoldCredentials(_ value: String) -> Bool {
+        guard let separator = value.range(of: "://") else { return false }
+        return value[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
     }
 
     mutating func reportMissing(_ name: String, because reason: String) {
