@@ -657,18 +657,21 @@ class ConsulState:
             if service is not None:
                 node.services[service.service_id] = service
         node.checks = {SERF_CHECK_ID: previous_checks[SERF_CHECK_ID]}
-        wall_now = self._wall_clock()
         for raw_check, raw_type in data_dir.load_checks():
             try:
-                check = self._persisted_check(node, data_dir, raw_check, raw_type, previous_checks,
-                                              now, wall_now, index)
+                definition = self._persisted_check_definition(raw_check, raw_type)
             except ConsulError:
                 continue
-            if check is not None:
-                node.checks[check.check_id] = check
-        for check_id, before in previous_checks.items():
-            after = node.checks.get(check_id)
-            if after is None or (after.status == CRITICAL and before.status != CRITICAL):
+            if definition is None:
+                continue
+            service = node.services.get(definition.service_id)
+            if definition.service_id and service is None:
+                data_dir.purge_check(definition.check_id)
+                continue
+            # As a new registration: critical, unless _put_check finds an unexpired state file.
+            self._put_check(node, definition, service, now, index, keep_status=False)
+        for check_id in previous_checks:
+            if check_id not in node.checks:
                 self._invalidate_sessions_of_check(node.name, check_id, index, now)
         for name in {s.name for s in previous_services.values()} | {s.name for s in node.services.values()}:
             self._touch_service(name, index)
@@ -691,34 +694,17 @@ class ConsulState:
             create_index=before.create_index if before else index, modify_index=index)
 
     @staticmethod
-    def _persisted_check(node: Node, data_dir: AgentDataDir, raw_check: Any, raw_type: Any,
-                         previous: dict[str, Check], now: float, wall_now: float,
-                         index: int) -> Check | None:
+    def _persisted_check_definition(raw_check: Any, raw_type: Any) -> CheckDefinition | None:
         check_fields, type_fields = Fields(raw_check, "persisted check"), Fields(raw_type, "ChkType")
-        check_id, service_id = check_fields.string("checkid"), check_fields.string("serviceid")
+        check_id = check_fields.string("checkid")
         ttl = type_fields.integer("ttl") / 1e9
         if not check_id or ttl <= 0:
             return None
-        service = node.services.get(service_id) if service_id else None
-        if service_id and service is None:
-            data_dir.purge_check(check_id)
-            return None
-        status, output = CRITICAL, ""
-        restored = data_dir.load_check_state(check_id, wall_now)
-        if restored is not None and restored[0] in CHECK_STATUSES:
-            status, output = restored
         deregister_after = type_fields.integer("deregistercriticalserviceafter") / 1e9
-        before = previous.get(check_id)
-        return Check(
-            node=node.name, check_id=check_id, name=check_fields.string("name"),
-            status=status, output=output, catalog_output=output, notes=check_fields.string("notes"),
-            service_id=service.service_id if service else "",
-            service_name=service.name if service else "",
-            service_tags=list(service.tags) if service else [],
-            check_type="ttl", ttl=ttl, expires_at=now + ttl,
-            deregister_after=deregister_after if deregister_after > 0 else None,
-            critical_since=now if status == CRITICAL else None,
-            create_index=before.create_index if before else index, modify_index=index)
+        return CheckDefinition(check_id=check_id, name=check_fields.string("name"), ttl=ttl,
+                               status=CRITICAL, notes=check_fields.string("notes"),
+                               deregister_after=deregister_after if deregister_after > 0 else None,
+                               service_id=check_fields.string("serviceid"))
 
     def _known_node(self, name: str) -> Node:
         node = self._nodes.get(name)
