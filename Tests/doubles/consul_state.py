@@ -584,12 +584,6 @@ class ConsulState:
             self._data_dirs[name] = AgentDataDir(self._data_dir_template.replace("{node}", name))
         return node
 
-    def data_dir(self, name: str) -> str | None:
-        """The agent's data directory, None when the double keeps none."""
-        with self._lock:
-            data_dir = self._data_dirs.get(name)
-            return data_dir.path if data_dir else None
-
     def _live_node(self, name: str) -> Node:
         node = self._nodes.get(name)
         if node is None or not node.alive:
@@ -673,8 +667,8 @@ class ConsulState:
         for check_id in previous_checks:
             if check_id not in node.checks:
                 self._invalidate_sessions_of_check(node.name, check_id, index, now)
-        for name in {s.name for s in previous_services.values()} | {s.name for s in node.services.values()}:
-            self._touch_service(name, index)
+        for service in previous_services.values():
+            self._touch_service(service.name, index)
         self._touch_node(node, index)
 
     @staticmethod
