@@ -151,8 +151,10 @@ public struct ConsulAgentDataDirectory: Sendable {
         do {
             let check = try JSONDecoder().decode(CheckFile.self, from: data).check
             return PersistedCheck(checkID: check.checkID, serviceID: check.serviceID ?? "", serviceName: check.serviceName ?? "")
+        } catch let error as DecodingError {
+            throw .malformed(path: path, reason: ConsulClient.describe(error))
         } catch {
-            throw .malformed(path: path, reason: Self.describe(error))
+            throw .malformed(path: path, reason: "\(error)")
         }
     }
 
@@ -160,24 +162,10 @@ public struct ConsulAgentDataDirectory: Sendable {
         do {
             let file = try JSONDecoder().decode(StatusFile.self, from: data)
             return PersistedCheckStatus(path: path, checkID: file.checkID, status: file.status, expires: file.expires)
+        } catch let error as DecodingError {
+            throw .malformed(path: path, reason: ConsulClient.describe(error))
         } catch {
-            throw .malformed(path: path, reason: Self.describe(error))
-        }
-    }
-
-    /// Names the missing or mistyped field; never echoes the file, which
-    /// holds the registration's ACL token.
-    private static func describe(_ error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "not JSON" }
-        switch decoding {
-        case let .keyNotFound(key, _):
-            return "no \(key.stringValue)"
-        case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            return "\(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
-        case let .dataCorrupted(context):
-            return context.codingPath.isEmpty ? "not JSON" : "\(context.codingPath.map(\.stringValue).joined(separator: ".")) is out of range"
-        @unknown default:
-            return "not a persisted check"
+            throw .malformed(path: path, reason: "\(error)")
         }
     }
 }
