@@ -32,6 +32,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertNil(settings.consul.token)
         XCTAssertNil(settings.consul.localConfig)
         XCTAssertEqual(settings.consul.localConfigFile, "/etc/consul/local.json")
+        XCTAssertEqual(settings.consul.agentDataDir, "/data/consul")
         XCTAssertEqual(settings.consul.requestTimeout, .seconds(5))
         XCTAssertEqual(settings.consul.leaderTimeout, .seconds(60))
         XCTAssertEqual(settings.consul.healthTTL, .seconds(25))
@@ -76,6 +77,7 @@ final class SettingsTests: XCTestCase {
             "CONSUL_HTTP_TOKEN": "acl-token",
             "CONSUL_LOCAL_CONFIG": #"{"datacenter": "dc2"}"#,
             "CONSUL_LOCAL_CONFIG_FILE": "/opt/consul/config/local.json",
+            "CONSUL_DATA_DIR": "/var/lib/consul",
             "CONSUL_TIMEOUT": "2500ms",
             "CONSUL_LEADER_TIMEOUT": "2m",
             "HEALTH_TTL": "15s",
@@ -112,6 +114,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.consul.token, "acl-token")
         XCTAssertEqual(settings.consul.localConfig, #"{"datacenter": "dc2"}"#)
         XCTAssertEqual(settings.consul.localConfigFile, "/opt/consul/config/local.json")
+        XCTAssertEqual(settings.consul.agentDataDir, "/var/lib/consul")
         XCTAssertEqual(settings.consul.requestTimeout, .milliseconds(2500))
         XCTAssertEqual(settings.consul.leaderTimeout, .seconds(120))
         XCTAssertEqual(settings.consul.healthTTL, .seconds(15))
@@ -388,6 +391,7 @@ final class SettingsTests: XCTestCase {
         ("CONSUL", ["host:port:extra", "bad host", "consul:0", "consul:http", "[::1", "999.1.1.1", "-consul"]),
         ("CONSUL_HTTP_ADDR", ["ftp://x:1", "http://host:0", "http://host:70000", "http://:8500", "http://host/v1", "unix:///tmp/consul.sock", "a:b:c"]),
         ("CONSUL_LOCAL_CONFIG_FILE", ["local.json"]),
+        ("CONSUL_DATA_DIR", ["consul", "./data/consul"]),
         ("CONSUL_TIMEOUT", ["24x", "0s", "5"+"sec"]),
         ("CONSUL_LEADER_TIMEOUT", ["-1s", "1.5.3s"]),
         ("HEALTH_TTL", ["500ms", "s"]),

@@ -125,6 +125,10 @@ class Cluster:
     def url(self, node: str) -> str:
         return self.agents[node].url
 
+    def data_dir(self, node: str) -> str | None:
+        """The node's agent data directory (`-data-dir`), None when it keeps none."""
+        raise NotImplementedError
+
     def stop(self) -> None:
         raise NotImplementedError
 
@@ -145,12 +149,16 @@ class DoubleCluster(Cluster):
     kind = "double"
 
     def __init__(self, process: subprocess.Popen, ready: dict[str, Any], workdir: str,
-                 owns_workdir: bool, log_path: str):
+                 owns_workdir: bool, log_path: str, data_dir_template: str | None):
         agents = {node: Agent(node, a["address"], a["port"]) for node, a in ready["agents"].items()}
         super().__init__(agents, workdir, owns_workdir)
         self.process = process
         self.control_port = ready["control_port"]
         self.log_path = log_path
+        self.data_dir_template = data_dir_template
+
+    def data_dir(self, node: str) -> str | None:
+        return self.data_dir_template.replace("{node}", node) if self.data_dir_template else None
 
     @property
     def control_url(self) -> str:
@@ -195,6 +203,9 @@ class RealCluster(Cluster):
         super().__init__(agents, workdir, owns_workdir)
         self.processes = processes
 
+    def data_dir(self, node: str) -> str | None:
+        return os.path.join(self.workdir, node)
+
     def stop(self) -> None:
         for process in reversed(self.processes):
             _stop_process(process)
@@ -204,7 +215,9 @@ class RealCluster(Cluster):
 def start_double(nodes: list[str], *, leader_delay: float | None = None,
                  token: str | None = None, session_ttl_min: float | None = None,
                  workdir: str | None = None, timeout: float = 15.0,
-                 verbose: bool = False) -> DoubleCluster:
+                 verbose: bool = False, data_dir_template: str | None = None) -> DoubleCluster:
+    """`data_dir_template` ({node} for the node name): agents keep their state there as
+    Consul's do, and a revived agent restores it (see agent_data_dir.py)."""
     owns_workdir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="consul-double-")
     ready_path = os.path.join(workdir, "consul-double.ready.json")
@@ -219,6 +232,8 @@ def start_double(nodes: list[str], *, leader_delay: float | None = None,
         command += ["--token", token]
     if session_ttl_min is not None:
         command += ["--session-ttl-min", str(session_ttl_min)]
+    if data_dir_template is not None:
+        command += ["--data-dir", data_dir_template]
     if verbose:
         command.append("--verbose")
     with open(log_path, "ab") as log:
@@ -241,7 +256,7 @@ def start_double(nodes: list[str], *, leader_delay: float | None = None,
         if owns_workdir:
             shutil.rmtree(workdir, ignore_errors=True)
         raise
-    return DoubleCluster(process, document, workdir, owns_workdir, log_path)
+    return DoubleCluster(process, document, workdir, owns_workdir, log_path, data_dir_template)
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
     python3 Tests/doubles/consul_double.py --agents node1,node2,node3 \
         [--leader-delay SECONDS] [--token TOKEN] [--ready-file PATH] \
-        [--session-ttl-min SECONDS] [--verbose]
+        [--session-ttl-min SECONDS] [--data-dir 'DIR/{node}'] [--verbose]
 
 Each agent listens on its own free 127.0.0.1 port; a control port lets tests kill,
 revive and add agents and switch the leader. Once everything listens, the ready
@@ -596,6 +596,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="write the ready document here (atomically) once listening")
     parser.add_argument("--session-ttl-min", type=float, default=10.0, metavar="SECONDS",
                         help="smallest session TTL accepted (Consul's session_ttl_min)")
+    parser.add_argument("--data-dir", metavar="TEMPLATE",
+                        help="each agent's data directory, {node} standing for its name: "
+                             "agents persist their services and checks there as Consul does "
+                             "and restore them when revived")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     arguments = parser.parse_args(argv)
     nodes = [n.strip() for n in arguments.agents.split(",") if n.strip()]
@@ -610,6 +614,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--leader-delay must not be negative")
     if arguments.session_ttl_min <= 0:
         parser.error("--session-ttl-min must be positive")
+    if arguments.data_dir is not None and "{node}" not in arguments.data_dir:
+        parser.error("--data-dir needs {node} in it: each agent has its own directory")
     arguments.nodes = nodes
     return arguments
 
@@ -617,7 +623,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     state = ConsulState(arguments.nodes, leader_delay=arguments.leader_delay,
-                        session_ttl_min=arguments.session_ttl_min)
+                        session_ttl_min=arguments.session_ttl_min,
+                        data_dir_template=arguments.data_dir)
     double = ConsulDouble(state, arguments.token, arguments.ready_file, arguments.verbose)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

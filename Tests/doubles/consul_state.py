@@ -27,6 +27,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from agent_data_dir import AgentDataDir
+
 PASSING = "passing"
 WARNING = "warning"
 CRITICAL = "critical"
@@ -422,10 +424,19 @@ class ConsulState:
     """One datacenter: a server (the leader) and the agents of `node_names`."""
 
     def __init__(self, node_names: list[str], *, leader_delay: float = 0.0,
-                 session_ttl_min: float = 10.0, clock: Callable[[], float] = time.monotonic):
+                 session_ttl_min: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 data_dir_template: str | None = None,
+                 wall_clock: Callable[[], float] = time.time):
+        """`data_dir_template` (`{node}` stands for the node name) gives each agent a data
+        directory in Consul's layout (agent_data_dir.py): a revived agent then restores
+        its services and checks from it, as a restarted Consul agent does. Without it a
+        revived agent keeps what it had in memory."""
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._data_dir_template = data_dir_template
+        self._data_dirs: dict[str, AgentDataDir] = {}
         self._index = 0
         self._nodes: dict[str, Node] = {}
         self._kv: dict[str, KVEntry] = {}
@@ -569,6 +580,8 @@ class ConsulState:
             create_index=index, modify_index=index)
         self._nodes[name] = node
         self._catalog_index = index
+        if self._data_dir_template is not None:
+            self._data_dirs[name] = AgentDataDir(self._data_dir_template.replace("{node}", name))
         return node
 
     def _live_node(self, name: str) -> Node:
@@ -606,16 +619,86 @@ class ConsulState:
             self._changed.notify_all()
 
     def revive_agent(self, name: str) -> None:
-        """The agent is back with the services and checks it had persisted."""
+        """The agent starts again: with a data directory, it has exactly the services and
+        checks persisted there (see _restore_local_state); without one, what it had."""
         with self._changed:
             node = self._known_node(name)
             now = self._clock()
             if not node.alive:
+                data_dir = self._data_dirs.get(name)
+                if data_dir is not None:
+                    self._restore_local_state(node, data_dir, now)
                 node.alive = True
                 self._set_check_status(node, node.checks[SERF_CHECK_ID], PASSING,
                                        SERF_ALIVE_OUTPUT, now)
             self._advance(now)
             self._changed.notify_all()
+
+    def _restore_local_state(self, node: Node, data_dir: AgentDataDir, now: float) -> None:
+        """Consul's loadServices and loadChecks: persisted services come back; each persisted
+        check comes back critical unless its state file is unexpired, with its TTL clock
+        started afresh; a check whose service is gone is deleted. The catalog takes the
+        result at once, where Consul's keeps the node's statuses from before the crash until
+        the agent's first anti-entropy sync (up to 3 s after it rejoins)."""
+        index = self._next_index()
+        previous_services, previous_checks = node.services, node.checks
+        node.services = {}
+        for raw in data_dir.load_services():
+            try:
+                service = self._persisted_service(node, raw, previous_services, index)
+            except ConsulError:
+                continue  # Consul logs a file it cannot decode and goes on
+            if service is not None:
+                node.services[service.service_id] = service
+        node.checks = {SERF_CHECK_ID: previous_checks[SERF_CHECK_ID]}
+        for raw_check, raw_type in data_dir.load_checks():
+            try:
+                definition = self._persisted_check_definition(raw_check, raw_type)
+            except ConsulError:
+                continue
+            if definition is None:
+                continue
+            service = node.services.get(definition.service_id)
+            if definition.service_id and service is None:
+                data_dir.purge_check(definition.check_id)
+                continue
+            # As a new registration: critical, unless _put_check finds an unexpired state file.
+            self._put_check(node, definition, service, now, index, keep_status=False)
+        for check_id in previous_checks:
+            if check_id not in node.checks:
+                self._invalidate_sessions_of_check(node.name, check_id, index, now)
+        for service in previous_services.values():
+            self._touch_service(service.name, index)
+        self._touch_node(node, index)
+
+    @staticmethod
+    def _persisted_service(node: Node, raw: Any, previous: dict[str, Service],
+                           index: int) -> Service | None:
+        fields = Fields(raw, "persisted service")
+        service_id, name = fields.string("id"), fields.string("service")
+        if not service_id or not name:
+            return None
+        weights = Fields(fields.raw("weights"), "Weights")
+        before = previous.get(service_id)
+        return Service(
+            node=node.name, service_id=service_id, name=name, tags=fields.strings("tags"),
+            address=fields.string("address"), port=fields.integer("port"),
+            meta=fields.string_map("meta"), enable_tag_override=fields.boolean("enabletagoverride"),
+            weights={"Passing": weights.integer("passing", 1), "Warning": weights.integer("warning", 1)},
+            create_index=before.create_index if before else index, modify_index=index)
+
+    @staticmethod
+    def _persisted_check_definition(raw_check: Any, raw_type: Any) -> CheckDefinition | None:
+        check_fields, type_fields = Fields(raw_check, "persisted check"), Fields(raw_type, "ChkType")
+        check_id = check_fields.string("checkid")
+        ttl = type_fields.integer("ttl") / 1e9
+        if not check_id or ttl <= 0:
+            return None
+        deregister_after = type_fields.integer("deregistercriticalserviceafter") / 1e9
+        return CheckDefinition(check_id=check_id, name=check_fields.string("name"), ttl=ttl,
+                               status=CRITICAL, notes=check_fields.string("notes"),
+                               deregister_after=deregister_after if deregister_after > 0 else None,
+                               service_id=check_fields.string("serviceid"))
 
     def _known_node(self, name: str) -> Node:
         node = self._nodes.get(name)
@@ -816,6 +899,9 @@ class ConsulState:
                          "Warning": weights_fields.integer("warning", 1)},
                 create_index=previous.create_index if previous else index, modify_index=index)
             node.services[service_id] = service
+            data_dir = self._data_dirs.get(node.name)
+            if data_dir is not None:
+                data_dir.save_service(service.agent_json())
             if previous is not None and previous.name != name:
                 self._touch_service(previous.name, index)
             for check in node.checks.values():
@@ -838,8 +924,14 @@ class ConsulState:
     def _put_check(self, node: Node, definition: CheckDefinition, service: Service | None,
                    now: float, index: int, keep_status: bool) -> None:
         previous = node.checks.get(definition.check_id)
+        data_dir = self._data_dirs.get(node.name)
         status = definition.status or CRITICAL
         output = ""
+        if previous is None and data_dir is not None:
+            # Consul's addCheck loads a TTL check's state file, if one is left and unexpired.
+            restored = data_dir.load_check_state(definition.check_id, self._wall_clock())
+            if restored is not None and restored[0] in CHECK_STATUSES:
+                status, output = restored
         critical_since = now if status == CRITICAL else None
         if keep_status and previous is not None:
             status, output, critical_since = previous.status, previous.output, previous.critical_since
@@ -852,6 +944,9 @@ class ConsulState:
             check_type="ttl", ttl=definition.ttl, expires_at=now + definition.ttl,
             deregister_after=definition.deregister_after, critical_since=critical_since,
             create_index=previous.create_index if previous else index, modify_index=index)
+        if data_dir is not None:
+            data_dir.save_check(node.checks[definition.check_id].agent_json(), definition.ttl,
+                                definition.deregister_after)
         if status == CRITICAL and (previous is None or previous.status != CRITICAL):
             self._invalidate_sessions_of_check(node.name, definition.check_id, index, now)
 
@@ -869,6 +964,9 @@ class ConsulState:
 
     def _remove_service(self, node: Node, service: Service, index: int, now: float) -> None:
         del node.services[service.service_id]
+        data_dir = self._data_dirs.get(node.name)
+        if data_dir is not None:
+            data_dir.purge_service(service.service_id)
         for check in list(node.checks.values()):
             if check.service_id == service.service_id:
                 self._remove_check(node, check, index, now)
@@ -876,6 +974,9 @@ class ConsulState:
 
     def _remove_check(self, node: Node, check: Check, index: int, now: float) -> None:
         del node.checks[check.check_id]
+        data_dir = self._data_dirs.get(node.name)
+        if data_dir is not None:
+            data_dir.purge_check(check.check_id)
         self._touch_check_owner(node, check, index)
         self._invalidate_sessions_of_check(node.name, check.check_id, index, now)
 
@@ -925,6 +1026,11 @@ class ConsulState:
                 raise ConsulError(500, f'CheckID "{check_id}" does not have associated TTL')
             check.expires_at = now + check.ttl
             self._set_check_status(node, check, status, truncate_output(output), now)
+            data_dir = self._data_dirs.get(node.name)
+            if data_dir is not None:
+                # Consul's persistCheckState: Expires is Unix seconds, cut to the second.
+                data_dir.save_check_state(check_id, status, check.output,
+                                          int(self._wall_clock() + check.ttl))
             self._changed.notify_all()
 
     def _set_check_status(self, node: Node, check: Check, status: str, output: str,

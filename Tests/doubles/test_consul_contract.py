@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import pytest
 
+import agent_data_dir
 import consul_backend
 from consul_backend import HTTPResult, http_call
 
@@ -563,6 +564,72 @@ def test_killed_agent_fails_its_node_and_invalidates_its_sessions(start_double):
     double.revive_agent("node2")
     assert two.get("/v1/agent/self").json()["Config"]["NodeName"] == "node2"
     assert one.health("web", passing=True) != []
+
+
+def persisted(double: consul_backend.DoubleCluster, node: str, folder: str, identifier: str) -> dict | None:
+    path = os.path.join(double.data_dir(node), folder, agent_data_dir.file_name(identifier))
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+
+
+@double_only
+def test_agent_persists_registrations_and_ttl_status_in_consuls_layout(start_double, tmp_path):
+    double = start_double(data_dir_template=str(tmp_path / "{node}"))
+    two = Client(double.url("node2"))
+    two.register({"Name": "web", "ID": "w2", "Port": 80, "Check": {"TTL": "30s"}})
+    assert persisted(double, "node2", "checks/state", "service:w2") is None, "registering writes no state"
+    before = time.time()
+    assert two.put("/v1/agent/check/pass/service:w2", note="fine").status == 200
+
+    service = persisted(double, "node2", "services", "w2")
+    assert service["Service"]["Service"] == "web" and service["Service"]["Port"] == 80
+    check = persisted(double, "node2", "checks", "service:w2")
+    assert check["Check"]["ServiceID"] == "w2" and check["ChkType"]["TTL"] == 30 * 10**9
+    state = persisted(double, "node2", "checks/state", "service:w2")
+    assert (state["CheckID"], state["Status"], state["Output"]) == ("service:w2", "passing", "fine")
+    assert int(before) + 30 <= state["Expires"] <= int(time.time()) + 30
+
+    assert two.put("/v1/agent/service/deregister/w2").status == 200
+    for folder, identifier in (("services", "w2"), ("checks", "service:w2"), ("checks/state", "service:w2")):
+        assert persisted(double, "node2", folder, identifier) is None, f"{folder} kept after deregistration"
+
+
+@double_only
+def test_revived_agent_restores_a_ttl_status_only_from_an_unexpired_state_file(start_double, tmp_path):
+    double = start_double(data_dir_template=str(tmp_path / "{node}"))
+    one, two = Client(double.url("node1")), Client(double.url("node2"))
+    for sid in ("kept", "cleared"):
+        two.register({"Name": sid, "ID": sid, "Check": {"TTL": "30s"}})
+        two.put(f"/v1/agent/check/pass/service:{sid}")
+    two.register({"Name": "short", "ID": "short", "Check": {"TTL": "1s"}})
+    two.put("/v1/agent/check/pass/service:short")
+    double.kill_agent("node2")
+    os.unlink(os.path.join(double.data_dir("node2"), "checks", "state", agent_data_dir.file_name("service:cleared")))
+    time.sleep(2.1)  # past the 1 s TTL of `short`, in whole seconds as Consul compares them
+    double.revive_agent("node2")
+
+    assert [e["Service"]["ID"] for e in one.health("kept", passing=True)] == ["kept"]
+    for sid in ("cleared", "short"):
+        assert [e["Service"]["ID"] for e in one.health(sid)] == [sid], f"{sid} was not restored"
+        assert one.health(sid, passing=True) == [], f"{sid} passes without a live state file"
+        assert two.check_status(f"service:{sid}") == "critical"
+    assert persisted(double, "node2", "checks/state", "service:short") is None, "an expired state is deleted"
+
+
+@double_only
+def test_revived_agent_drops_a_service_whose_file_is_gone_and_its_checks(start_double, tmp_path):
+    double = start_double(data_dir_template=str(tmp_path / "{node}"))
+    one, two = Client(double.url("node1")), Client(double.url("node2"))
+    two.register({"Name": "web", "ID": "w2", "Check": {"TTL": "30s", "Status": "passing"}})
+    double.kill_agent("node2")
+    os.unlink(os.path.join(double.data_dir("node2"), "services", agent_data_dir.file_name("w2")))
+    double.revive_agent("node2")
+    assert one.health("web") == []
+    assert "service:w2" not in two.get("/v1/agent/checks").json()
+    assert persisted(double, "node2", "checks", "service:w2") is None
 
 
 @double_only

@@ -131,11 +131,12 @@ class ConsulAgents:
 
     def __init__(self, workdir: Path, nodes: list[str], token: Optional[str] = None,
                  leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None,
-                 backend: Optional[str] = None) -> None:
+                 backend: Optional[str] = None, data_dir_template: Optional[str] = None) -> None:
         backend = backend or consul_backend.selected_backend()
         options: dict[str, Any] = {}
         if backend == "double":
             options["workdir"] = str(workdir)
+            options["data_dir_template"] = data_dir_template
             if leader_delay is not None:
                 options["leader_delay"] = leader_delay
         elif leader_delay is not None:
@@ -161,6 +162,11 @@ class ConsulAgents:
 
     def agent_port(self, node: str) -> int:
         return self.backend.agents[node].port
+
+    def data_dir(self, node: str) -> Optional[Path]:
+        """Where the node's agent keeps its state (Consul's -data-dir)."""
+        path = self.backend.data_dir(node)
+        return Path(path) if path else None
 
     def _double(self, what: str) -> Any:
         if self.kind != "double":
@@ -294,6 +300,10 @@ class Node:
     def consul_address(self) -> str:
         return f"http://127.0.0.1:{self.agent_port}"
 
+    @property
+    def consul_data_dir(self) -> Optional[Path]:
+        return self.cluster.agents.data_dir(self.name)
+
     def consul(self, timeout: float = 2.0) -> ConsulHTTP:
         return ConsulHTTP(self.consul_address, token=self.cluster.token, timeout=timeout)
 
@@ -320,6 +330,8 @@ class Node:
         }
         if cluster.token:
             env["CONSUL_HTTP_TOKEN"] = cluster.token
+        if self.consul_data_dir is not None:
+            env["CONSUL_DATA_DIR"] = str(self.consul_data_dir)
         env.update(cluster.hooks.env(cluster, self))
         env.update(cluster.extra_env)
         env.update(self.extra_env)
@@ -332,22 +344,31 @@ class Node:
         return self.pilot is not None
 
     def start(self, extra_env: Optional[Mapping[str, str]] = None) -> None:
-        """Starts (or restarts, on the same data dir) the node's ContainerPilot."""
+        """Starts (or restarts, on the same data dir) the node's ContainerPilot; a killed
+        agent starts again with the consul-agent job, after preStart, on its data dir."""
         if self.pilot is not None:
             raise HarnessError(f"{self.name} is already running")
         if extra_env is not None:
             self.extra_env = dict(extra_env)
-        if self.agent_down:
-            self.cluster.agents.revive_agent(self.name)
-            self.agent_down = False
         env = self.env()
         self.config = load_config(self.cluster.config_path, env)
         self.log.write("harness", f"starting {self.name} with the {self.cluster.hooks.name} hooks")
         ctx = PilotContext(node=self.name, env=env, cwd=str(self.dir), log=self.log, bus=EventBus(self.log),
                            registry=self.registry, consul=self.consul(), service_address="127.0.0.1",
-                           interval_scale=self.cluster.interval_scale, silenced=threading.Event())
+                           interval_scale=self.cluster.interval_scale, silenced=threading.Event(),
+                           start_agent=self._start_agent)
         self.pilot = self._last_pilot = Pilot(self.config, ctx)
         self.pilot.start()
+
+    def _start_agent(self) -> None:
+        if not self.agent_down:
+            return
+        try:
+            self.cluster.agents.revive_agent(self.name)
+            self.agent_down = False
+            self.log.write("harness", f"the agent of {self.name} started again on {self.consul_data_dir}")
+        except (consul_backend.BackendError, HarnessError, OSError) as error:
+            self.log.write("harness", f"the agent of {self.name} did not start again: {error}")
 
     def stop(self, timeout: float = 60.0, stop_agent: bool = True) -> None:
         """Graceful stop as ContainerPilot does on SIGTERM; then the agent goes too.
@@ -510,8 +531,10 @@ class Cluster:
         with _live_lock:
             _live_clusters.append(self)
         names = [f"node{index}" for index in range(1, self.size + 1)]
+        # Each agent keeps its data on its node's disk, as /data/consul does in the image.
         self.consul = ConsulAgents(self.workdir / "consul", names, token=self.token,
-                                   leader_delay=self.leader_delay, session_ttl_min=self.session_ttl_min)
+                                   leader_delay=self.leader_delay, session_ttl_min=self.session_ttl_min,
+                                   data_dir_template=str(self.workdir / "{node}" / "consul"))
         self.nodes = [Node(self, name, free_port(self._ports), free_port(self._ports)) for name in names]
         if start_nodes:
             for node in self.nodes:

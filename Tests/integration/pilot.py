@@ -14,7 +14,9 @@ sends no SIGKILL per job; the harness does, `stopTimeout` after the SIGTERM (5 s
 job sets none), so a stuck server cannot outlive a test.
 
 Departures, all on purpose: the `consul-agent` job is not run (the Consul double or a real
-agent started by the test plays it) and its health is "the agent answers HTTP"; a job is
+agent started by the test plays it; when the job starts, after preStart as in ContainerPilot,
+the context's `start_agent` brings a killed double's agent back) and its health is "the agent
+answers HTTP"; a job is
 never restarted sooner than 100 ms after its last start, so a server that cannot start does
 not spin a core of the shared test machine; and a start that comes while the job's exec
 still runs (a periodic job slower than its interval) is skipped, where ContainerPilot would
@@ -30,7 +32,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional, TextIO
+from typing import Callable, Optional, TextIO
 
 from consul_http import ConsulHTTP, ConsulHTTPError
 from containerpilot import ContainerPilotConfig, JobSpec
@@ -247,6 +249,7 @@ class PilotContext:
     service_address: str
     interval_scale: float
     silenced: threading.Event  # set on hard kill
+    start_agent: Callable[[], None]  # what starting the consul-agent job does
 
 
 class Job:
@@ -403,7 +406,10 @@ class Job:
 
     def _start_exec(self) -> None:
         self._set_status("unknown")
-        if self.spec.exec is None or self.name == AGENT_JOB:
+        if self.name == AGENT_JOB:
+            self._ctx.start_agent()
+            return
+        if self.spec.exec is None:
             return
         current = self.exec
         if current is not None and current.running():

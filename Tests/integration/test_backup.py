@@ -159,10 +159,13 @@ def store_files(backups: Path) -> list[str]:
 
 
 def reset_node(node: Node) -> None:
-    """A new container on the same host: nothing left of the old one's disk."""
+    """A new container on the same host: nothing left of the old one's disk, its stopped
+    Consul agent's data included."""
     for directory in (node.data_dir, node.run_dir, node.etc_dir):
         shutil.rmtree(directory)
         directory.mkdir()
+    if node.agent_down and node.consul_data_dir is not None:
+        shutil.rmtree(node.consul_data_dir, ignore_errors=True)
 
 
 def log_text(node: Node) -> str:

@@ -13,6 +13,7 @@ NODE_ENV = {
     "SENTINEL_CONF": "/tmp/n1/etc/sentinel.conf",
     "SENTINEL_PORT": "26400",
     "LOG_LEVEL": "DEBUG",
+    "CONSUL_DATA_DIR": "/tmp/n1/consul",
 }
 
 
@@ -30,6 +31,7 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
 
     agent = config.job("consul-agent")
     assert "-retry-join" in agent.exec and agent.exec[agent.exec.index("-retry-join") + 1] == "consul"
+    assert "-data-dir=/tmp/n1/consul" in agent.exec
     assert (agent.when.source, agent.when.once) == ("preStart", "exitSuccess")
 
     on_start = config.job("onStart")
@@ -68,6 +70,8 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
 def test_defaults_apply_when_the_environment_is_empty() -> None:
     config = load_config(DEFAULT_CONFIG, {})
     assert config.job("redis").exec == ("redis-server", "/etc/redis/redis.conf")
+    # The default redis-manage's CONSUL_DATA_DIR has too.
+    assert "-data-dir=/data/consul" in config.job("consul-agent").exec
     assert config.job("redis-sentinel").port == 26379
     assert config.log_level == "INFO"
 

@@ -34,7 +34,7 @@ public enum Command: String, Sendable, CaseIterable {
     /// One line for the command list.
     public var summary: String {
         switch self {
-        case .preStart: return "write the Consul agent's local config before the agent starts"
+        case .preStart: return "prepare the Consul agent's config and data dir before the agent starts"
         case .onStart: return "wait for Consul, choose master or replica, write redis.conf and sentinel.conf"
         case .health: return "check Redis and keep its Consul registration in step with its real role"
         case .healthSentinel: return "check that Sentinel answers"
@@ -54,6 +54,10 @@ public enum Command: String, Sendable, CaseIterable {
             Called by ContainerPilot's preStart job, before the Consul agent starts.
             When CONSUL_LOCAL_CONFIG is set, writes it (a JSON object) to
             CONSUL_LOCAL_CONFIG_FILE so the agent loads it.
+            Removes from the agent's data dir (CONSUL_DATA_DIR, its -data-dir) the
+            last status of this node's redis, redis-replica and redis-sentinel
+            checks, so the restarted agent brings them back critical instead of
+            listing an old master as passing until its TTL runs out.
             """
         case .onStart:
             return """

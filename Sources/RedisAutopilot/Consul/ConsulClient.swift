@@ -81,7 +81,9 @@ public final class ConsulClient {
         return text
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    /// Where and what, without the document's values (a persisted check
+    /// holds an ACL token).
+    static func describe(_ error: DecodingError) -> String {
         func at(_ path: [any CodingKey]) -> String {
             path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }

@@ -79,12 +79,10 @@ public struct OnStartHook {
         }
     }
 
-    /// An agent restarted with its node keeps the role services it had, and
-    /// Consul restores a TTL check's last status until its TTL runs out: a
-    /// master killed moments ago would be listed as passing `redis` again
-    /// beside the master Sentinel promoted meanwhile. redis-server is not
-    /// running yet, so no role registration of this node is true; health
-    /// registers the real one.
+    /// An agent restarted with its node keeps the role services it had (with
+    /// critical checks once preStart has cleared their last statuses, passing
+    /// ones if it could not). redis-server is not running yet, so no role
+    /// registration of this node is true; health registers the real one.
     private func dropRegistrationsFromBeforeThisStart() throws {
         let leftovers = try node.consul.agentServices().values
             .filter { RoleService(rawValue: $0.name) != nil }.map(\.id).sorted()

@@ -11,6 +11,9 @@ public struct ConsulSettings: Sendable, Equatable {
     public var localConfig: String?
     /// `CONSUL_LOCAL_CONFIG_FILE`: where preStart writes it.
     public var localConfigFile: String
+    /// `CONSUL_DATA_DIR`: the local agent's `-data-dir`, where it keeps the
+    /// registrations and TTL check statuses it restores when it starts again.
+    public var agentDataDir: String
     /// `CONSUL_TIMEOUT`: bound on each HTTP call.
     public var requestTimeout: Duration
     /// `CONSUL_LEADER_TIMEOUT`: how long onStart waits for a cluster leader.
@@ -31,6 +34,7 @@ public struct ConsulSettings: Sendable, Equatable {
             },
             localConfig: reader.optional("CONSUL_LOCAL_CONFIG", ValueParsers.jsonObject),
             localConfigFile: reader.value("CONSUL_LOCAL_CONFIG_FILE", default: "/etc/consul/local.json", ValueParsers.absolutePath),
+            agentDataDir: reader.value("CONSUL_DATA_DIR", default: "/data/consul", ValueParsers.absolutePath),
             requestTimeout: reader.value("CONSUL_TIMEOUT", default: .seconds(5)) { text throws(InvalidValue) in
                 try ValueParsers.duration(text, minimum: .milliseconds(1))
             },
