@@ -2,7 +2,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 DOCKER ?= docker
 IMAGE ?= redis-manage
-# ContainerPilot publishes no SHA-256 for its release: see the Dockerfile.
+# Optional: ContainerPilot publishes only a SHA-1, which the build checks; see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
 .PHONY: build test release image demo bench help
@@ -28,7 +28,7 @@ test: build
 release:
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## image: docker build -t redis-manage . (IMAGE=... to rename; needs Docker and CONTAINERPILOT_SHA256=..., see the Dockerfile)
+## image: docker build -t redis-manage . (IMAGE=... to rename; needs Docker; CONTAINERPILOT_SHA256=... also pins that hash)
 image:
 	@command -v $(DOCKER) >/dev/null 2>&1 || { \
 		echo "make image: $(DOCKER) is not installed here; 'make demo' runs a cluster without it" >&2; exit 2; }
