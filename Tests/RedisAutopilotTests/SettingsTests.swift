@@ -33,6 +33,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertNil(settings.consul.localConfig)
         XCTAssertEqual(settings.consul.localConfigFile, "/etc/consul/local.json")
         XCTAssertEqual(settings.consul.agentDataDir, "/data/consul")
+        XCTAssertEqual(settings.consul.trust, .system)
         XCTAssertEqual(settings.consul.requestTimeout, .seconds(5))
         XCTAssertEqual(settings.consul.leaderTimeout, .seconds(60))
         XCTAssertEqual(settings.consul.healthTTL, .seconds(25))
@@ -78,6 +79,7 @@ final class SettingsTests: XCTestCase {
             "CONSUL_LOCAL_CONFIG": #"{"datacenter": "dc2"}"#,
             "CONSUL_LOCAL_CONFIG_FILE": "/opt/consul/config/local.json",
             "CONSUL_DATA_DIR": "/var/lib/consul",
+            "CONSUL_CACERT": "/etc/consul/tls/ca.pem",
             "CONSUL_TIMEOUT": "2500ms",
             "CONSUL_LEADER_TIMEOUT": "2m",
             "HEALTH_TTL": "15s",
@@ -115,6 +117,8 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.consul.localConfig, #"{"datacenter": "dc2"}"#)
         XCTAssertEqual(settings.consul.localConfigFile, "/opt/consul/config/local.json")
         XCTAssertEqual(settings.consul.agentDataDir, "/var/lib/consul")
+        XCTAssertEqual(settings.consul.caFile, "/etc/consul/tls/ca.pem")
+        XCTAssertEqual(settings.consul.trust, .caFile("/etc/consul/tls/ca.pem"))
         XCTAssertEqual(settings.consul.requestTimeout, .milliseconds(2500))
         XCTAssertEqual(settings.consul.leaderTimeout, .seconds(120))
         XCTAssertEqual(settings.consul.healthTTL, .seconds(15))
@@ -392,6 +396,7 @@ final class SettingsTests: XCTestCase {
         ("CONSUL_HTTP_ADDR", ["ftp://x:1", "http://host:0", "http://host:70000", "http://:8500", "http://host/v1", "unix:///tmp/consul.sock", "a:b:c"]),
         ("CONSUL_LOCAL_CONFIG_FILE", ["local.json"]),
         ("CONSUL_DATA_DIR", ["consul", "./data/consul"]),
+        ("CONSUL_CACERT", ["ca.pem", "~/ca.pem"]),
         ("CONSUL_TIMEOUT", ["24x", "0s", "5"+"sec"]),
         ("CONSUL_LEADER_TIMEOUT", ["-1s", "1.5.3s"]),
         ("HEALTH_TTL", ["500ms", "s"]),

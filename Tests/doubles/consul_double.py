@@ -21,6 +21,7 @@ import random
 import re
 import signal
 import socket
+import ssl
 import sys
 import threading
 import urllib.parse
@@ -374,6 +375,12 @@ class TrackingHTTPServer(ThreadingHTTPServer):
         self._open_lock = threading.Lock()
         super().__init__(address, handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client refusing the certificate is what some tests are about, not a fault.
+        if isinstance(sys.exc_info()[1], ssl.SSLError):
+            return
+        super().handle_error(request, client_address)
+
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
             self._open.add(request)
@@ -467,15 +474,21 @@ class Handler(BaseHTTPRequestHandler):
 class AgentServer:
     """One agent's HTTP listener; stopping it refuses connections and cuts open ones."""
 
-    def __init__(self, api: ConsulAPI, verbose: bool, port: int = 0):
+    def __init__(self, api: ConsulAPI, verbose: bool, port: int = 0,
+                 tls: ssl.SSLContext | None = None):
         self.api = api
         self.verbose = verbose
         self.port = port
+        self.tls = tls
         self._httpd: TrackingHTTPServer | None = None
 
     def start(self) -> None:
         self._httpd = TrackingHTTPServer((NODE_ADDRESS, self.port), Handler, self.api.handle,
                                          self.verbose)
+        if self.tls is not None:
+            # The handshake runs in the request's thread: a stalled client holds up only itself.
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True,
+                                                      do_handshake_on_connect=False)
         self.port = self._httpd.server_address[1]
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                          name=f"agent-{self.api.node}", daemon=True).start()
@@ -492,9 +505,10 @@ class ConsulDouble:
     """The agents, the control API and the ready document."""
 
     def __init__(self, state: ConsulState, token: str | None, ready_file: str | None,
-                 verbose: bool):
+                 verbose: bool, tls: ssl.SSLContext | None = None):
         self.state = state
         self.token = token
+        self.tls = tls
         self.ready_file = ready_file
         self.verbose = verbose
         self.agents: dict[str, AgentServer] = {}
@@ -510,7 +524,7 @@ class ConsulDouble:
         self.publish()
 
     def _start_agent(self, node: str) -> AgentServer:
-        server = AgentServer(ConsulAPI(self.state, node, self.token), self.verbose)
+        server = AgentServer(ConsulAPI(self.state, node, self.token), self.verbose, tls=self.tls)
         server.start()
         with self._agents_lock:
             self.agents[node] = server
@@ -522,7 +536,7 @@ class ConsulDouble:
                       for node, s in self.agents.items()}
         assert self._control is not None
         return {"agents": agents, "control_port": self._control.server_address[1],
-                "pid": os.getpid()}
+                "pid": os.getpid(), "scheme": "https" if self.tls else "http"}
 
     def publish(self) -> None:
         document = json.dumps(self.ready_document())
@@ -600,8 +614,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="each agent's data directory, {node} standing for its name: "
                              "agents persist their services and checks there as Consul does "
                              "and restore them when revived")
+    parser.add_argument("--tls-cert", metavar="PEM",
+                        help="agents serve https with this certificate (the control API stays http)")
+    parser.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     arguments = parser.parse_args(argv)
+    if (arguments.tls_cert is None) != (arguments.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
     nodes = [n.strip() for n in arguments.agents.split(",") if n.strip()]
     if not nodes:
         parser.error("--agents needs at least one node name")
@@ -625,7 +644,11 @@ def main(argv: list[str] | None = None) -> int:
     state = ConsulState(arguments.nodes, leader_delay=arguments.leader_delay,
                         session_ttl_min=arguments.session_ttl_min,
                         data_dir_template=arguments.data_dir)
-    double = ConsulDouble(state, arguments.token, arguments.ready_file, arguments.verbose)
+    tls = None
+    if arguments.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(arguments.tls_cert, arguments.tls_key)
+    double = ConsulDouble(state, arguments.token, arguments.ready_file, arguments.verbose, tls)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

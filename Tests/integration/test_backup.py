@@ -21,10 +21,9 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-import resp
-from certificates import make_certificates
 from consul_http import ConsulHTTPError
 from harness import Cluster, Node, RedisManageHooks, wait_until
+from manta import MantaDouble
 
 SCALE = 0.2  # health every second instead of every 5 s
 BACKUP_TTL = "1h"  # the periodic job must not take a second backup during a test
@@ -471,54 +470,6 @@ def test_backup_to_s3_and_restore_from_it(cluster_factory, tmp_path) -> None:
 
 
 # --- Manta (the double, signatures checked) ---------------------------------------------------
-
-MANTA_DOUBLE = Path(__file__).resolve().parents[1] / "doubles" / "manta_double.py"
-
-
-class MantaDouble:
-    """Tests/doubles/manta_double.py with a fresh OpenSSH key (what ssh-keygen writes today),
-    serving https like the real Manta, its certificate from a private CA."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.certificates = make_certificates(workdir / "tls")
-        self.root = workdir / "manta"
-        self.root.mkdir()
-        key = workdir / "manta_key"
-        subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "test", "-f", str(key)],
-                       check=True, timeout=60)
-        self.private_key = key.read_text()
-        ready = workdir / "manta-ready.json"
-        self.log = open(workdir / "manta.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, str(MANTA_DOUBLE), "--root", str(self.root), "--user", "backup",
-             "--public-key", f"{key}.pub", "--ready-file", str(ready),
-             "--tls-cert", str(self.certificates.certificate), "--tls-key", str(self.certificates.key)],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        info = wait_until(lambda: ready.exists() and json.loads(ready.read_text()), 20, "the Manta double is ready")
-        self.port, self.control_port = info["port"], info["control_port"]
-
-    def env(self) -> dict[str, str]:
-        # Newlines as '#', as the original's MANTA_PRIVATE_KEY arrived in _env files.
-        # SSL_CERT_FILE is read by OpenSSL itself: the documented way to trust a private CA.
-        return {"BACKUP_STORE": "manta", "MANTA_URL": f"https://127.0.0.1:{self.port}", "MANTA_USER": "backup",
-                "MANTA_PRIVATE_KEY": self.private_key.replace("\n", "#"), "MANTA_BUCKET": "/backup/stor/redis",
-                "SSL_CERT_FILE": str(self.certificates.ca)}
-
-    def control(self, method: str, path: str) -> None:
-        import urllib.request
-        request = urllib.request.Request(f"http://127.0.0.1:{self.control_port}{path}", data=b"", method=method)
-        assert urllib.request.urlopen(request, timeout=10).status in (200, 204)
-
-    def names(self) -> list[str]:
-        directory = self.root / "backup" / "stor" / "redis"
-        return sorted(os.listdir(directory)) if directory.exists() else []
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-        self.log.close()
-
 
 def test_backup_to_manta_over_https_survives_a_cut_upload_and_restores(cluster_factory, tmp_path) -> None:
     manta = MantaDouble(tmp_path)

@@ -57,7 +57,7 @@ public final class NodeContext {
             throw LifecycleError.noAnnounceAddress
         }
         let consul = ConsulClient(
-            transport: HTTPClient(baseURL: settings.consul.httpAddress), token: settings.consul.token,
+            transport: HTTPClient(baseURL: settings.consul.httpAddress, trust: settings.consul.trust), token: settings.consul.token,
             timeout: settings.consul.requestTimeout.inSeconds)
         return NodeContext(settings: settings, logger: logger, consul: consul, announceHost: host)
     }

@@ -7,6 +7,9 @@ public struct ConsulSettings: Sendable, Equatable {
     public var httpAddress: HTTPBaseURL
     /// `CONSUL_HTTP_TOKEN`: ACL token sent with every request (secret).
     public var token: String?
+    /// `CONSUL_CACERT`: the CA that signed an https agent's certificate, as
+    /// the consul command reads it; nil trusts the system's CAs.
+    public var caFile: String?
     /// `CONSUL_LOCAL_CONFIG`: JSON object written by preStart, verbatim.
     public var localConfig: String?
     /// `CONSUL_LOCAL_CONFIG_FILE`: where preStart writes it.
@@ -32,6 +35,7 @@ public struct ConsulSettings: Sendable, Equatable {
             token: reader.optional("CONSUL_HTTP_TOKEN") { text throws(InvalidValue) in
                 try ValueParsers.printable(text, what: "an ACL token")
             },
+            caFile: reader.optional("CONSUL_CACERT", ValueParsers.absolutePath),
             localConfig: reader.optional("CONSUL_LOCAL_CONFIG", ValueParsers.jsonObject),
             localConfigFile: reader.value("CONSUL_LOCAL_CONFIG_FILE", default: "/etc/consul/local.json", ValueParsers.absolutePath),
             agentDataDir: reader.value("CONSUL_DATA_DIR", default: "/data/consul", ValueParsers.absolutePath),
@@ -46,5 +50,12 @@ public struct ConsulSettings: Sendable, Equatable {
                 try ValueParsers.duration(text, minimum: .seconds(1))
             }
         )
+    }
+}
+
+extension ConsulSettings {
+    /// Whom an https agent's certificate must chain to.
+    public var trust: TLSTrust {
+        caFile.map(TLSTrust.caFile) ?? .system
     }
 }
