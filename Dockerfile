@@ -1,6 +1,6 @@
 # redis-manage: Redis 7 + Sentinel run by ContainerPilot, managed through Consul.
 #
-#   make image CONTAINERPILOT_SHA256=...    # docker build -t redis-manage . (see below)
+#   make image                  # docker build -t redis-manage . (see below)
 #   cd examples/compose && docker compose up -d --scale redis=3
 #
 # Give a container 60 s to stop (docker stop -t 60, compose `stop_grace_period: 60s`):
