@@ -97,12 +97,12 @@ final class PreStopDecisionTests: XCTestCase {
 
     /// Sentinel n's view of a cluster of nodes 1...size: it knows every
     /// replica and sentinel but those in `forgot` (1 = this node).
-    private func view(_ n: Int, of size: Int, forgot: Set<Int> = [], failover: Bool = false, down: Set<NodeAddress> = []) -> SentinelView {
+    private func view(_ n: Int, of size: Int, forgot: Set<Int> = [], failover: Bool = false, detached: Set<NodeAddress> = []) -> SentinelView {
         SentinelView(
             sentinel: sentinel(n), failoverInProgress: failover,
             replicas: (1...size).filter { $0 != 2 && !forgot.contains($0) }.map(redis),
             sentinels: (1...size).filter { $0 != n && !forgot.contains($0) }.map(sentinel),
-            down: down)
+            detached: detached)
     }
 
     /// Sentinel n just reset: it forgot everything, this node included.
@@ -188,10 +188,24 @@ final class PreStopDecisionTests: XCTestCase {
         // Node 6 failed (or left earlier without being forgotten): the sentinels
         // never reset still list it, flagged down; a reset one never relearns it.
         let gone: Set<NodeAddress> = [redis(6), sentinel(6)]
-        let views = [view(2, of: 5, forgot: [1, 6]), view(3, of: 6, down: gone), view(4, of: 6, down: gone), view(5, of: 6, down: gone)]
+        let views = [view(2, of: 5, forgot: [1, 6]), view(3, of: 6, detached: gone), view(4, of: 6, detached: gone),
+                     view(5, of: 6, detached: gone)]
         XCTAssertEqual(plan(views).step, .reset([sentinel(3)]))
         let notFlagged = [view(2, of: 5, forgot: [1, 6]), view(3, of: 6), view(4, of: 6), view(5, of: 6)]
-        XCTAssertEqual(plan(notFlagged).step, .wait, "a node still up must be rediscovered")
+        let waiting = plan(notFlagged)
+        XCTAssertEqual(waiting.step, .wait, "a node still up must be rediscovered")
+        XCTAssertTrue(waiting.reason.contains("10.0.0.2:26379 (3 of 4 replicas, 3 of 4 sentinels; not yet 10.0.0.6:6379, 10.0.0.6:26379)"),
+                      waiting.reason)
+    }
+
+    func testAReplicaNotReplicatingFromTheMasterIsNotWaitedFor() {
+        // Replica 5 still follows this departed master (its link is down until
+        // Sentinel repoints it): the master's INFO does not list it, so a reset
+        // sentinel cannot know it yet.
+        let unlinked: Set<NodeAddress> = [redis(5)]
+        let views = [view(2, of: 5, forgot: [1, 5]).with(sentinels: [sentinel(3), sentinel(4), sentinel(5)]),
+                     view(3, of: 5, detached: unlinked), view(4, of: 5, detached: unlinked), view(5, of: 5, detached: unlinked)]
+        XCTAssertEqual(plan(views).step, .reset([sentinel(3)]))
     }
 
     func testASentinelStillListingThisNodeIsResetWhateverElseItLacks() {
@@ -223,5 +237,13 @@ final class PreStopDecisionTests: XCTestCase {
         XCTAssertNotNil(FailoverCapacity.note(sentinels: 2, quorum: 2))
         XCTAssertNotNil(FailoverCapacity.note(sentinels: 3, quorum: 4))
         XCTAssertNil(FailoverCapacity.note(sentinels: 3, quorum: 2))
+    }
+}
+
+private extension SentinelView {
+    func with(sentinels: [NodeAddress]) -> SentinelView {
+        var copy = self
+        copy.sentinels = sentinels
+        return copy
     }
 }

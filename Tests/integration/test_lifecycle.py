@@ -112,6 +112,21 @@ def replica_of(node: Node) -> Optional[int]:
     return int(fields["master_port"])
 
 
+def sentinels_remembering(cluster: Cluster, gone: Node) -> dict[str, list[str]]:
+    """Running nodes whose Sentinel still lists `gone`'s Redis among its replicas or its
+    Sentinel among its peers, with what it lists."""
+    remembering: dict[str, list[str]] = {}
+    for node in cluster.running_nodes():
+        listed = []
+        for kind, verb, port in (("replica", "REPLICAS", gone.redis_port), ("sentinel", "SENTINELS", gone.sentinel_port)):
+            entries = node.sentinel("SENTINEL", verb, "mymaster")
+            if any(resp.pairs(entry).get("port") == str(port) for entry in entries or []):
+                listed.append(f"{kind} :{port}")
+        if listed:
+            remembering[node.name] = listed
+    return remembering
+
+
 def record_figure(request: pytest.FixtureRequest, line: str) -> None:
     print("\n" + line)
     results = Path(request.config._tmp_path_factory.getbasetemp()) / "lifecycle-timings.txt"
@@ -167,6 +182,9 @@ def test_scale_up_one_to_five_then_down_to_three_leaves_no_ghost(cluster_factory
     for node in leaving:
         node.stop(timeout=60)
         assert node.saw("exitSuccess", "preStop"), f"preStop did not succeed on {node.name}"
+        # preStop itself made them forget it, within its budget: nothing else ever would.
+        remembering = sentinels_remembering(cluster, node)
+        assert not remembering, f"after {node.name}'s preStop, sentinels still list it: {remembering}"
 
     wait_for_sentinels(cluster, master, timeout=30)
     gone_ports = {port for node in leaving for port in (node.redis_port, node.sentinel_port)}
@@ -437,36 +455,21 @@ def test_killed_master_node_restarts_on_its_data_as_a_replica(cluster_factory) -
 # --- 7. preStop in a large cluster (measurement, --run-slow) --------------------------------
 
 
-def sentinels_remembering(cluster: Cluster, gone: Node) -> dict[str, list[str]]:
-    """Running nodes whose Sentinel still lists `gone`'s Redis among its replicas or its
-    Sentinel among its peers, with what it lists."""
-    remembering: dict[str, list[str]] = {}
-    for node in cluster.running_nodes():
-        listed = []
-        for kind, verb, port in (("replica", "REPLICAS", gone.redis_port), ("sentinel", "SENTINELS", gone.sentinel_port)):
-            entries = node.sentinel("SENTINEL", verb, "mymaster")
-            if any(resp.pairs(entry).get("port") == str(port) for entry in entries or []):
-                listed.append(f"{kind} :{port}")
-        if listed:
-            remembering[node.name] = listed
-    return remembering
-
-
-_PRESTOP_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \[preStop\] (.*)$")
+_PRESTOP_LINE = re.compile(r"^\S+ \[preStop\] (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z (.*)$")
 
 
 def prestop_lines(node: Node, after: float) -> list[tuple[float, str]]:
-    """(wall-clock time, text) of the preStop lines in the node's log written after `after`."""
-    day = datetime.datetime.fromtimestamp(after).replace(hour=0, minute=0, second=0, microsecond=0)
+    """(time, text) of the lines preStop logged after `after`, timed by redis-manage's own UTC
+    stamps."""
     found = []
     for line in node.log_path.read_text(errors="replace").splitlines():
         match = _PRESTOP_LINE.match(line)
         if not match:
             continue
-        hours, minutes, seconds, millis = (int(match.group(i)) for i in range(1, 5))
-        at = (day + datetime.timedelta(hours=hours, minutes=minutes, seconds=seconds, milliseconds=millis)).timestamp()
+        at = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
         if at >= after:
-            found.append((at, match.group(5)))
+            found.append((at, match.group(2)))
     return found
 
 
@@ -492,7 +495,7 @@ def test_prestop_in_a_seven_node_cluster_resets_every_sentinel(cluster_factory, 
     servers_down = next((at for at, text in lines if "redis-sentinel shut down" in text), None)
     ended = next((at for at, text in reversed(lines) if "no sentinel lists this node" in text
                   or "sentinel resets not finished" in text), None)
-    steps = [text for _, text in lines if " INFO " in text and "; resetting " in text]
+    steps = [text for _, text in lines if text.startswith("INFO") and "; resetting " in text]
     record_figure(request, f"preStop of the {role}, 7 nodes: stop {stopped - began:.1f}s; resets "
                   + (f"{ended - servers_down:.1f}s" if servers_down and ended else "unfinished")
                   + f" in {len(steps)} steps; sentinels still listing it: {remembering or 'none'}")

@@ -172,18 +172,21 @@ public struct SentinelView: Sendable, Equatable {
     public var failoverInProgress: Bool
     public var replicas: [NodeAddress]
     public var sentinels: [NodeAddress]
-    /// Replicas and sentinels it lists but flags down (s_down, o_down or
-    /// disconnected): nodes gone or failed, which a reset sentinel does not
-    /// rediscover, so no sentinel is expected to know them.
-    public var down: Set<NodeAddress>
+    /// Replicas and sentinels it lists that a reset sentinel would not find
+    /// again now, so no sentinel is expected to know them: those it flags
+    /// down (s_down, o_down, disconnected: gone or failed), and replicas
+    /// whose link to their master is down (the master's INFO, where the
+    /// replicas are found, lists only those replicating from it; a replica
+    /// left on a departed master is one until Sentinel repoints it).
+    public var detached: Set<NodeAddress>
 
     public init(sentinel: NodeAddress, failoverInProgress: Bool, replicas: [NodeAddress], sentinels: [NodeAddress],
-                down: Set<NodeAddress> = []) {
+                detached: Set<NodeAddress> = []) {
         self.sentinel = sentinel
         self.failoverInProgress = failoverInProgress
         self.replicas = replicas
         self.sentinels = sentinels
-        self.down = down
+        self.detached = detached
     }
 }
 
@@ -218,11 +221,12 @@ public struct ResetPlan: Sendable, Equatable {
 /// reset, or reset and rediscovered every live replica and sentinel) stay
 /// a majority of all sentinels: at most `total - majority` (at least one)
 /// may be rediscovering at once, and the next are reset as soon as there is
-/// room. A sentinel that knows a leader from the replicas is then at least as
-/// likely as not to win each election, and if the master dies mid-way the
-/// majority that knows the replicas leads the later attempts. Batching only
-/// shortens the time sentinels spend rediscovering in total: the same
-/// number of sentinel-seconds without replicas, in fewer seconds.
+/// room. A sentinel that knows the replicas is then more likely than not to
+/// win each election, and if the master dies mid-way (those rediscovering
+/// then never finish) the majority that knows them is still there for the
+/// next attempt. Against one at a time, this does not add exposure, it
+/// packs it: as many sentinel-seconds without the replicas, in fewer
+/// seconds.
 ///
 /// Redis's documentation asks for 30 s between resets when removing a
 /// Sentinel: a fixed delay long enough for one sentinel to rediscover
@@ -244,9 +248,9 @@ public enum SentinelResetDecision {
             return ResetPlan(step: .wait, reason: "sentinel \(busy.sentinel) reports a failover in progress; no reset until it ends")
         }
         let answering = Set(views.map(\.sentinel))
-        let liveReplicas = Set(views.flatMap { view in view.replicas.filter { !view.down.contains($0) } })
+        let liveReplicas = Set(views.flatMap { view in view.replicas.filter { !view.detached.contains($0) } })
             .subtracting([myRedis])
-        let liveSentinels = Set(views.flatMap { view in view.sentinels.filter { !view.down.contains($0) } })
+        let liveSentinels = Set(views.flatMap { view in view.sentinels.filter { !view.detached.contains($0) } })
             .union(answering).subtracting([mySentinel])
         let total = max(asked, liveSentinels.count)
         let majority = total / 2 + 1
@@ -255,20 +259,21 @@ public enum SentinelResetDecision {
         func remembersMe(_ view: SentinelView) -> Bool {
             view.replicas.contains(myRedis) || view.sentinels.contains(mySentinel)
         }
-        func unknown(to view: SentinelView) -> (replicas: Int, sentinels: Int) {
-            (liveReplicas.subtracting(view.replicas).count,
-             liveSentinels.subtracting(view.sentinels).subtracting([view.sentinel]).count)
+        func unknown(to view: SentinelView) -> (replicas: Set<NodeAddress>, sentinels: Set<NodeAddress>) {
+            (liveReplicas.subtracting(view.replicas), liveSentinels.subtracting(view.sentinels).subtracting([view.sentinel]))
         }
         // A sentinel that still lists this node was not reset here; whatever
         // else it lacks, waiting will not change it.
         func isRediscovering(_ view: SentinelView) -> Bool {
             let missing = unknown(to: view)
-            return !remembersMe(view) && (missing.replicas > 0 || missing.sentinels > 0)
+            return !remembersMe(view) && !(missing.replicas.isEmpty && missing.sentinels.isEmpty)
         }
         func progress(_ view: SentinelView) -> String {
             let missing = unknown(to: view)
-            return "\(view.sentinel) (\(liveReplicas.count - missing.replicas) of \(liveReplicas.count) replicas, "
-                + "\(liveSentinels.count - 1 - missing.sentinels) of \(liveSentinels.count - 1) sentinels)"
+            let all = missing.replicas.union(missing.sentinels)
+            return "\(view.sentinel) (\(liveReplicas.count - missing.replicas.count) of \(liveReplicas.count) replicas, "
+                + "\(liveSentinels.count - 1 - missing.sentinels.count) of \(liveSentinels.count - 1) sentinels"
+                + (all.count <= 2 ? "; not yet \(Array(all).listed))" : ")")
         }
 
         let rediscovering = views.filter(isRediscovering).sorted { $0.sentinel < $1.sentinel }
@@ -290,7 +295,7 @@ public enum SentinelResetDecision {
             room = max(room, 1)
         }
         guard room > 0 else {
-            return ResetPlan(step: .wait, reason: "\(seen); still listing this node: \(remembering.listed); waiting for room to reset")
+            return ResetPlan(step: .wait, reason: "\(seen); still listing this node: \(remembering.listed); waiting until fewer are rediscovering")
         }
         let targets = Array(remembering.prefix(room))
         return ResetPlan(step: .reset(targets), reason: "\(seen); still listing this node: \(remembering.listed); resetting \(targets.listed)")

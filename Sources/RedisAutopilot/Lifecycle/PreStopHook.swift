@@ -5,8 +5,8 @@ public struct PreStopHook {
     /// handover's FAILOVER_WAIT_TIMEOUT; resets may also use what the handover
     /// left unused. A reset sentinel relearns the replicas only from the
     /// master's next INFO (every 10 s), and the next ones wait for that
-    /// (SentinelResetDecision): at most three rounds from five remaining
-    /// sentinels up, four with four.
+    /// (SentinelResetDecision): two such waits at most from five remaining
+    /// sentinels up, three with four, two with three.
     static let resetBudget: Double = 15
     /// How long paused writes wait for every replica to acknowledge them;
     /// replicas acknowledge once a second.
@@ -218,18 +218,18 @@ public struct PreStopHook {
             defer { sentinel.close() }
             let name = ClusterNames.masterName
             let master = try sentinel.master(name: name)
-            var down: Set<NodeAddress> = []
-            func listed(_ entry: some SentinelFieldSet) -> NodeAddress? {
+            var detached: Set<NodeAddress> = []
+            func listed(_ entry: some SentinelFieldSet, linked: Bool) -> NodeAddress? {
                 guard let ip = entry.ip, let port = entry.port else { return nil }
                 let address = NodeAddress(host: ip, port: port)
-                if entry.isDown { down.insert(address) }
+                if entry.isDown || !linked { detached.insert(address) }
                 return address
             }
-            let replicas = try sentinel.replicas(name: name).compactMap(listed)
-            let sentinels = try sentinel.sentinels(name: name).compactMap(listed)
+            let replicas = try sentinel.replicas(name: name).compactMap { listed($0, linked: $0.masterLinkStatus == "ok") }
+            let sentinels = try sentinel.sentinels(name: name).compactMap { listed($0, linked: true) }
             return SentinelView(
                 sentinel: address, failoverInProgress: master.isFailoverInProgress,
-                replicas: replicas, sentinels: sentinels, down: down)
+                replicas: replicas, sentinels: sentinels, detached: detached)
         } catch {
             node.log("preStop", "sentinel \(address) did not answer: \(error)", level: .debug)
             return nil
