@@ -278,7 +278,7 @@ public enum SentinelResetDecision {
 
         let rediscovering = views.filter(isRediscovering).sorted { $0.sentinel < $1.sentinel }
         let remembering = views.filter(remembersMe).map(\.sentinel).sorted()
-        let silent = total - views.count
+        let silent = total - answering.count
         let seen = "\(total) sentinels (majority \(majority), \(atOnce) may rediscover at once)"
             + (silent > 0 ? ", \(silent) not answering" : "")
             + (rediscovering.isEmpty ? "" : ", rediscovering: \(rediscovering.map(progress).joined(separator: ", "))")
