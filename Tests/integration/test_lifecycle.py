@@ -9,7 +9,9 @@ pytest base temp dir.
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 import signal
 import threading
 import time
@@ -110,6 +112,21 @@ def replica_of(node: Node) -> Optional[int]:
     return int(fields["master_port"])
 
 
+def sentinels_remembering(cluster: Cluster, gone: Node) -> dict[str, list[str]]:
+    """Running nodes whose Sentinel still lists `gone`'s Redis among its replicas or its
+    Sentinel among its peers, with what it lists."""
+    remembering: dict[str, list[str]] = {}
+    for node in cluster.running_nodes():
+        listed = []
+        for kind, verb, port in (("replica", "REPLICAS", gone.redis_port), ("sentinel", "SENTINELS", gone.sentinel_port)):
+            entries = node.sentinel("SENTINEL", verb, "mymaster")
+            if any(resp.pairs(entry).get("port") == str(port) for entry in entries or []):
+                listed.append(f"{kind} :{port}")
+        if listed:
+            remembering[node.name] = listed
+    return remembering
+
+
 def record_figure(request: pytest.FixtureRequest, line: str) -> None:
     print("\n" + line)
     results = Path(request.config._tmp_path_factory.getbasetemp()) / "lifecycle-timings.txt"
@@ -165,6 +182,9 @@ def test_scale_up_one_to_five_then_down_to_three_leaves_no_ghost(cluster_factory
     for node in leaving:
         node.stop(timeout=60)
         assert node.saw("exitSuccess", "preStop"), f"preStop did not succeed on {node.name}"
+        # preStop itself made them forget it, within its budget: nothing else ever would.
+        remembering = sentinels_remembering(cluster, node)
+        assert not remembering, f"after {node.name}'s preStop, sentinels still list it: {remembering}"
 
     wait_for_sentinels(cluster, master, timeout=30)
     gone_ports = {port for node in leaving for port in (node.redis_port, node.sentinel_port)}
@@ -430,3 +450,69 @@ def test_killed_master_node_restarts_on_its_data_as_a_replica(cluster_factory) -
     assert cluster.consul_master() is new
     assert cluster.read(old, "lifecycle:node-kill") == value
     wait_for_sentinels(cluster, new)
+
+
+# --- 7. preStop in a large cluster (measurement, --run-slow) --------------------------------
+
+
+_PRESTOP_LINE = re.compile(r"^\S+ \[preStop\] (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z (.*)$")
+
+
+def prestop_lines(node: Node, after: float) -> list[tuple[float, str]]:
+    """(time, text) of the lines preStop logged after `after`, timed by redis-manage's own UTC
+    stamps."""
+    found = []
+    for line in node.log_path.read_text(errors="replace").splitlines():
+        match = _PRESTOP_LINE.match(line)
+        if not match:
+            continue
+        at = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        if at >= after:
+            found.append((at, match.group(2)))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ["replica", "master"])
+def test_prestop_in_a_seven_node_cluster_resets_every_sentinel(cluster_factory, request, role) -> None:
+    """Six sentinels remain when a node of a 7-node cluster leaves: preStop must make every one
+    forget it within its budget (what the handover of a master leaves of it), and the cluster
+    must still fail over right after, while the last sentinels reset rediscover the replicas."""
+    cluster = make_cluster(cluster_factory, 1).start()
+    master, _ = wait_for_roles(cluster, replicas=0)
+    for _ in range(6):
+        cluster.add_node()
+    wait_for_roles(cluster, replicas=6, timeout=90)
+    wait_for_sentinels(cluster, master, timeout=60)
+
+    leaving = master if role == "master" else cluster.nodes[-1]
+    began = time.time()
+    leaving.stop(timeout=60)
+    stopped = time.time()
+    remembering = sentinels_remembering(cluster, leaving)
+    lines = prestop_lines(leaving, began)
+    servers_down = next((at for at, text in lines if "redis-sentinel shut down" in text), None)
+    ended = next((at for at, text in reversed(lines) if "no sentinel lists this node" in text
+                  or "sentinel resets not finished" in text), None)
+    steps = [text for _, text in lines if text.startswith("INFO") and "; resetting " in text]
+    record_figure(request, f"preStop of the {role}, 7 nodes: stop {stopped - began:.1f}s; resets "
+                  + (f"{ended - servers_down:.1f}s" if servers_down and ended else "unfinished")
+                  + f" in {len(steps)} steps; sentinels still listing it: {remembering or 'none'}")
+
+    master, _ = wait_for_roles(cluster, replicas=5)
+    with ConsulSampler(cluster) as sampler:
+        frozen_at = time.time()
+        master.kill_job_process("redis", signal.SIGSTOP)
+        consul_at = wait_until(
+            lambda: sampler.first(lambda s: len(s.masters) == 1 and s.masters[0] != master.redis_port,
+                                  after=frozen_at),
+            40, f"Consul's passing redis moves away from the frozen {master.name}", describe=cluster.describe)
+        master.kill_job_process("redis", signal.SIGKILL)
+    record_figure(request, f"failover right after: master frozen {frozen_at - stopped:.1f}s after preStop "
+                  f"ended -> Consul names a new one {consul_at.at - frozen_at:.1f}s later")
+    sampler.assert_never_two_masters()
+    assert leaving.saw("exitSuccess", "preStop"), f"preStop did not succeed on {leaving.name}"
+    assert not remembering, f"sentinels still list the departed {leaving.name}: {remembering}"
+    # The killed master comes back as a replica: six nodes, no ghost anywhere.
+    wait_for_sentinels(cluster, cluster.node_by_redis_port(consul_at.masters[0]), timeout=60)

@@ -107,8 +107,9 @@ public enum Command: String, Sendable, CaseIterable {
             Called by ContainerPilot when the container stops.
             If this node is the master, asks Sentinel to fail over to a replica
             and waits up to FAILOVER_WAIT_TIMEOUT for the hand-over; then
-            deregisters this node from Consul and resets the other sentinels,
-            one at a time, so they forget it.
+            deregisters this node from Consul and resets the other sentinels so
+            they forget it: a few at a time, never so many that those still
+            knowing every replica stop being a majority.
             """
         case .awaitPreStop:
             return """

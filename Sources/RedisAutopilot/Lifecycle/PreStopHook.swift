@@ -4,7 +4,9 @@ public struct PreStopHook {
     /// Bound on making the other sentinels forget this node, beyond the
     /// handover's FAILOVER_WAIT_TIMEOUT; resets may also use what the handover
     /// left unused. A reset sentinel relearns the replicas only from the
-    /// master's next INFO (every 10 s), and resets go one at a time.
+    /// master's next INFO (every 10 s), and the next ones wait for that
+    /// (SentinelResetDecision): two such waits at most from five remaining
+    /// sentinels up, three with four, two with three.
     static let resetBudget: Double = 15
     /// How long paused writes wait for every replica to acknowledge them;
     /// replicas acknowledge once a second.
@@ -184,7 +186,8 @@ public struct PreStopHook {
         var lastReason = "no sentinel answered"
         while !deadline.hasPassed {
             let views = sentinels.compactMap(view(of:))
-            let plan = SentinelResetDecision.next(views: views, myRedis: node.announce, mySentinel: node.sentinelAnnounce)
+            let plan = SentinelResetDecision.next(
+                views: views, asked: sentinels.count, myRedis: node.announce, mySentinel: node.sentinelAnnounce)
             lastReason = plan.reason
             switch plan.step {
             case .done:
@@ -193,14 +196,16 @@ public struct PreStopHook {
             case .wait:
                 node.log("preStop", plan.reason, level: .debug)
                 pause(seconds: 0.5)
-            case .reset(let target):
+            case .reset(let targets):
                 node.log("preStop", plan.reason)
-                do {
-                    let sentinel = try node.sentinel(at: target)
-                    defer { sentinel.close() }
-                    _ = try sentinel.reset(pattern: ClusterNames.masterName)
-                } catch {
-                    node.log("preStop", "SENTINEL RESET on \(target) failed: \(error)", level: .warn)
+                for target in targets {
+                    do {
+                        let sentinel = try node.sentinel(at: target)
+                        defer { sentinel.close() }
+                        _ = try sentinel.reset(pattern: ClusterNames.masterName)
+                    } catch {
+                        node.log("preStop", "SENTINEL RESET on \(target) failed: \(error)", level: .warn)
+                    }
                 }
             }
         }
@@ -213,14 +218,18 @@ public struct PreStopHook {
             defer { sentinel.close() }
             let name = ClusterNames.masterName
             let master = try sentinel.master(name: name)
+            var detached: Set<NodeAddress> = []
+            func listed(_ entry: some SentinelFieldSet, linked: Bool) -> NodeAddress? {
+                guard let ip = entry.ip, let port = entry.port else { return nil }
+                let address = NodeAddress(host: ip, port: port)
+                if entry.isDown || !linked { detached.insert(address) }
+                return address
+            }
+            let replicas = try sentinel.replicas(name: name).compactMap { listed($0, linked: $0.masterLinkStatus == "ok") }
+            let sentinels = try sentinel.sentinels(name: name).compactMap { listed($0, linked: true) }
             return SentinelView(
                 sentinel: address, failoverInProgress: master.isFailoverInProgress,
-                replicas: try sentinel.replicas(name: name).compactMap { replica in
-                    replica.ip.flatMap { ip in replica.port.map { NodeAddress(host: ip, port: $0) } }
-                },
-                sentinels: try sentinel.sentinels(name: name).compactMap { peer in
-                    peer.ip.flatMap { ip in peer.port.map { NodeAddress(host: ip, port: $0) } }
-                })
+                replicas: replicas, sentinels: sentinels, detached: detached)
         } catch {
             node.log("preStop", "sentinel \(address) did not answer: \(error)", level: .debug)
             return nil
