@@ -92,6 +92,17 @@ final class TLSConnectionTests: XCTestCase {
         }
     }
 
+    func testMissingOrForeignLibraryIsATypedError() {
+        XCTAssertThrowsError(try OpenSSLLibrary(soname: "libssl-absent.so.99")) { error in
+            guard case let .libraryUnavailable(reason)? = error as? TLSError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.hasPrefix("libssl-absent.so.99 (OpenSSL 3) could not be loaded"), reason)
+        }
+        XCTAssertThrowsError(try OpenSSLLibrary(soname: "libz.so.1")) { error in
+            XCTAssertEqual(error as? TLSError, .libraryUnavailable("libz.so.1 has no TLS_client_method; OpenSSL 3 is required"))
+        }
+        XCTAssertNoThrow(try OpenSSLLibrary.shared.get())
+    }
+
     func testPlainHTTPNeverLoadsTheTLSContext() throws {
         let plain = try HTTPTestServer()
         servers.append(plain)

@@ -66,7 +66,9 @@ class NodeLog:
         self._file: TextIO = open(path, "a", encoding="utf-8", errors="replace")
 
     def write(self, who: str, line: str) -> None:
-        stamp = time.strftime("%H:%M:%S", time.localtime()) + f".{int(time.time() * 1000) % 1000:03d}"
+        # One clock reading for both parts: two could straddle a second.
+        now = time.time()
+        stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
         with self._lock:
             if not self._file.closed:
                 self._file.write(f"{stamp} [{who}] {line.rstrip()}\n")

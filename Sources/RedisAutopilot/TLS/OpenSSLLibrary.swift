@@ -31,7 +31,7 @@ final class OpenSSLLibrary: @unchecked Sendable {
     /// Loaded once per process; every connection shares it.
     static let shared: Result<OpenSSLLibrary, TLSError> = {
         do throws(TLSError) {
-            return .success(try OpenSSLLibrary())
+            return .success(try OpenSSLLibrary(soname: soname))
         } catch {
             return .failure(error)
         }
@@ -67,16 +67,18 @@ final class OpenSSLLibrary: @unchecked Sendable {
     let errorText: ErrorText
     let clearErrors: @convention(c) () -> Void
 
-    private init() throws(TLSError) {
-        guard let library = dlopen(Self.soname, RTLD_NOW | RTLD_LOCAL) else {
+    /// `soname` is a parameter so that the tests can ask for a library that
+    /// is missing or is not OpenSSL.
+    init(soname: String) throws(TLSError) {
+        guard let library = dlopen(soname, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "dlopen failed"
-            throw .libraryUnavailable("\(Self.soname) (OpenSSL 3) could not be loaded: \(reason)")
+            throw .libraryUnavailable("\(soname) (OpenSSL 3) could not be loaded: \(reason)")
         }
         // dlsym on libssl's handle also finds libcrypto's functions: the
         // search covers the library's own dependencies.
         func symbol<F>(_ name: String, as _: F.Type) throws(TLSError) -> F {
             guard let address = dlsym(library, name) else {
-                throw .libraryUnavailable("\(Self.soname) has no \(name); OpenSSL 3 is required")
+                throw .libraryUnavailable("\(soname) has no \(name); OpenSSL 3 is required")
             }
             return unsafeBitCast(address, to: F.self)
         }
