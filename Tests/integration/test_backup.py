@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from certificates import make_certificates
 from consul_http import ConsulHTTPError
 from harness import Cluster, Node, RedisManageHooks, wait_until
 from manta import MantaDouble
@@ -393,24 +394,30 @@ def test_backup_keep_deletes_older_backups_and_their_metadata(cluster_factory, t
 
 
 class MotoS3:
-    """moto's S3 server on a free port, checking SigV4 once set up; killed by `stop`."""
+    """moto's S3 server on a free port over https, like S3 itself (its certificate from a
+    private CA), checking SigV4 once set up; killed by `stop`."""
 
     def __init__(self, workdir: Path) -> None:
         import socket
+        import ssl
         import urllib.request
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.endpoint = f"https://127.0.0.1:{self.port}"
+        self.certificates = make_certificates(workdir / "tls")
+        trust = ssl.create_default_context(cafile=str(self.certificates.ca))
         env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="inf")
         self.log = open(workdir / "moto.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port),
+                                         "-c", str(self.certificates.certificate), "-k", str(self.certificates.key)],
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=2).status == 200,
+        wait_until(lambda: urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=2,
+                                                  context=trust).status == 200,
                    60, "moto_server answers")
         import boto3
         setup = dict(endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id="setup",
-                     aws_secret_access_key="setup")
+                     aws_secret_access_key="setup", verify=str(self.certificates.ca))
         iam = boto3.client("iam", **setup)
         iam.create_user(UserName="backup")
         key = iam.create_access_key(UserName="backup")["AccessKey"]
@@ -418,16 +425,17 @@ class MotoS3:
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
         self.key_id, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
         self.s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                               aws_access_key_id=self.key_id, aws_secret_access_key=self.secret)
+                               aws_access_key_id=self.key_id, aws_secret_access_key=self.secret,
+                               verify=str(self.certificates.ca))
         self.s3.create_bucket(Bucket="redis-backups")
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset-auth", data=b"0", method="POST",
                                          headers={"Content-Type": "text/plain"})
-        assert urllib.request.urlopen(request, timeout=10).status == 200
+        assert urllib.request.urlopen(request, timeout=10, context=trust).status == 200
 
     def env(self) -> dict[str, str]:
         return {"BACKUP_STORE": "s3", "S3_BUCKET": "redis-backups", "S3_PREFIX": "cluster-a/",
                 "AWS_ACCESS_KEY_ID": self.key_id, "AWS_SECRET_ACCESS_KEY": self.secret, "AWS_REGION": "us-east-1",
-                "AWS_ENDPOINT_URL_S3": self.endpoint}
+                "AWS_ENDPOINT_URL_S3": self.endpoint, "SSL_CERT_FILE": str(self.certificates.ca)}
 
     def names(self) -> list[str]:
         answer = self.s3.list_objects_v2(Bucket="redis-backups")
@@ -440,7 +448,7 @@ class MotoS3:
         self.log.close()
 
 
-def test_backup_to_s3_and_restore_from_it(cluster_factory, tmp_path) -> None:
+def test_backup_to_s3_over_https_and_restore_from_it(cluster_factory, tmp_path) -> None:
     moto = MotoS3(tmp_path)
     try:
         cluster, _ = make_cluster(cluster_factory, tmp_path, size=1, **moto.env())
