@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import XCTest
 @testable import RedisAutopilot
 
@@ -72,8 +71,7 @@ final class TLSConnectionTests: XCTestCase {
     }
 
     func testServerSilentDuringTheHandshakeTimesOut() throws {
-        let listener = try SilentListener()
-        defer { listener.close() }
+        let listener = try LoopbackListener()
         let https = HTTPBaseURL(scheme: .https, host: "127.0.0.1", port: listener.port)
         let start = Deadline.now
         let error = failure(HTTPClient(baseURL: https, trust: .caFile(certificates.caFile)), timeout: 0.5)
@@ -108,39 +106,5 @@ final class TLSConnectionTests: XCTestCase {
         servers.append(plain)
         let client = HTTPClient(baseURL: plain.baseURL, trust: .caFile("/nonexistent/ca.pem"))
         XCTAssertEqual(try client.send(HTTPRequest(method: "GET", target: "/status/204"), timeout: 5).status, 204)
-    }
-}
-
-/// A TCP listener that accepts connections (the kernel does) and never says a word.
-private final class SilentListener {
-    private var fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSetupError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard bound == 0, listen(fd, 4) == 0, named == 0 else {
-            Glibc.close(fd)
-            throw TestSetupError("bind/listen: \(String(cString: strerror(errno)))")
-        }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func close() {
-        if fd >= 0 {
-            Glibc.close(fd)
-            fd = -1
-        }
     }
 }

@@ -129,7 +129,6 @@ final class OpenSSLLibrary: @unchecked Sendable {
 
 /// OpenSSL's numeric constants that are macros in its headers.
 enum OpenSSLConstant {
-    static let errorNone: Int32 = 0
     static let errorWantRead: Int32 = 2
     static let errorWantWrite: Int32 = 3
     static let errorZeroReturn: Int32 = 6

@@ -193,8 +193,8 @@ final class TLSConnection: StreamConnection {
     /// failed, what is left is dropped, so that the answer of a server that
     /// refused an upload half-way can still be read, as over plain TCP.
     private func flush(deadline: Deadline) throws {
-        while library.pendingBIO(outgoing) > 0 {
-            var piece = [UInt8](repeating: 0, count: Self.flushPieceSize)
+        while case let pending = library.pendingBIO(outgoing), pending > 0 {
+            var piece = [UInt8](repeating: 0, count: min(pending, Self.flushPieceSize))
             let count = piece.withUnsafeMutableBytes { library.readBIO(outgoing, $0.baseAddress, Int32($0.count)) }
             guard count > 0 else { return }
             if sendingFailed { continue }
