@@ -154,6 +154,7 @@ class DoubleCluster(Cluster):
         super().__init__(agents, workdir, owns_workdir)
         self.process = process
         self.control_port = ready["control_port"]
+        self.scheme = ready["scheme"]
         self.log_path = log_path
         self.data_dir_template = data_dir_template
 
@@ -215,9 +216,11 @@ class RealCluster(Cluster):
 def start_double(nodes: list[str], *, leader_delay: float | None = None,
                  token: str | None = None, session_ttl_min: float | None = None,
                  workdir: str | None = None, timeout: float = 15.0,
-                 verbose: bool = False, data_dir_template: str | None = None) -> DoubleCluster:
+                 verbose: bool = False, data_dir_template: str | None = None,
+                 tls: tuple[str, str] | None = None) -> DoubleCluster:
     """`data_dir_template` ({node} for the node name): agents keep their state there as
-    Consul's do, and a revived agent restores it (see agent_data_dir.py)."""
+    Consul's do, and a revived agent restores it (see agent_data_dir.py). `tls`
+    (certificate, key): the agents serve https."""
     owns_workdir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="consul-double-")
     ready_path = os.path.join(workdir, "consul-double.ready.json")
@@ -234,6 +237,8 @@ def start_double(nodes: list[str], *, leader_delay: float | None = None,
         command += ["--session-ttl-min", str(session_ttl_min)]
     if data_dir_template is not None:
         command += ["--data-dir", data_dir_template]
+    if tls is not None:
+        command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
     if verbose:
         command.append("--verbose")
     with open(log_path, "ab") as log:

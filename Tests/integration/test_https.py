@@ -2,39 +2,29 @@
 certificate is from a private CA, named by CONSUL_CACERT the way the consul command takes it."""
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
+import consul_backend
 import pytest
 
 from certificates import make_certificates
-from harness import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-CONSUL_DOUBLE = REPO / "Tests" / "doubles" / "consul_double.py"
 BINARY = REPO / ".build" / "debug" / "redis-manage"
 
 
 @pytest.fixture
 def https_agent(tmp_path: Path):
     certificates = make_certificates(tmp_path / "tls")
-    ready = tmp_path / "ready.json"
-    with open(tmp_path / "consul.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(CONSUL_DOUBLE), "--agents", "node1", "--ready-file", str(ready),
-             "--tls-cert", str(certificates.certificate), "--tls-key", str(certificates.key)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    consul = consul_backend.start_double(["node1"], workdir=str(tmp_path),
+                                         tls=(str(certificates.certificate), str(certificates.key)))
     try:
-        document = wait_until(lambda: ready.exists() and json.loads(ready.read_text()), 20, "the Consul double is ready")
-        assert document["scheme"] == "https"
-        yield document["agents"]["node1"]["port"], certificates
+        assert consul.scheme == "https"
+        yield consul.agents["node1"].port, certificates
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+        consul.stop()
 
 
 def backups_list(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
