@@ -14,14 +14,12 @@ public final class HTTPClient: HTTPTransport {
     public static let bodyPieceSize = 64 * 1024
 
     public let baseURL: HTTPBaseURL
-    public let trust: TLSTrust
     public let maxBufferedBodyBytes: Int
     private let encoder: HTTPRequestEncoder
     private let tlsContext: LazyTLSContext
 
     public init(baseURL: HTTPBaseURL, trust: TLSTrust = .system, maxBufferedBodyBytes: Int = HTTPResponse.defaultMaxBufferedBodyBytes) {
         self.baseURL = baseURL
-        self.trust = trust
         self.maxBufferedBodyBytes = maxBufferedBodyBytes
         self.encoder = HTTPRequestEncoder(baseURL: baseURL)
         self.tlsContext = LazyTLSContext(trust: trust)
