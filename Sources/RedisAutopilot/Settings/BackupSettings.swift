@@ -25,6 +25,9 @@ public struct BackupSettings: Sendable, Equatable {
     public var saveTimeout: Duration
     /// `RESTORE_ON_FAILURE`
     public var restoreOnFailure: RestoreFailurePolicy
+    /// `BACKUP_STORE=auto` found neither S3 nor Manta settings: the local
+    /// store was not asked for, so nobody said that BACKUP_DIR is shared.
+    public var fellBackToLocal: Bool = false
 
     private enum StoreChoice: String {
         case auto, manta, s3, local
@@ -77,7 +80,8 @@ public struct BackupSettings: Sendable, Equatable {
         case .local, .auto: destination = .local(directory: directory)
         }
         return BackupSettings(
-            interval: interval, keep: keep, destination: destination, saveTimeout: saveTimeout, restoreOnFailure: restoreOnFailure
+            interval: interval, keep: keep, destination: destination, saveTimeout: saveTimeout, restoreOnFailure: restoreOnFailure,
+            fellBackToLocal: choice == .auto && resolved == .local
         )
     }
 }
