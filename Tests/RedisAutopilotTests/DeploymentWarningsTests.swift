@@ -18,7 +18,8 @@ final class DeploymentWarningsTests: XCTestCase {
         let found = try warnings([:])
         XCTAssertEqual(found.count, 2, "\(found)")
         XCTAssertTrue(found[0].hasPrefix("REDIS_PASSWORD is not set and REDIS_BIND has 0.0.0.0, not only loopback"), found[0])
-        XCTAssertTrue(found[0].contains("ports 6379 (Redis) and 26379 (Sentinel)"), found[0])
+        XCTAssertTrue(found[0].contains("anyone who reaches port 6379 can read and change every key"), found[0])
+        XCTAssertTrue(found[0].contains("keep ports 6379 and 26379 off networks"), found[0])
         XCTAssertTrue(found[1].hasPrefix("BACKUP_STORE is auto and neither S3_BUCKET nor MANTA_USER is set"), found[1])
         XCTAssertTrue(found[1].contains("BACKUP_DIR /var/backups/redis on this node only"), found[1])
     }
@@ -38,7 +39,7 @@ final class DeploymentWarningsTests: XCTestCase {
             .merging(shared) { $1 })
         XCTAssertEqual(found.count, 1, "\(found)")
         XCTAssertTrue(found[0].contains("REDIS_BIND has 10.0.0.5, ::, not only loopback"), found[0])
-        XCTAssertTrue(found[0].contains("ports 7000 (Redis) and 27000 (Sentinel)"), found[0])
+        XCTAssertTrue(found[0].contains("keep ports 7000 and 27000 off networks"), found[0])
     }
 
     func testLoopbackIsTheLoopbackRangeAndNothingElse() {

@@ -91,9 +91,9 @@ def test_local_publish_file_binds_loopback_only() -> None:
     assert ports == ["127.0.0.1::6379", "127.0.0.1::26379"]
 
 
-def test_triton_publish_file_requires_a_password() -> None:
+def test_triton_publish_file_requires_a_password_and_keeps_sentinel_private() -> None:
     redis = compose(PUBLISH_FILES[1])["services"]["redis"]
-    assert {str(port) for port in redis["ports"]} == {"6379", "26379"}
+    assert [str(port) for port in redis["ports"]] == ["6379"], "Sentinel has no password of its own"
     assert redis["environment"]["REDIS_PASSWORD"].startswith("${REDIS_PASSWORD:?")
 
 

@@ -10,15 +10,16 @@ public enum DeploymentWarnings {
     }
 
     /// Without a password the written redis.conf turns protected mode off, so
-    /// any address Redis listens on beyond loopback serves everyone.
+    /// any address Redis listens on beyond loopback serves everyone. The
+    /// written sentinel.conf has no password of its own, with or without one.
     static func openWithoutPassword(_ settings: Settings) -> String? {
         guard settings.redis.password == nil else { return nil }
         let exposed = settings.redis.bind.filter { !isLoopback($0) }
         guard !exposed.isEmpty else { return nil }
         return "REDIS_PASSWORD is not set and REDIS_BIND has \(exposed.joined(separator: ", ")), not only loopback: "
-            + "anyone who reaches ports \(settings.redis.port) (Redis) and \(settings.sentinel.port) (Sentinel) can read "
-            + "and change every key and reconfigure the cluster; set REDIS_PASSWORD (the same on every node) "
-            + "or keep these ports off networks you do not trust"
+            + "anyone who reaches port \(settings.redis.port) can read and change every key; set REDIS_PASSWORD "
+            + "(the same on every node), and keep ports \(settings.redis.port) and \(settings.sentinel.port) off networks "
+            + "you do not trust (Sentinel takes commands without a password either way)"
     }
 
     static func unsharedLocalStore(_ backup: BackupSettings) -> String? {
