@@ -44,10 +44,13 @@ def compose(path: Path) -> dict:
 
 
 def environment_names(service: dict) -> set[str]:
+    """The variables handed to the container, less Triton's placement hints (`affinity:...`)."""
     environment = service.get("environment") or {}
     if isinstance(environment, list):
-        return {entry.split("=", 1)[0] for entry in environment}
-    return set(environment)
+        names = {entry.split("=", 1)[0] for entry in environment}
+    else:
+        names = set(environment)
+    return {name for name in names if not name.startswith("affinity:")}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -84,6 +87,11 @@ def test_compose_file_publishes_nothing_beyond_loopback(path: Path) -> None:
     assert "ports" not in services["redis"], "Redis and Sentinel are published only through publish.yml"
     for port in services["consul"].get("ports", []):
         assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_triton_spreads_the_nodes_over_hosts_as_the_original_did() -> None:
+    redis = compose(COMPOSE_FILES[1])["services"]["redis"]
+    assert redis["environment"] == ["affinity:com.docker.compose.service!=~redis"]
 
 
 def test_local_publish_file_binds_loopback_only() -> None:
