@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -44,6 +45,10 @@ class Signer:
         self.public_key.write_text(self.gpg("--armor", "--export", self.fingerprint))
         return self.public_key
 
+    def close(self) -> None:
+        """Stops the gpg-agent that making and signing with the key started."""
+        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "gpg-agent"], capture_output=True, timeout=30)
+
 
 def make_signer(directory: Path, name: str, *, signing_subkey: bool = False, expires: str = "never",
                 faked_time: str | None = None) -> Signer:
@@ -51,23 +56,31 @@ def make_signer(directory: Path, name: str, *, signing_subkey: bool = False, exp
     home.mkdir(mode=0o700)
     signer = Signer(home, "", directory / f"{name}.asc")
     usage = "cert" if signing_subkey else "sign"
-    signer.gpg("--quick-gen-key", f"{name} <{name}@example.test>", "ed25519", usage, expires, faked_time=faked_time)
-    listing = signer.gpg("--with-colons", "--list-keys")
-    signer.fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
-    if signing_subkey:
-        signer.gpg("--quick-add-key", signer.fingerprint, "ed25519", "sign", "never")
-    signer.export()
+    try:
+        signer.gpg("--quick-gen-key", f"{name} <{name}@example.test>", "ed25519", usage, expires, faked_time=faked_time)
+        listing = signer.gpg("--with-colons", "--list-keys")
+        signer.fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+        if signing_subkey:
+            signer.gpg("--quick-add-key", signer.fingerprint, "ed25519", "sign", "never")
+        signer.export()
+    except BaseException:
+        signer.close()
+        raise
     return signer
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Signer]:
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Signer]]:
     directory = tmp_path_factory.mktemp("gpg")
-    return {
-        "release": make_signer(directory, "release", signing_subkey=True),
-        "other": make_signer(directory, "other"),
-        "expired": make_signer(directory, "expired", expires="1d", faked_time=PAST),
-    }
+    made: dict[str, Signer] = {}
+    try:
+        made["release"] = make_signer(directory, "release", signing_subkey=True)
+        made["other"] = make_signer(directory, "other")
+        made["expired"] = make_signer(directory, "expired", expires="1d", faked_time=PAST)
+        yield made
+    finally:
+        for signer in made.values():
+            signer.close()
 
 
 @pytest.fixture
@@ -141,9 +154,16 @@ def test_an_expired_key_fails_although_gpg_exits_zero(keys, download) -> None:
     assert "EXPKEYSIG" in result.stderr
 
 
-def test_a_revoked_key_fails(tmp_path: Path, download) -> None:
-    archive, sums = download
+@pytest.fixture
+def revoked_signer(tmp_path: Path) -> Iterator[Signer]:
     signer = make_signer(tmp_path, "revoked")
+    yield signer
+    signer.close()
+
+
+def test_a_revoked_key_fails(tmp_path: Path, download, revoked_signer: Signer) -> None:
+    archive, sums = download
+    signer = revoked_signer
     signature = signer.sign(sums)
     # gpg writes a revocation certificate for every new key, defused by a leading colon.
     certificate = (signer.home / "openpgp-revocs.d" / f"{signer.fingerprint}.rev").read_text()
