@@ -189,10 +189,15 @@ class Exec:
     def _copy_output(self) -> None:
         assert self.process is not None and self.process.stdout is not None
         keep = self._raw_log or relogs_at_info(self._ctx.log_level)
-        who = f"{self.name} raw" if self._raw_log else self.name
         for raw in self.process.stdout:
-            if keep:
-                self._ctx.log.write(who, raw.decode(errors="replace"))
+            if not keep:
+                continue
+            line = raw.decode(errors="replace")
+            if not self._raw_log:
+                # config/logger DefaultLogFormatter: time, job name and pid before the line.
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                line = f"{stamp} {self.name} {self.process.pid} {line}"
+            self._ctx.log.write(self.name, line)
         self.process.stdout.close()
 
     def _wait(self) -> None:

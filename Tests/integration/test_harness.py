@@ -16,7 +16,7 @@ from pilot import Event
 # are checked quickly and without Redis.
 SYNTHETIC_CONFIG = """
 {
-  consul: "localhost:8500",
+  consul: "{{ .CONSUL_HTTP_ADDR }}",
   jobs: [
     { name: "preStart", exec: ["sh", "-c", "echo prestart"] },
     { name: "consul-agent", exec: ["consul", "agent"],

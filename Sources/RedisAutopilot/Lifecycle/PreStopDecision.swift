@@ -128,15 +128,18 @@ public struct HandoverProgress: Sendable, Equatable {
     public var sentinelCount: Int
     /// The node the local Sentinel names answers INFO as a master.
     public var namedAnswersAsMaster: Bool
+    /// Replicas this node's Redis still reports online; nil when it did not answer.
+    public var onlineReplicas: Int?
 
     public init(me: NodeAddress, localNames: NodeAddress?, localFailoverInProgress: Bool, othersName: [NodeAddress],
-                sentinelCount: Int, namedAnswersAsMaster: Bool) {
+                sentinelCount: Int, namedAnswersAsMaster: Bool, onlineReplicas: Int? = nil) {
         self.me = me
         self.localNames = localNames
         self.localFailoverInProgress = localFailoverInProgress
         self.othersName = othersName
         self.sentinelCount = sentinelCount
         self.namedAnswersAsMaster = namedAnswersAsMaster
+        self.onlineReplicas = onlineReplicas
     }
 }
 
@@ -148,6 +151,15 @@ extension PreStopDecision {
     /// then (if it leads) leaves them on the old master, unable to fail over
     /// again because the promoted replica no longer reports as a replica.
     public static func handoverDone(_ seen: HandoverProgress) -> (done: Bool, reason: String) {
+        let newMasterAnswers = seen.localNames.map { $0 != seen.me } == true && seen.namedAnswersAsMaster
+        if seen.onlineReplicas == 0 && !seen.localFailoverInProgress && !newMasterAnswers
+            && !seen.othersName.contains(where: { $0 != seen.me }) {
+            // The whole cluster is stopping (or this node is cut off): no
+            // replica is left to promote and no other node is master. Waiting
+            // out FAILOVER_WAIT_TIMEOUT would only hold the container.
+            return (true, "no live peer left: no replica is online, no failover runs, no other node answers as master and "
+                + "no other sentinel names one; nobody can take over, leaving now")
+        }
         guard let named = seen.localNames, named != seen.me else {
             return (false, "this node's Sentinel still names this node master")
         }

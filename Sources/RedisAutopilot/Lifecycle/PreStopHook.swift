@@ -21,7 +21,7 @@ public struct PreStopHook {
     }
 
     public func run() throws {
-        let resetDeadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds + Self.resetBudget)
+        let resetDeadline = node.deadline ?? Deadline.after(seconds: handoverBudget + Self.resetBudget)
         let others = (try? observer.passing(ClusterNames.sentinelService).filter { $0 != node.sentinelAnnounce }) ?? []
         try handOver(otherSentinels: others)
         try leaveConsul()
@@ -31,8 +31,19 @@ public struct PreStopHook {
 
     // MARK: handover
 
+    /// FAILOVER_WAIT_TIMEOUT, cut so that leaving and a first round of
+    /// resets still fit in the hook's budget.
+    var handoverBudget: Double {
+        let configured = node.settings.sentinel.failoverWaitTimeout.inSeconds
+        guard let deadline = node.deadline else { return configured }
+        return min(configured, max(0, deadline.remainingSeconds - Self.leaveReserve))
+    }
+
+    /// Deregistering, shutting the servers down and one round of resets.
+    static let leaveReserve: Double = 8
+
     private func handOver(otherSentinels: [NodeAddress]) throws {
-        let deadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds)
+        let deadline = Deadline.after(seconds: handoverBudget)
         var paused: (offset: Int64, since: Deadline)?
         // Once another node is master, the held writes must never run here:
         // they would be acknowledged on a master that is going away. They
@@ -62,7 +73,7 @@ public struct PreStopHook {
                 if handedOver { return }
             }
         }
-        node.log("preStop", "no new master within FAILOVER_WAIT_TIMEOUT (\(Int(node.settings.sentinel.failoverWaitTimeout.inSeconds))s); leaving anyway", level: .warn)
+        node.log("preStop", "no new master within the handover's \(Int(handoverBudget))s (FAILOVER_WAIT_TIMEOUT, within preStop's budget); leaving anyway", level: .warn)
     }
 
     private func observeForHandover() -> PreStopSnapshot {
@@ -134,10 +145,12 @@ public struct PreStopHook {
             defer { sentinel.close() }
             return try? sentinel.masterAddress(name: ClusterNames.masterName)
         }
+        let online = observer.localRedis().info.map { info in info.connectedReplicas.filter { $0.state == "online" }.count }
         return HandoverProgress(
             me: node.announce, localNames: named, localFailoverInProgress: inProgress, othersName: othersName,
             sentinelCount: otherSentinels.count + 1,
-            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false)
+            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false,
+            onlineReplicas: online)
     }
 
     private func answersAsMaster(_ address: NodeAddress) -> Bool {
@@ -150,15 +163,15 @@ public struct PreStopHook {
     // MARK: leaving
 
     private func leaveConsul() throws {
-        for role in RoleService.allCases {
+        for id in RoleService.allCases.map(node.serviceID) + [node.sentinelServiceID] {
             do {
-                try node.consul.deregisterService(id: node.serviceID(role))
+                try node.consul.deregisterService(id: id)
             } catch ConsulError.http(_, _, 404, _) {
                 continue
             }
         }
         try BootstrapLock(node: node).release()
-        node.log("preStop", "deregistered redis and redis-replica for \(node.announce)")
+        node.log("preStop", "deregistered redis, redis-replica and redis-sentinel for \(node.announce)")
     }
 
     /// The other sentinels would rediscover this node from the master's INFO
