@@ -59,7 +59,9 @@ def main(spec_path: str) -> int:
     config = load_config(Path(spec["config"]), env)
     ctx = PilotContext(
         node=spec["node"], env=env, cwd=spec["cwd"], log=log, bus=EventBus(log, reporter), reporter=reporter,
-        consul=ConsulHTTP(_agent_url(config.consul) or spec["consul"], token=spec.get("token"), timeout=2.0),
+        # The node's own agent: what `localhost:8500` is inside a container, wherever the
+        # harness put it on this shared host.
+        consul=ConsulHTTP(spec["consul"], token=spec.get("token"), timeout=2.0),
         service_address=spec["service_address"], interval_scale=spec["interval_scale"],
         log_level=config.log_level, start_agent=lambda: reporter.send({"t": "start_agent"}))
     pilot = Pilot(config, ctx)
@@ -211,13 +213,6 @@ class PilotProcess:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-
-
-def _agent_url(address: Optional[str]) -> Optional[str]:
-    # discovery/consul.go: the `consul` address may come with or without a scheme.
-    if not address:
-        return None
-    return address if "://" in address else f"http://{address}"
 
 
 def _stand_in_env(env: dict[str, str]) -> dict[str, str]:

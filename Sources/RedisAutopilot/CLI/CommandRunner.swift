@@ -45,18 +45,32 @@ public struct CommandRunner: Sendable {
         }
     }
 
+    /// Invalid settings stop a command before a logger exists; for preStart
+    /// and onStart they end the container too. `report` prints the settings
+    /// error (and what follows) before ContainerPilot is signalled, since its
+    /// stop sequence terminates this very process.
+    public static func rejectSettings(_ error: Error, command: Command?, report: (String) -> Void) {
+        let text = "redis-manage: \(error)"
+        guard let command, command == .preStart || command == .onStart, let pid = ContainerPilotParent.pid() else {
+            report(text)
+            return
+        }
+        report(text + "\nredis-manage: \(command.rawValue) cannot run: ending the container (asking ContainerPilot, pid \(pid), to stop)")
+        _ = ContainerPilotParent.requestShutdown(of: pid)
+    }
+
     /// Without Redis the container is of no use, and ContainerPilot would keep
     /// it up for its other jobs: stop it, so Docker's restart policy starts it
-    /// again from the beginning.
+    /// again from the beginning. The line is logged first: ContainerPilot's
+    /// stop sequence terminates this process.
     private func endContainer(after command: Command) {
         guard let pid = ContainerPilotParent.pid() else {
             logger.debug("not run by ContainerPilot: no container to end", ["hook": command.rawValue])
             return
         }
-        if ContainerPilotParent.requestShutdown(of: pid) {
-            logger.error("ending the container: asked ContainerPilot (pid \(pid)) to stop; it exits once its jobs are done, "
-                + "and Docker's restart policy (restart: always or unless-stopped) starts the container again", ["hook": command.rawValue])
-        } else {
+        logger.error("ending the container: asking ContainerPilot (pid \(pid)) to stop; it exits once its jobs are done, "
+            + "and Docker's restart policy (restart: always or unless-stopped) starts the container again", ["hook": command.rawValue])
+        if !ContainerPilotParent.requestShutdown(of: pid) {
             logger.error("could not signal ContainerPilot (pid \(pid)) to end the container", ["hook": command.rawValue])
         }
     }

@@ -51,9 +51,13 @@ public struct PreStopHook {
         // happen gives this node its writes back.
         var handedOver = false
         defer { if paused != nil && !handedOver { unpauseWrites() } }
+        // The replicas online when the handover began: those a failover can promote.
+        var candidates: Set<NodeAddress> = []
         while !deadline.hasPassed {
             let held = paused.map { WritePause(offset: $0.offset, seconds: $0.since.elapsedSeconds) }
-            let plan = PreStopDecision.handover(observeForHandover(), pause: held, catchUpLimit: Self.catchUpLimit)
+            let seen = observeForHandover()
+            candidates.formUnion(seen.onlineReplicas.keys)
+            let plan = PreStopDecision.handover(seen, pause: held, catchUpLimit: Self.catchUpLimit)
             node.log("preStop", plan.reason)
             switch plan.step {
             case .skip:
@@ -63,13 +67,13 @@ public struct PreStopHook {
             case .waitForReplicas:
                 pause(seconds: 0.05)
             case .awaitRunningFailover:
-                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, candidates: candidates, until: deadline)
                 if handedOver { return }
             case .requestFailover:
                 let sentinel = try node.sentinel()
                 defer { sentinel.close() }
                 try sentinel.failover(name: ClusterNames.masterName)
-                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, candidates: candidates, until: deadline)
                 if handedOver { return }
             }
         }
@@ -118,10 +122,10 @@ public struct PreStopHook {
 
     /// True once the handover is known to a majority of the sentinels (see
     /// PreStopDecision.handoverDone); the reason is logged when it changes.
-    private func waitForNewMaster(otherSentinels: [NodeAddress], until deadline: Deadline) -> Bool {
+    private func waitForNewMaster(otherSentinels: [NodeAddress], candidates: Set<NodeAddress>, until deadline: Deadline) -> Bool {
         var lastReason = ""
         while !deadline.hasPassed {
-            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels))
+            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels, candidates: candidates))
             if reason != lastReason {
                 node.log("preStop", reason)
                 lastReason = reason
@@ -132,7 +136,7 @@ public struct PreStopHook {
         return false
     }
 
-    private func observeProgress(otherSentinels: [NodeAddress]) -> HandoverProgress {
+    private func observeProgress(otherSentinels: [NodeAddress], candidates: Set<NodeAddress>) -> HandoverProgress {
         var named: NodeAddress?
         var inProgress = false
         if let sentinel = try? node.sentinel() {
@@ -140,17 +144,26 @@ public struct PreStopHook {
             named = try? sentinel.masterAddress(name: ClusterNames.masterName)
             inProgress = (try? sentinel.master(name: ClusterNames.masterName).isFailoverInProgress) ?? false
         }
+        var answering = 0
         let othersName = otherSentinels.compactMap { address -> NodeAddress? in
             guard let sentinel = try? node.sentinel(at: address) else { return nil }
             defer { sentinel.close() }
+            answering += 1
             return try? sentinel.masterAddress(name: ClusterNames.masterName)
         }
-        let online = observer.localRedis().info.map { info in info.connectedReplicas.filter { $0.state == "online" }.count }
+        answering += candidates.filter(answersPing).count
         return HandoverProgress(
             me: node.announce, localNames: named, localFailoverInProgress: inProgress, othersName: othersName,
             sentinelCount: otherSentinels.count + 1,
             namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false,
-            onlineReplicas: online)
+            livePeers: answering)
+    }
+
+    private func answersPing(_ address: NodeAddress) -> Bool {
+        guard let client = try? RedisClient.connect(
+            to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: min(node.redisTimeout, 0.5)) else { return false }
+        defer { client.close() }
+        return (try? client.ping()) != nil
     }
 
     private func answersAsMaster(_ address: NodeAddress) -> Bool {
