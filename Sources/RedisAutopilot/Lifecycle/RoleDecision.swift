@@ -115,14 +115,7 @@ public enum RoleDecision {
                     reason: "sentinels name this node (\(me)) master but its data dir is empty while replicas \(replicas.listed) "
                         + "hold data; asking Sentinel to promote one instead of resyncing them from nothing")
             }
-            if !seen.holdsBootstrapLock {
-                return RolePlan(
-                    step: .acquireBootstrapLock,
-                    reason: "sentinels name this node (\(me)) master and Consul has no other passing master; taking the bootstrap lock")
-            }
-            return RolePlan(
-                step: .becomeMaster,
-                reason: "sentinels name this node (\(me)) master, no other master passes in Consul and the bootstrap lock is held; starting as master")
+            return masterUnderLock(seen, seen: "sentinels name this node (\(me)) master and no other master passes in Consul")
         }
         let pending = Array(Set(seen.registeredMasters.filter { $0 != me })).sorted()
         if !pending.isEmpty && seen.elapsed < masterWaitTimeout {
@@ -138,13 +131,14 @@ public enum RoleDecision {
                     + "has none; not starting as an empty master over them; waiting for a master (Sentinel or an operator must promote one)")
         }
         let waitNote = pending.isEmpty ? "no master registered" : "registered master \(pending.listed) did not pass within MASTER_WAIT_TIMEOUT"
-        if !seen.holdsBootstrapLock {
-            return RolePlan(
-                step: .acquireBootstrapLock,
-                reason: "no passing master in Consul and no sentinel answer naming one (\(waitNote)); taking the bootstrap lock")
-        }
-        return RolePlan(
-            step: .becomeMaster,
-            reason: "bootstrap lock held and still no passing master (\(waitNote)); starting as master")
+        return masterUnderLock(seen, seen: "no passing master in Consul and no sentinel answer naming one (\(waitNote))")
+    }
+
+    /// The master role is taken only under the bootstrap lock, which guards
+    /// against a concurrent bootstrap.
+    private static func masterUnderLock(_ snapshot: RoleSnapshot, seen: String) -> RolePlan {
+        snapshot.holdsBootstrapLock
+            ? RolePlan(step: .becomeMaster, reason: "\(seen); the bootstrap lock is held: starting as master")
+            : RolePlan(step: .acquireBootstrapLock, reason: "\(seen); taking the bootstrap lock")
     }
 }
