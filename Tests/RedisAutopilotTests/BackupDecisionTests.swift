@@ -2,9 +2,9 @@ import XCTest
 @testable import RedisAutopilot
 
 final class BackupDecisionTests: XCTestCase {
-    private let me = NodeAddress(host: "10.0.0.2", port: 6379)
-    private let master = NodeAddress(host: "10.0.0.1", port: 6379)
-    private let otherReplica = NodeAddress(host: "10.0.0.3", port: 6379)
+    private let me = try! NodeAddress(host: "10.0.0.2", port: 6379)
+    private let master = try! NodeAddress(host: "10.0.0.1", port: 6379)
+    private let otherReplica = try! NodeAddress(host: "10.0.0.3", port: 6379)
     private let interval = 3600.0
     private let now: Int64 = 1_800_000_000
 

@@ -2,9 +2,9 @@ import XCTest
 @testable import RedisAutopilot
 
 final class OnStartDecisionTests: XCTestCase {
-    let me = NodeAddress(host: "10.0.0.1", port: 6379)
-    let other = NodeAddress(host: "10.0.0.2", port: 6379)
-    let third = NodeAddress(host: "10.0.0.3", port: 6379)
+    let me = try! NodeAddress(host: "10.0.0.1", port: 6379)
+    let other = try! NodeAddress(host: "10.0.0.2", port: 6379)
+    let third = try! NodeAddress(host: "10.0.0.3", port: 6379)
 
     private func decide(_ snapshot: OnStartSnapshot, timeout: Double = 60) -> OnStartPlan {
         OnStartDecision.decide(snapshot, masterWaitTimeout: timeout)

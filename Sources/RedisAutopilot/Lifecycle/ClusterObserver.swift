@@ -3,13 +3,28 @@
 struct ClusterObserver {
     let node: NodeContext
 
+    /// Instances whose address is not one are left out (and logged): anyone
+    /// who may register a service could otherwise write into config files.
     func passing(_ service: String) throws -> [NodeAddress] {
-        try node.consul.healthService(service, passingOnly: true).entries
-            .map { NodeAddress(host: $0.instanceAddress, port: $0.service.port) }
+        try node.consul.healthService(service, passingOnly: true).entries.compactMap { entry in
+            checked(entry.instanceAddress, entry.service.port, service: service, id: entry.service.id, on: entry.node.node)
+        }
     }
 
     func registered(_ service: String) throws -> [NodeAddress] {
-        try node.consul.catalogService(service).map { NodeAddress(host: $0.instanceAddress, port: $0.servicePort) }
+        try node.consul.catalogService(service).compactMap { entry in
+            checked(entry.instanceAddress, entry.servicePort, service: service, id: entry.serviceID, on: entry.node)
+        }
+    }
+
+    private func checked(_ host: String, _ port: Int, service: String, id: String, on consulNode: String) -> NodeAddress? {
+        do {
+            return try NodeAddress(host: host, port: port)
+        } catch {
+            node.refusals.reportAddress(from: "Consul's \(service) instance \"\(HTTPParseError.quote(id.utf8, limit: 64))\" on node \"\(HTTPParseError.quote(consulNode.utf8, limit: 64))\"",
+                                        error, to: node.logger)
+            return nil
+        }
     }
 
     /// The master each reachable sentinel of the cluster names; a sentinel
@@ -21,6 +36,8 @@ struct ClusterObserver {
                 let sentinel = try node.sentinel(at: address)
                 defer { sentinel.close() }
                 if let master = try sentinel.masterAddress(name: ClusterNames.masterName) { answers.append(master) }
+            } catch let RedisError.invalidAddress(_, command, error) {
+                node.refusals.reportAddress(from: "sentinel \(address) (\(command))", error, to: node.logger)
             } catch {
                 node.logger.debug("sentinel did not answer", ["sentinel": address, "error": "\(error)"])
             }
@@ -45,7 +62,8 @@ struct ClusterObserver {
         let loading = info.loading ?? false
         switch info.role {
         case .replica:
-            let master = info.masterHost.flatMap { host in info.masterPort.map { NodeAddress(host: host, port: $0) } }
+            // A master_host that is not an address reads as an unknown master.
+            let master = info.masterHost.flatMap { host in info.masterPort.flatMap { try? NodeAddress(host: host, port: $0) } }
             return .replica(of: master, linkUp: info.isMasterLinkUp, loading: loading)
         case .master:
             return .master(connectedReplicas: info.connectedReplicaCount ?? 0, loading: loading)

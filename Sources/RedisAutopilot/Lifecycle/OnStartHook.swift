@@ -118,7 +118,7 @@ public struct OnStartHook {
         for directory in [settings.paths.dataDir, settings.paths.runDir] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let redisConf = RedisConfWriter.render(RedisConfInput(
+        let redisConf = try RedisConfWriter.render(RedisConfInput(
             port: settings.redis.port, bind: settings.redis.bind, dataDirectory: settings.paths.dataDir,
             announce: node.announce, replicaOf: replicaOf, password: settings.redis.password,
             username: settings.redis.username, minReplicasToWrite: settings.redis.minReplicasToWrite,
@@ -133,7 +133,7 @@ public struct OnStartHook {
         case .keep(let reason):
             node.log("onStart", reason)
         case let .write(myID, reason):
-            let sentinelConf = SentinelConfWriter.render(SentinelConfInput(
+            let sentinelConf = try SentinelConfWriter.render(SentinelConfInput(
                 port: settings.sentinel.port, bind: settings.redis.bind, workingDirectory: settings.paths.runDir,
                 announce: node.sentinelAnnounce, masterName: ClusterNames.masterName, master: master,
                 quorum: try integerKey(ClusterNames.quorumKey, default: ClusterNames.defaultQuorum),
