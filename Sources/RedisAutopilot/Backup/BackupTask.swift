@@ -84,7 +84,7 @@ public struct BackupTask {
         let client = try node.redis()
         defer { client.close() }
         let saved = try RDBSnapshot(client: client, deadline: deadline, timeoutSeconds: Int(timeout), heartbeat: heartbeat, log: log).take()
-        let name = BackupNaming.name(forSaveTime: saved.savedAt)
+        let name = try BackupNaming.name(forSaveTime: saved.savedAt)
         log("BGSAVE done (saved at \(saved.savedAt)); streaming \(saved.path) through gzip to \(store) as \(name)")
 
         let rdb = RDBCheckingSource(try FileByteSource(path: saved.path))
