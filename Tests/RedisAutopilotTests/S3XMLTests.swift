@@ -38,6 +38,21 @@ final class S3XMLTests: XCTestCase {
         XCTAssertThrowsError(try S3XMLElement.parse([0xff, 0xfe, 0x3c, 0x00]))
     }
 
+    /// Issue 12, finding 5: 100,000 nested elements (700 KB, far under the
+    /// 64 MiB body cap) built a tree whose recursive release overflowed the
+    /// stack; any S3 answer, an error body included, could carry it.
+    func testDeeplyNestedElementsAreRefusedNotACrash() throws {
+        let depth = 100_000
+        let deep = String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth)
+        XCTAssertThrowsError(try S3XMLElement.parse(Array(deep.utf8))) { error in
+            XCTAssertEqual(error as? S3XMLError, .malformed(detail: "elements nested deeper than 32"))
+        }
+        let errorBody = "<Error><Code>SlowDown</Code>" + deep + "</Error>"
+        XCTAssertThrowsError(try S3XMLElement.parse(Array(errorBody.utf8)))
+        let nested = String(repeating: "<a>", count: 32) + "x" + String(repeating: "</a>", count: 32)
+        XCTAssertEqual(try S3XMLElement.parse(Array(nested.utf8)).name, "a")
+    }
+
     func testEscapingRoundTrips() throws {
         let value = "\"9b2cf535f27731c974343645a3985328\" & <'x'>"
         let root = try S3XMLElement.parse(Array("<E>\(s3XMLEscape(value))</E>".utf8))

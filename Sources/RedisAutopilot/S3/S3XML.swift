@@ -58,6 +58,9 @@ struct S3XMLElement: Equatable {
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
         let finished = parser.parse()
+        if builder.tooDeep {
+            throw S3XMLError.malformed(detail: "elements nested deeper than \(S3XMLTreeBuilder.maxDepth)")
+        }
         // XMLParser may report success with an error set (a mismatched end
         // tag) or with no root at all (empty input): check every signal.
         if !finished || parser.parserError != nil {
@@ -72,12 +75,23 @@ struct S3XMLElement: Equatable {
 }
 
 private final class S3XMLTreeBuilder: NSObject, XMLParserDelegate {
+    /// S3's answers nest four levels at most. A deep tree is freed
+    /// recursively, one stack frame per level: 100,000 levels (700 KB of
+    /// XML) overflowed the stack.
+    static let maxDepth = 32
+
     var stack: [S3XMLElement] = []
     var root: S3XMLElement?
+    private(set) var tooDeep = false
     private var rootCount = 0
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                 qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        guard stack.count < Self.maxDepth else {
+            tooDeep = true
+            parser.abortParsing()
+            return
+        }
         if stack.isEmpty {
             rootCount += 1
             if rootCount > 1 { parser.abortParsing() }
