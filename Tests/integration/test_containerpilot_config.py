@@ -38,7 +38,7 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
     assert (on_start.when.source, on_start.when.once) == ("consul-agent", "healthy")
 
     redis = config.job("redis")
-    assert redis.exec == ("redis-server", "/tmp/n1/etc/redis.conf")
+    assert redis.exec == ("sh", "-c", 'umask 077 && exec redis-server "$1"', "redis-server", "/tmp/n1/etc/redis.conf")
     assert redis.restarts_unlimited and redis.port is None
     assert redis.stop_timeout == 45.0
     assert redis.health is not None
@@ -46,7 +46,8 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
         ("redis-manage", "health"), 5.0, 25.0, 4.0)
 
     sentinel = config.job("redis-sentinel")
-    assert sentinel.exec == ("redis-sentinel", "/tmp/n1/etc/sentinel.conf")
+    assert sentinel.exec == ("sh", "-c", 'umask 077 && exec redis-sentinel "$1"', "redis-sentinel",
+                             "/tmp/n1/etc/sentinel.conf")
     assert sentinel.port == 26400
     assert sentinel.health is not None and sentinel.health.exec == ("redis-manage", "healthSentinel")
 
@@ -69,7 +70,7 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
 
 def test_defaults_apply_when_the_environment_is_empty() -> None:
     config = load_config(DEFAULT_CONFIG, {})
-    assert config.job("redis").exec == ("redis-server", "/etc/redis/redis.conf")
+    assert config.job("redis").exec[-1] == "/etc/redis/redis.conf"
     # The default redis-manage's CONSUL_DATA_DIR has too.
     assert "-data-dir=/data/consul" in config.job("consul-agent").exec
     assert config.job("redis-sentinel").port == 26379

@@ -38,6 +38,9 @@ struct ClusterObserver {
                 if let master = try sentinel.masterAddress(name: ClusterNames.masterName) { answers.append(master) }
             } catch let RedisError.invalidAddress(_, command, error) {
                 node.refusals.reportAddress(from: "sentinel \(address) (\(command))", error, to: node.logger)
+            } catch let error as RedisError where error.isProtocolViolation {
+                // Not a peer that went away: one that sends what no sentinel does.
+                node.refusals.report("sentinel \(address) answered with what no sentinel sends: \(error); ignoring it", to: node.logger)
             } catch {
                 node.logger.debug("sentinel did not answer", ["sentinel": address, "error": "\(error)"])
             }

@@ -31,6 +31,12 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True when the peer sent bytes that are not RESP2 or break its limits.
+    public var isProtocolViolation: Bool {
+        if case .protocolViolation = self { return true }
+        return false
+    }
+
     /// True when the server did not answer in time.
     public var isTimeout: Bool {
         if case .network(_, .timeout) = self { return true }
