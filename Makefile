@@ -5,7 +5,7 @@ IMAGE ?= redis-manage
 # Optional: ContainerPilot publishes only a SHA-1, which the build checks; see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build test release image demo bench help
+.PHONY: build test fuzz release image demo bench help
 
 ## build: debug build (.build/debug/redis-manage)
 build:
@@ -23,6 +23,12 @@ test: build
 	else \
 		echo "no Python tests under Tests/"; \
 	fi
+
+## fuzz: libFuzzer on every parser (Tests/Fuzz), FUZZ_SECONDS (60) per target, FUZZ_JOBS (2) at a time; a crash fails
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+fuzz:
+	bash Tests/Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 ## release: optimised build with the Swift runtime linked in, for the image
 release:

@@ -53,6 +53,13 @@ struct S3XMLElement: Equatable {
         // answer to keep the connection open; libxml2 rejects it before the
         // XML declaration.
         let start = bytes.firstIndex { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } ?? bytes.endIndex
+        // S3 answers in UTF-8. Foundation's XMLParser traps on an element or
+        // attribute name that is not valid UTF-8 (found by fuzzing), so such
+        // a body never reaches it.
+        guard String(validating: bytes[start...], as: UTF8.self) != nil else {
+            throw S3XMLError.malformed(detail: "not UTF-8")
+        }
+        try refuseDeclarations(bytes[start...])
         let parser = XMLParser(data: Data(bytes[start...]))
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
@@ -71,6 +78,44 @@ struct S3XMLElement: Equatable {
             throw S3XMLError.malformed(detail: "no complete root element")
         }
         return root
+    }
+
+    /// S3 sends elements, text and entity references after an XML
+    /// declaration, nothing else. Foundation's XMLParser dereferences NULL on
+    /// a processing instruction without data (`<?x?>`, found by fuzzing), and
+    /// a document type brings entity and notation declarations it handles no
+    /// better: those are refused before it sees them. Comments and CDATA pass.
+    private static func refuseDeclarations(_ document: ArraySlice<UInt8>) throws {
+        var body = document
+        if body.starts(with: Array("<?xml".utf8)), let end = body.indices.first(where: {
+            body[$0] == UInt8(ascii: "?") && $0 + 1 < body.endIndex && body[$0 + 1] == UInt8(ascii: ">")
+        }) {
+            body = body[(end + 2)...]
+        }
+        var index = body.startIndex
+        while let open = body[index...].firstIndex(of: UInt8(ascii: "<")) {
+            let rest = body[(open + 1)...]
+            if rest.first == UInt8(ascii: "?") {
+                throw S3XMLError.malformed(detail: "a processing instruction")
+            }
+            index = open + 1
+            // What a CDATA section or comment holds is text, whatever it looks like.
+            for (start, end) in [("![CDATA[", "]]>"), ("!--", "-->")] where rest.starts(with: Array(start.utf8)) {
+                index = endOfSection(rest, closedBy: Array(end.utf8)) ?? body.endIndex
+            }
+            if index == open + 1, rest.first == UInt8(ascii: "!") {
+                throw S3XMLError.malformed(detail: "a document type or markup declaration")
+            }
+        }
+    }
+
+    private static func endOfSection(_ text: ArraySlice<UInt8>, closedBy end: [UInt8]) -> Int? {
+        var index = text.startIndex
+        while index + end.count <= text.endIndex {
+            if text[index..<(index + end.count)].elementsEqual(end) { return index + end.count }
+            index += 1
+        }
+        return nil
     }
 }
 
@@ -122,18 +167,20 @@ private final class S3XMLTreeBuilder: NSObject, XMLParserDelegate {
     }
 }
 
-/// Escapes text for an element's content (ETags carry quotes).
+/// Escapes text for an element's content (ETags carry quotes). Scalar by
+/// scalar: a `<` followed by a combining mark is one Character that is not
+/// "<", and went through raw (found by fuzzing).
 func s3XMLEscape(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
+    for scalar in text.unicodeScalars {
+        switch scalar {
         case "&": out += "&amp;"
         case "<": out += "&lt;"
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
         case "'": out += "&apos;"
-        default: out.append(character)
+        default: out.unicodeScalars.append(scalar)
         }
     }
     return out
