@@ -236,10 +236,12 @@ def private(path: Path) -> bool:
     return stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0
 
 
-def test_a_password_cluster_fails_over_and_keeps_its_config_files_private(cluster_factory) -> None:
-    """Finding 11: Sentinel's CONFIG REWRITE made sentinel.conf (auth-pass) and redis.conf
-    (masterauth) 0644. A failover makes every node's Sentinel rewrite its file and the
-    promoted and demoted Redis rewrite theirs."""
+def test_a_password_cluster_hands_over_and_keeps_its_config_files_private(cluster_factory) -> None:
+    """Findings 2 and 11. With REDIS_PASSWORD set, preStop hands the master role over (it
+    sends the password only to the replica it knew), and Sentinel's CONFIG REWRITE, which
+    made sentinel.conf (auth-pass) and redis.conf (masterauth) 0644, leaves them 0600: on
+    a failover every Sentinel rewrites its file, and the promoted and reconfigured Redis
+    theirs."""
     cluster = make_cluster(cluster_factory, 3).start()
     wait_until(lambda: len(passing_ports(cluster, "redis")) == 1 and len(passing_ports(cluster, "redis-replica")) == 2,
                60, "one passing redis and two passing redis-replica", describe=cluster.describe)
@@ -247,18 +249,22 @@ def test_a_password_cluster_fails_over_and_keeps_its_config_files_private(cluste
     wait_until(lambda: all(view.replicas == 2 and view.other_sentinels == 2 for view in cluster.sentinel_views().values()),
                30, "every sentinel knows the two replicas and the two other sentinels", describe=cluster.describe)
 
-    asker = next(node for node in cluster.nodes if node is not old)
-    assert asker.sentinel("SENTINEL", "FAILOVER", "mymaster") == b"OK"
-    wait_until(lambda: passing_ports(cluster, "redis") not in ([], [old.redis_port])
-               and old.redis_port in passing_ports(cluster, "redis-replica"), 40,
-               f"the master moves away from {old.name}, which becomes a passing replica", describe=cluster.describe)
+    old.stop(timeout=60)
+    assert old.saw("exitSuccess", "preStop"), "preStop failed"
+    handover = hook_lines(old, "preStop")
+    assert any("handover done" in line for line in handover), "\n".join(handover)
+    assert not any("not sending it REDIS_PASSWORD" in line for line in handover), "\n".join(handover)
+    remaining = [node for node in cluster.nodes if node is not old]
+    wait_until(lambda: len(passing_ports(cluster, "redis")) == 1 and passing_ports(cluster, "redis")[0] != old.redis_port,
+               30, "a remaining node passes as redis", describe=cluster.describe)
 
-    files = [node.etc_dir / name for node in cluster.nodes for name in ("redis.conf", "sentinel.conf")]
+    files = [node.etc_dir / name for node in remaining for name in ("redis.conf", "sentinel.conf")]
     wait_until(lambda: all("CONFIG REWRITE" in path.read_text(errors="replace") for path in files), 30,
-               "every redis.conf and sentinel.conf was rewritten by Redis or Sentinel",
+               "every remaining redis.conf and sentinel.conf was rewritten by Redis or Sentinel",
                describe=lambda: "\n".join(f"{p}: {'rewritten' if 'CONFIG REWRITE' in p.read_text() else 'ours'}" for p in files))
+    files.append(old.etc_dir / "sentinel.conf")
     modes = {str(path): oct(stat.S_IMODE(os.stat(path).st_mode)) for path in files}
     assert all(private(path) for path in files), modes
-    for node in cluster.nodes:
+    for node in remaining:
         text = (node.etc_dir / "sentinel.conf").read_text()
         assert f"auth-pass mymaster {PASSWORD}" in text, "Sentinel wrote the password back unquoted and it still reads"

@@ -21,8 +21,8 @@ struct ClusterObserver {
         do {
             return try NodeAddress(host: host, port: port)
         } catch {
-            node.refusals.reportAddress(from: "Consul's \(service) instance \"\(HTTPParseError.quote(id.utf8, limit: 64))\" on node \"\(HTTPParseError.quote(consulNode.utf8, limit: 64))\"",
-                                        error, to: node.logger)
+            let instance = "\"\(HTTPParseError.quote(id.utf8, limit: 64))\" on node \"\(HTTPParseError.quote(consulNode.utf8, limit: 64))\""
+            node.refusals.reportAddress(from: "Consul's \(service) instance \(instance)", error, to: node.logger)
             return nil
         }
     }
