@@ -68,10 +68,10 @@ final class ConfWriterTests: XCTestCase {
 
     func testQuotingEscapesControlAndNonASCIIBytes() {
         XCTAssertEqual(RedisConfSyntax.quote("a\nb\u{1}é"), #""a\nb\x01\xc3\xa9""#)
-        XCTAssertEqual(RedisConfSyntax.split(Array(#"a "b\x41\n" 'c\'d' e"f g" "#.utf8))?.map { String(decoding: $0, as: UTF8.self) },
+        XCTAssertEqual(RedisConfSyntax.split(ArraySlice(#"a "b\x41\n" 'c\'d' e"f g" "#.utf8))?.map { String(decoding: $0, as: UTF8.self) },
                        ["a", "bA\n", "c'd", "ef g"])
-        XCTAssertNil(RedisConfSyntax.split(Array(#"a "b"c"#.utf8)), "a closing quote must end the word")
-        XCTAssertNil(RedisConfSyntax.split(Array(#"a "b"#.utf8)), "unbalanced quotes")
+        XCTAssertNil(RedisConfSyntax.split(ArraySlice(#"a "b"c"#.utf8)), "a closing quote must end the word")
+        XCTAssertNil(RedisConfSyntax.split(ArraySlice(#"a "b"#.utf8)), "unbalanced quotes")
     }
 
     /// Issue 12, finding 1: an address from Consul or Sentinel went into the

@@ -67,13 +67,20 @@ enum RedisConfSyntax {
     /// would refuse a line (unbalanced quotes). Arguments are bytes read as
     /// UTF-8 (invalid sequences replaced).
     static func parse(_ text: String) -> [ConfDirective]? {
-        var directives: [ConfDirective] = []
         // Redis reads the file as a C string: a NUL ends it.
-        for rawLine in text.utf8.prefix(while: { $0 != 0 }).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let blanks: Set<UInt8> = [0x20, 0x09, 0x0D, 0x0A]
-            let line = rawLine.drop { blanks.contains($0) }.reversed().drop { blanks.contains($0) }.reversed()
-            guard let first = line.first, first != UInt8(ascii: "#") else { continue }
-            guard let words = split(Array(line)) else { return nil }
+        let bytes = Array(text.utf8.prefix { $0 != 0 })
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var directives: [ConfDirective] = []
+        var lineStart = 0
+        while lineStart <= bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            var first = lineStart
+            var last = lineEnd
+            while first < last && isBlank(bytes[first]) { first += 1 }
+            while last > first && isBlank(bytes[last - 1]) { last -= 1 }
+            lineStart = lineEnd + 1
+            guard first < last, bytes[first] != UInt8(ascii: "#") else { continue }
+            guard let words = split(bytes[first..<last]) else { return nil }
             if !words.isEmpty { directives.append(words.map { String(decoding: $0, as: UTF8.self) }) }
         }
         return directives
@@ -81,24 +88,24 @@ enum RedisConfSyntax {
 
     /// `sdssplitargs`: nil on an unterminated quote or a closing quote not
     /// followed by a blank.
-    static func split(_ bytes: [UInt8]) -> [[UInt8]]? {
+    static func split(_ bytes: ArraySlice<UInt8>) -> [[UInt8]]? {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
-        func isHex(_ byte: UInt8) -> Bool { hexValue(byte) != nil }
+        let end = bytes.endIndex
         var words: [[UInt8]] = []
-        var index = 0
+        var index = bytes.startIndex
         while true {
-            while index < bytes.count && isSpace(bytes[index]) { index += 1 }
-            guard index < bytes.count else { return words }
+            while index < end && isSpace(bytes[index]) { index += 1 }
+            guard index < end else { return words }
             var word: [UInt8] = []
             var inDouble = false
             var inSingle = false
             var done = false
             while !done {
-                let byte: UInt8? = index < bytes.count ? bytes[index] : nil
-                let next: UInt8? = index + 1 < bytes.count ? bytes[index + 1] : nil
+                let byte: UInt8? = index < end ? bytes[index] : nil
+                let next: UInt8? = index + 1 < end ? bytes[index + 1] : nil
                 if inDouble {
                     guard let byte else { return nil }
-                    if byte == UInt8(ascii: "\\"), next == UInt8(ascii: "x"), index + 3 < bytes.count,
+                    if byte == UInt8(ascii: "\\"), next == UInt8(ascii: "x"), index + 3 < end,
                        let high = hexValue(bytes[index + 2]), let low = hexValue(bytes[index + 3]) {
                         word.append(high << 4 | low)
                         index += 3
@@ -137,7 +144,7 @@ enum RedisConfSyntax {
                     case let other?: word.append(other)
                     }
                 }
-                if index < bytes.count { index += 1 }
+                if index < end { index += 1 }
             }
             words.append(word)
         }
