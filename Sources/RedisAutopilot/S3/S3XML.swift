@@ -87,7 +87,10 @@ struct S3XMLElement: Equatable {
     /// better: those are refused before it sees them. Comments and CDATA pass.
     private static func refuseDeclarations(_ document: ArraySlice<UInt8>) throws {
         var body = document
-        if body.starts(with: Array("<?xml".utf8)), let end = body.indices.first(where: {
+        // The declaration is `<?xml` and a blank; `<?xmlfoo?>` is a processing instruction.
+        let declaration = body.count > 5 && body.starts(with: Array("<?xml".utf8))
+            && [0x20, 0x09, 0x0D, 0x0A].contains(body[body.startIndex + 5])
+        if declaration, let end = body.indices.first(where: {
             body[$0] == UInt8(ascii: "?") && $0 + 1 < body.endIndex && body[$0 + 1] == UInt8(ascii: ">")
         }) {
             body = body[(end + 2)...]
