@@ -67,7 +67,7 @@ final class S3XMLTests: XCTestCase {
     /// Found by fuzzing (Tests/Fuzz/regressions/s3xml): Foundation's
     /// XMLParser dereferences NULL on a processing instruction without data.
     func testProcessingInstructionsAndDocumentTypesAreRefusedNotACrash() throws {
-        for body in ["<Error><?x?><Code>x</Code></Error>", "<?xml version=\"1.0\"?><?x?><a/>", "<?x?><a/>", "<?xmlutf-7?><a/>",
+        for body in ["<Error><?x?><Code>x</Code></Error>", "<?xml version=\"1.0\"?><?x?><a/>", "<?x?><a/>", "<?xmlutf-7?><a/>", "<?xml x><a><?x?></a>",
                      "<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>", "<a><!ENTITY e SYSTEM \"file:///etc/passwd\"></a>"] {
             XCTAssertThrowsError(try S3XMLElement.parse(Array(body.utf8)), body) { error in
                 guard case .malformed? = error as? S3XMLError else { return XCTFail("\(error)") }

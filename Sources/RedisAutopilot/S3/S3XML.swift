@@ -87,13 +87,15 @@ struct S3XMLElement: Equatable {
     /// better: those are refused before it sees them. Comments and CDATA pass.
     private static func refuseDeclarations(_ document: ArraySlice<UInt8>) throws {
         var body = document
-        // The declaration is `<?xml` and a blank; `<?xmlfoo?>` is a processing instruction.
-        let declaration = body.count > 5 && body.starts(with: Array("<?xml".utf8))
-            && [0x20, 0x09, 0x0D, 0x0A].contains(body[body.startIndex + 5])
-        if declaration, let end = body.indices.first(where: {
-            body[$0] == UInt8(ascii: "?") && $0 + 1 < body.endIndex && body[$0 + 1] == UInt8(ascii: ">")
-        }) {
-            body = body[(end + 2)...]
+        // The declaration is `<?xml`, a blank, attributes and `?>` with no
+        // other `<` or `>`: `<?xmlfoo?>` is a processing instruction, and a
+        // "declaration" running past a `<` would hide one.
+        let opening = Array("<?xml".utf8)
+        if body.count > opening.count, body.starts(with: opening),
+           [0x20, 0x09, 0x0D, 0x0A].contains(body[body.startIndex + opening.count]),
+           let close = body.firstIndex(of: UInt8(ascii: ">")), body[close - 1] == UInt8(ascii: "?"),
+           !body[(body.startIndex + 1)..<close].contains(UInt8(ascii: "<")) {
+            body = body[(close + 1)...]
         }
         var index = body.startIndex
         while let open = body[index...].firstIndex(of: UInt8(ascii: "<")) {
