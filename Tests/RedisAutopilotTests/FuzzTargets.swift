@@ -119,7 +119,11 @@ enum FuzzTargets {
         decoder.feed(data)
         while let value = try? decoder.next() {
             _ = value.description
-            _ = RedisRole(reply: value)
+            switch RedisRole(reply: value) {
+            case let .replica(master, _, _)?: checkAddress(master)
+            case let .master(_, replicas)?: replicas.forEach { checkAddress($0.address) }
+            default: break
+            }
             if let fields = SentinelMaster.parseFields(value) {
                 let master = SentinelMaster(fields: fields)
                 _ = (master.flags, master.isDown, master.isFailoverInProgress, master.quorum, master.numOtherSentinels)
