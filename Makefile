@@ -5,7 +5,7 @@ IMAGE ?= redis-manage
 # Optional: ContainerPilot publishes only a SHA-1, which the build checks; see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build deps demo-deps lint test release image demo bench help
+.PHONY: build deps demo-deps lint test fuzz release image demo bench help
 
 # Installs only what is missing (a no-op in a second when nothing is), or stops with the exact command.
 INSTALL_DEPS = PYTHON=$(PYTHON) scripts/install-test-deps
@@ -40,6 +40,12 @@ test: deps lint build
 	else \
 		echo "no Python tests under Tests/"; \
 	fi
+
+## fuzz: libFuzzer on every parser (Tests/Fuzz), FUZZ_SECONDS (60) per target, FUZZ_JOBS (2) at a time; a crash fails
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+fuzz:
+	bash Tests/Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 ## release: optimised build with the Swift runtime linked in, for the image
 release:

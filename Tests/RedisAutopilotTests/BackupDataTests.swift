@@ -176,6 +176,21 @@ final class BackupCatalogTests: XCTestCase {
         XCTAssertTrue(table[3].contains("bad metadata"), table[3])
         XCTAssertTrue(BackupCatalog.render([]).contains("(no backups)"))
     }
+
+    /// Issue 12, findings 4 and 9: a saved_at whose year overflows Int32
+    /// crashed `backups list`, and metadata text went raw to the terminal.
+    func testHostileMetadataNeitherCrashesTheListingNorReachesTheTerminal() throws {
+        let hostile = BackupMetadata(name: "dump-\u{1B}]0;owned\u{07}\u{1B}[2J.rdb.gz", rdbSize: 1, gzipSize: 1,
+                                     rdbSHA256: "\u{9B}31m", gzipSHA256: "", savedAt: 67_768_036_191_676_799,
+                                     node: "10.0.0.2:6379\r\u{1B}[1A", redisVersion: "7", rdbVersion: 10)
+        let pairs = [ConsulKVPair(key: "service/redis/backups/x", value: hostile.encoded())]
+        let rows = BackupCatalog.merge(stored: [], metadataPairs: pairs, lastBackup: "last\u{1B}[31m")
+        let table = BackupCatalog.render(rows)
+        XCTAssertFalse(table.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) }, table)
+        XCTAssertTrue(table.contains(#"dump-\u{1b}]0;owned\u{7}\u{1b}[2J.rdb.gz"#), table)
+        XCTAssertTrue(table.contains("invalid time 67768036191676799"), table)
+        XCTAssertEqual(BackupCatalog.utcText(Int64.min), "invalid time \(Int64.min)")
+    }
 }
 
 final class GuardedStreamTests: XCTestCase {

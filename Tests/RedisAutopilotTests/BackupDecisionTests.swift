@@ -2,9 +2,9 @@ import XCTest
 @testable import RedisAutopilot
 
 final class BackupDecisionTests: XCTestCase {
-    private let me = NodeAddress(host: "10.0.0.2", port: 6379)
-    private let master = NodeAddress(host: "10.0.0.1", port: 6379)
-    private let otherReplica = NodeAddress(host: "10.0.0.3", port: 6379)
+    private let me = try! NodeAddress(host: "10.0.0.2", port: 6379)
+    private let master = try! NodeAddress(host: "10.0.0.1", port: 6379)
+    private let otherReplica = try! NodeAddress(host: "10.0.0.3", port: 6379)
     private let interval = 3600.0
     private let now: Int64 = 1_800_000_000
 
@@ -94,6 +94,21 @@ final class BackupDecisionTests: XCTestCase {
         XCTAssertTrue(plan.reason.contains("--now"), plan.reason)
     }
 
+    /// Issue 12, finding 3: any Int64 in last-backup-time was trusted;
+    /// Int64.min trapped `now - time` in every node's backup job, and a
+    /// far-future time would have stopped backups for good.
+    func testAHostileLastBackupTimeNeitherTrapsNorStopsBackups() {
+        for time in [Int64.min, Int64.max, now + 86400 * 365, now + BackupDecision.allowedClockSkew + 1] {
+            let plan = decide(upReplica, last: .at(unixSeconds: time))
+            XCTAssertEqual(plan.step, .acquireLock, "\(time)")
+            XCTAssertTrue(plan.reason.contains("unusable") && plan.reason.contains("\(time)"), plan.reason)
+            XCTAssertEqual(decide(.master(connectedReplicas: 1, loading: false), replicas: [otherReplica], last: .at(unixSeconds: time)).step,
+                           .skip, "a master still leaves it to the replicas")
+        }
+        // Within clock skew, a time just ahead is a backup just taken.
+        XCTAssertEqual(decide(upReplica, last: .at(unixSeconds: now + 60)).step, .skip)
+    }
+
     func testUnreadableLastTimeCountsAsDue() {
         let plan = decide(upReplica, last: .unreadable("yesterday"))
         XCTAssertEqual(plan.step, .acquireLock)
@@ -102,10 +117,17 @@ final class BackupDecisionTests: XCTestCase {
 }
 
 final class BackupNamingTests: XCTestCase {
-    func testNameIsUTCFromTheSaveTime() {
-        XCTAssertEqual(BackupNaming.name(forSaveTime: 0), "dump-19700101000000.rdb.gz")
-        XCTAssertEqual(BackupNaming.name(forSaveTime: 1_764_090_061), "dump-20251125170101.rdb.gz")
+    func testNameIsUTCFromTheSaveTime() throws {
+        XCTAssertEqual(try BackupNaming.name(forSaveTime: 0), "dump-19700101000000.rdb.gz")
+        XCTAssertEqual(try BackupNaming.name(forSaveTime: 1_764_090_061), "dump-20251125170101.rdb.gz")
         XCTAssertEqual(BackupCatalog.utcText(1_764_090_061), "2025-11-25 17:01:01")
+        XCTAssertEqual(try BackupNaming.name(forSaveTime: 253_402_300_799), "dump-99991231235959.rdb.gz")
+    }
+
+    func testATimeNoNameCanHoldIsRefused() {
+        for time in [Int64(253_402_300_800), 67_768_036_191_676_799, Int64.max, Int64.min, -62_167_219_201] {
+            XCTAssertThrowsError(try BackupNaming.name(forSaveTime: time), "\(time)")
+        }
     }
 
     func testMetadataKeyHasNoGzExtension() {

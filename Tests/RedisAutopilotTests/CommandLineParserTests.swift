@@ -56,8 +56,8 @@ final class CommandLineParserTests: XCTestCase {
         }
         XCTAssertEqual(change.masterName, "mymaster")
         XCTAssertEqual(change.role, "leader")
-        XCTAssertEqual(change.from, NodeAddress(host: "10.0.0.1", port: 6379))
-        XCTAssertEqual(change.to, NodeAddress(host: "10.0.0.2", port: 6380))
+        XCTAssertEqual(change.from, try! NodeAddress(host: "10.0.0.1", port: 6379))
+        XCTAssertEqual(change.to, try! NodeAddress(host: "10.0.0.2", port: 6380))
     }
 
     func testAlmostSentinelShapedArgumentsAreUsageErrors() {

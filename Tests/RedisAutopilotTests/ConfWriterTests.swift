@@ -2,8 +2,8 @@ import XCTest
 @testable import RedisAutopilot
 
 final class ConfWriterTests: XCTestCase {
-    let me = NodeAddress(host: "10.0.0.1", port: 6379)
-    let master = NodeAddress(host: "10.0.0.2", port: 6379)
+    let me = try! NodeAddress(host: "10.0.0.1", port: 6379)
+    let master = try! NodeAddress(host: "10.0.0.2", port: 6379)
 
     private func redisInput(replicaOf: NodeAddress?, password: String? = nil, username: String? = nil,
                             minReplicas: Int = 0, dialect: RedisConfDialect) -> RedisConfInput {
@@ -12,24 +12,32 @@ final class ConfWriterTests: XCTestCase {
                        minReplicasMaxLagSeconds: 10, dialect: dialect)
     }
 
+    /// The file as Redis reads it back, one line per directive, each argument
+    /// as Redis sees it (quotes removed).
     private func lines(_ text: String) -> [String] {
-        text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") }
+        guard let directives = RedisConfSyntax.parse(text) else {
+            XCTFail("Redis would refuse this file:\n\(text)")
+            return []
+        }
+        return directives.map { $0.joined(separator: " ") }
     }
 
-    func testRedis7ReplicaUsesReplicaTerms() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: master, dialect: RedisConfDialect(major: 7, minor: 0)))
+    func testRedis7ReplicaUsesReplicaTerms() throws {
+        let text = try RedisConfWriter.render(redisInput(replicaOf: master, dialect: RedisConfDialect(major: 7, minor: 0)))
         let l = lines(text)
-        XCTAssertTrue(l.contains("replicaof 10.0.0.2 6379"))
+        XCTAssertTrue(l.contains("replicaof 10.0.0.2 6379"), text)
+        XCTAssertTrue(text.contains(#"replicaof "10.0.0.2" 6379"#), text)
         XCTAssertTrue(l.contains("replica-announce-ip 10.0.0.1"))
         XCTAssertTrue(l.contains("replica-announce-port 6379"))
         XCTAssertTrue(l.contains("appendonly yes"))
         XCTAssertTrue(l.contains("protected-mode no"))
+        XCTAssertTrue(l.contains("logfile "), text)
         XCTAssertFalse(text.contains("slaveof"))
         XCTAssertFalse(text.contains("requirepass"))
     }
 
-    func testRedis32UsesSlaveTermsAndNoAnnounce() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: master, minReplicas: 1, dialect: RedisConfDialect(major: 3, minor: 2)))
+    func testRedis32UsesSlaveTermsAndNoAnnounce() throws {
+        let text = try RedisConfWriter.render(redisInput(replicaOf: master, minReplicas: 1, dialect: RedisConfDialect(major: 3, minor: 2)))
         let l = lines(text)
         XCTAssertTrue(l.contains("slaveof 10.0.0.2 6379"))
         XCTAssertTrue(l.contains("min-slaves-to-write 1"))
@@ -37,45 +45,121 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertFalse(l.contains { $0.contains("replica") || $0.contains("announce") }, text)
     }
 
-    func testRedis4HasSlaveAnnounce() {
-        let l = lines(RedisConfWriter.render(redisInput(replicaOf: nil, dialect: RedisConfDialect(major: 4, minor: 0))))
+    func testRedis4HasSlaveAnnounce() throws {
+        let l = lines(try RedisConfWriter.render(redisInput(replicaOf: nil, dialect: RedisConfDialect(major: 4, minor: 0))))
         XCTAssertTrue(l.contains("slave-announce-ip 10.0.0.1"))
     }
 
-    func testMasterHasNoReplicationLine() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: nil, dialect: .redis7))
+    func testMasterHasNoReplicationLine() throws {
+        let text = try RedisConfWriter.render(redisInput(replicaOf: nil, dialect: .redis7))
         XCTAssertFalse(text.contains("replicaof"))
         XCTAssertFalse(text.contains("min-replicas"))
     }
 
-    func testPasswordIsQuotedAndProtectedModeOn() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: master, password: "p a\"ss#\\w", username: "app", dialect: .redis7))
+    func testPasswordIsQuotedAndProtectedModeOn() throws {
+        let text = try RedisConfWriter.render(redisInput(replicaOf: master, password: "p a\"ss#\\w", username: "app", dialect: .redis7))
         let l = lines(text)
-        XCTAssertTrue(l.contains(#"requirepass "p a\"ss#\\w""#), text)
-        XCTAssertTrue(l.contains(#"masterauth "p a\"ss#\\w""#), text)
-        XCTAssertTrue(l.contains(#"masteruser "app""#), text)
+        XCTAssertTrue(text.contains(#"requirepass "p a\"ss#\\w""#), text)
+        XCTAssertTrue(l.contains(#"requirepass p a"ss#\w"#), text)
+        XCTAssertTrue(l.contains(#"masterauth p a"ss#\w"#), text)
+        XCTAssertTrue(l.contains("masteruser app"), text)
         XCTAssertTrue(l.contains("protected-mode yes"))
     }
 
     func testQuotingEscapesControlAndNonASCIIBytes() {
-        XCTAssertEqual(RedisConfQuoting.quote("a\nb\u{1}é"), #""a\nb\x01\xc3\xa9""#)
+        XCTAssertEqual(RedisConfSyntax.quote("a\nb\u{1}é"), #""a\nb\x01\xc3\xa9""#)
+        XCTAssertEqual(RedisConfSyntax.split(ArraySlice(#"a "b\x41\n" 'c\'d' e"f g" "#.utf8))?.map { String(decoding: $0, as: UTF8.self) },
+                       ["a", "bA\n", "c'd", "ef g"])
+        XCTAssertNil(RedisConfSyntax.split(ArraySlice(#"a "b"c"#.utf8)), "a closing quote must end the word")
+        XCTAssertNil(RedisConfSyntax.split(ArraySlice(#"a "b"#.utf8)), "unbalanced quotes")
+    }
+
+    /// Issue 12, finding 1: an address from Consul or Sentinel went into the
+    /// files unquoted and unchecked, so a host with newlines wrote directives.
+    /// Such a host cannot become a NodeAddress, and every value written is
+    /// quoted, so no value can add a line.
+    func testAnInjectedHostCannotBecomeAnAddressAndQuotedValuesStayOneArgument() throws {
+        let injected = "10.9.9.9 6379\ndir /etc/cron.d\ndbfilename pwn\n#"
+        XCTAssertThrowsError(try NodeAddress(host: injected, port: 6379)) { error in
+            XCTAssertEqual(error as? NodeAddressError, .invalidHost(#"10.9.9.9 6379\x0Adir /etc/cron.d\x0Adbfilename pwn\x0A#"#))
+        }
+        var input = redisInput(replicaOf: master, password: "pw\ndir /etc/cron.d", dialect: .redis7)
+        input.dataDirectory = "/data\"\nsave 1 1 \"x"
+        XCTAssertThrowsError(try RedisConfWriter.render(input)) { error in
+            guard case ConfigWriterError.invalidValue("dir", _, _)? = error as? ConfigWriterError else { return XCTFail("\(error)") }
+        }
+        input.dataDirectory = "/data dir/\"quoted\" #x"
+        input.password = "p w#\""
+        let text = try RedisConfWriter.render(input)
+        let directives = try XCTUnwrap(RedisConfSyntax.parse(text))
+        XCTAssertEqual(directives.filter { $0[0] == "dir" }, [["dir", "/data dir/\"quoted\" #x"]])
+        XCTAssertEqual(directives.filter { $0[0] == "dbfilename" }, [["dbfilename", "dump.rdb"]])
+        XCTAssertThrowsError(try RedisConfWriter.render(redisInput(replicaOf: master, password: "pw\ndir /etc", dialect: .redis7))) { error in
+            XCTAssertFalse("\(error)".contains("pw"), "\(error)")
+        }
+    }
+
+    func testWritersRefuseWhatRedisCannotUse() throws {
+        var redis = redisInput(replicaOf: nil, dialect: .redis7)
+        redis.bind = ["0.0.0.0", "localhost"]
+        XCTAssertThrowsError(try RedisConfWriter.render(redis))
+        redis.bind = []
+        XCTAssertThrowsError(try RedisConfWriter.render(redis))
+        redis = redisInput(replicaOf: nil, dialect: .redis7)
+        redis.port = 0
+        XCTAssertThrowsError(try RedisConfWriter.render(redis))
+
+        var sentinel = sentinelInput()
+        sentinel.quorum = 0
+        XCTAssertThrowsError(try SentinelConfWriter.render(sentinel))
+        sentinel = sentinelInput(myID: "not-an-id")
+        XCTAssertThrowsError(try SentinelConfWriter.render(sentinel))
+        sentinel = sentinelInput()
+        sentinel.knownSentinels = [KnownSentinel(address: me, id: "x\nsentinel notification-script mymaster /tmp/pwn")]
+        XCTAssertThrowsError(try SentinelConfWriter.render(sentinel))
+        sentinel = sentinelInput()
+        sentinel.masterName = "my master"
+        XCTAssertThrowsError(try SentinelConfWriter.render(sentinel))
+    }
+
+    /// Sentinel's CONFIG REWRITE writes auth-pass and the reconfig script
+    /// back unquoted (seen with redis-sentinel 7.0.15: the next start then
+    /// fails with "Unrecognized sentinel configuration statement").
+    func testSentinelValuesMustSurviveSentinelsUnquotedRewrite() throws {
+        XCTAssertThrowsError(try SentinelConfWriter.render(sentinelInput(password: "sec ret"))) { error in
+            XCTAssertFalse("\(error)".contains("sec"), "\(error)")
+        }
+        var input = sentinelInput(password: "s3cret")
+        input.clientReconfigScript = "/opt/redis manage/bin/redis-manage"
+        XCTAssertThrowsError(try SentinelConfWriter.render(input))
+        input.clientReconfigScript = "/usr/local/bin/redis-manage (deleted)"
+        XCTAssertThrowsError(try SentinelConfWriter.render(input))
+        input.clientReconfigScript = "relative/redis-manage"
+        XCTAssertThrowsError(try SentinelConfWriter.render(input))
+    }
+
+    /// Issue 12, finding 8: `/proc/self/exe` reads `<path> (deleted)` after an upgrade in place.
+    func testReconfigScriptPathDropsTheDeletedSuffix() {
+        XCTAssertEqual(CommandRunner.executablePath(link: "/usr/local/bin/redis-manage (deleted)", argument0: "x"), "/usr/local/bin/redis-manage")
+        XCTAssertEqual(CommandRunner.executablePath(link: "/usr/local/bin/redis-manage", argument0: "x"), "/usr/local/bin/redis-manage")
+        XCTAssertEqual(CommandRunner.executablePath(link: nil, argument0: "/bin/redis-manage"), "/bin/redis-manage")
     }
 
     private func sentinelInput(myID: String? = nil, password: String? = nil, dialect: RedisConfDialect = .redis7) -> SentinelConfInput {
         SentinelConfInput(
-            port: 26379, bind: ["0.0.0.0"], workingDirectory: "/tmp", announce: NodeAddress(host: "10.0.0.1", port: 26379),
+            port: 26379, bind: ["0.0.0.0"], workingDirectory: "/tmp", announce: try! NodeAddress(host: "10.0.0.1", port: 26379),
             masterName: "mymaster", master: master, quorum: 2, downAfterMilliseconds: 5000, parallelSyncs: 1,
             failoverTimeoutMilliseconds: 30000, password: password, username: "app",
-            knownReplicas: [me, master, NodeAddress(host: "10.0.0.3", port: 6379)],
+            knownReplicas: [me, master, try! NodeAddress(host: "10.0.0.3", port: 6379)],
             knownSentinels: [
-                KnownSentinel(address: NodeAddress(host: "10.0.0.2", port: 26379), id: String(repeating: "b", count: 40)),
-                KnownSentinel(address: NodeAddress(host: "10.0.0.1", port: 26379), id: String(repeating: "a", count: 40)),
+                KnownSentinel(address: try! NodeAddress(host: "10.0.0.2", port: 26379), id: String(repeating: "b", count: 40)),
+                KnownSentinel(address: try! NodeAddress(host: "10.0.0.1", port: 26379), id: String(repeating: "a", count: 40)),
             ],
             myID: myID, clientReconfigScript: "/usr/local/bin/redis-manage-failover", dialect: dialect)
     }
 
-    func testSentinelConfListsMonitorBeforeOptionsAndSkipsItself() {
-        let text = SentinelConfWriter.render(sentinelInput(password: "s3cret"))
+    func testSentinelConfListsMonitorBeforeOptionsAndSkipsItself() throws {
+        let text = try SentinelConfWriter.render(sentinelInput(password: "s3cret"))
         let l = lines(text)
         let monitor = l.firstIndex(of: "sentinel monitor mymaster 10.0.0.2 6379 2")
         XCTAssertNotNil(monitor)
@@ -83,8 +167,9 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertNotNil(downAfter)
         XCTAssertLessThan(monitor!, downAfter!)
         XCTAssertTrue(l.contains("sentinel failover-timeout mymaster 30000"))
-        XCTAssertTrue(l.contains(#"sentinel auth-pass mymaster "s3cret""#))
-        XCTAssertTrue(l.contains(#"sentinel auth-user mymaster "app""#))
+        XCTAssertTrue(text.contains(#"sentinel auth-pass "mymaster" "s3cret""#), text)
+        XCTAssertTrue(text.contains(#"sentinel monitor "mymaster" "10.0.0.2" 6379 2"#), text)
+        XCTAssertTrue(l.contains("sentinel auth-user mymaster app"))
         XCTAssertTrue(l.contains("sentinel announce-ip 10.0.0.1"))
         XCTAssertTrue(l.contains("sentinel client-reconfig-script mymaster /usr/local/bin/redis-manage-failover"))
         // The master is not its own replica, and this sentinel is not its own peer.
@@ -95,13 +180,16 @@ final class ConfWriterTests: XCTestCase {
             "sentinel known-sentinel mymaster 10.0.0.2 26379 \(String(repeating: "b", count: 40))",
         ])
         XCTAssertFalse(text.contains("myid"))
+        // What Sentinel writes back unquoted reads the same.
+        let rewritten = try SentinelConfWriter.directives(sentinelInput(password: "s3cret")).map { $0.joined(separator: " ") }.joined(separator: "\n")
+        XCTAssertEqual(RedisConfSyntax.parse(rewritten), RedisConfSyntax.parse(text))
     }
 
-    func testSentinelKeepsItsOwnIDAndUsesOldTermsOn32() {
+    func testSentinelKeepsItsOwnIDAndUsesOldTermsOn32() throws {
         let id = String(repeating: "c", count: 40)
-        let text = SentinelConfWriter.render(sentinelInput(myID: id, password: "x", dialect: RedisConfDialect(major: 3, minor: 2)))
+        let text = try SentinelConfWriter.render(sentinelInput(myID: id, password: "x", dialect: RedisConfDialect(major: 3, minor: 2)))
         XCTAssertTrue(lines(text).contains("sentinel myid \(id)"))
-        XCTAssertTrue(text.contains("sentinel known-slave mymaster 10.0.0.3 6379"))
+        XCTAssertTrue(lines(text).contains("sentinel known-slave mymaster 10.0.0.3 6379"))
         XCTAssertFalse(text.contains("auth-user"))
     }
 
@@ -112,6 +200,10 @@ final class ConfWriterTests: XCTestCase {
                        ExistingSentinelConf(master: master, myID: id))
         let garbage = "sentinel\nsentinel monitor mymaster host notaport 2\nsentinel myid short\n\u{0}\u{ff}"
         XCTAssertEqual(ExistingSentinelConf.parse(garbage, masterName: "mymaster"), ExistingSentinelConf(master: nil, myID: nil))
+        // Quoted as this writer writes it, unquoted as Sentinel rewrites it.
+        XCTAssertEqual(ExistingSentinelConf.parse(#"sentinel monitor "mymaster" "10.0.0.2" "6379" "2""#, masterName: "mymaster").master, master)
+        let injected = "sentinel monitor mymaster \"10.0.0.2\\nsentinel notification-script mymaster /tmp/x\" 6379 2"
+        XCTAssertNil(ExistingSentinelConf.parse(injected, masterName: "mymaster").master)
     }
 
     func testPolicyKeepsAFileThatFollowsTheMaster() {

@@ -321,6 +321,18 @@ class HTTPClientTests: XCTestCase {
 final class HTTPSClientTests: HTTPClientTests {
     override class var usesTLS: Bool { true }
 
+    /// Issue 12, finding 6: an end of stream without close_notify was taken
+    /// as the clean end of a body delimited by the close.
+    func testABodyCutWithoutCloseNotifyIsAnError() throws {
+        XCTAssertThrowsError(try client.send(HTTPRequest(method: "GET", target: "/cut/5000"), timeout: 5)) { error in
+            guard case .tls(.truncated)? = (error as? HTTPError)?.failure else { return XCTFail("\(error)") }
+        }
+        let sink = HTTPPatternSink()
+        XCTAssertThrowsError(try client.send(HTTPRequest(method: "GET", target: "/cut/70000"), into: sink, timeout: 5))
+        // A body with its own framing is complete before the close, whatever follows.
+        XCTAssertEqual(try client.send(HTTPRequest(method: "GET", target: "/bytes/1000"), timeout: 5).body.count, 1000)
+    }
+
     func testTheServerReallySpeaksTLS() {
         XCTAssertEqual(client.baseURL.scheme, .https)
         let plain = HTTPClient(baseURL: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: server.port))

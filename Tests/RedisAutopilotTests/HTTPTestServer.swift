@@ -10,7 +10,7 @@ import XCTest
 /// against `HTTPTestPattern`), `/bytes/N` (N pattern bytes, Content-Length),
 /// `/chunked/N[?trailer]` (chunked, with chunk extensions and
 /// optionally a trailer), `/close/N`
-/// (delimited by close), `/status/CODE`, `/hang` (never answers),
+/// (delimited by close), `/cut/N` (the same, without TLS close_notify), `/status/CODE`, `/hang` (never answers),
 /// `/stall/N` (half the body, then silence), `/trickle/PIECES/SECONDS`
 /// (one byte per pause), `/reject` (413 before reading the body, then close),
 /// `/garbage` (not HTTP). With `tls`, it serves https with the given PEM files.
@@ -170,8 +170,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(b"%x;piece=%d\r\n" % (take, i) + pattern(sent, take) + b"\r\n")
                 sent += take
             self.wfile.write(b"0\r\nX-Total: %d\r\n\r\n" % total if trailer else b"0\r\n\r\n")
-        elif route == "close":
+        elif route in ("close", "cut"):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + pattern(0, int(args[0])))
+            self.wfile.flush()
+            # "close" ends a TLS stream with close_notify, "cut" without it,
+            # as a truncating attacker or a broken server does.
+            if route == "close" and isinstance(self.connection, ssl.SSLSocket):
+                self.connection.settimeout(5)
+                self.connection.unwrap()
             self.close_connection = True
         elif route == "status":
             code = int(args[0])

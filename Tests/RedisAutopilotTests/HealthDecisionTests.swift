@@ -2,8 +2,8 @@ import XCTest
 @testable import RedisAutopilot
 
 final class HealthDecisionTests: XCTestCase {
-    let me = NodeAddress(host: "10.0.0.1", port: 6379)
-    let master = NodeAddress(host: "10.0.0.2", port: 6379)
+    let me = try! NodeAddress(host: "10.0.0.1", port: 6379)
+    let master = try! NodeAddress(host: "10.0.0.2", port: 6379)
 
     func testUnreachableRedisFailsEveryRegisteredCheck() {
         let plan = HealthDecision.decide(HealthSnapshot(
@@ -58,7 +58,7 @@ final class HealthDecisionTests: XCTestCase {
     }
 
     func testChangedAnnounceAddressReRegisters() {
-        let moved = NodeAddress(host: "10.0.0.9", port: 6379)
+        let moved = try! NodeAddress(host: "10.0.0.9", port: 6379)
         let plan = HealthDecision.decide(HealthSnapshot(
             redis: .master(connectedReplicas: 0, loading: false), registered: [.master: me], announce: moved))
         XCTAssertEqual(plan.actions.first, .register(.master, moved))
@@ -112,8 +112,8 @@ final class HealthDecisionTests: XCTestCase {
     }
 
     func testAFreshlyPromotedMasterDoesNotPassWhileTheOldOneStillDoes() {
-        let me = NodeAddress(host: "10.0.0.2", port: 6379)
-        let old = NodeAddress(host: "10.0.0.1", port: 6379)
+        let me = try! NodeAddress(host: "10.0.0.2", port: 6379)
+        let old = try! NodeAddress(host: "10.0.0.1", port: 6379)
         let seen = HealthSnapshot(
             redis: .master(connectedReplicas: 1, loading: false), registered: [.replica: me], announce: me,
             sentinelMaster: me, otherPassingMasters: [old])

@@ -2,12 +2,12 @@ import XCTest
 @testable import RedisAutopilot
 
 final class PreStopDecisionTests: XCTestCase {
-    let r1 = NodeAddress(host: "10.0.0.1", port: 6379)
-    let r2 = NodeAddress(host: "10.0.0.2", port: 6379)
-    let r3 = NodeAddress(host: "10.0.0.3", port: 6379)
-    let s1 = NodeAddress(host: "10.0.0.1", port: 26379)
-    let s2 = NodeAddress(host: "10.0.0.2", port: 26379)
-    let s3 = NodeAddress(host: "10.0.0.3", port: 26379)
+    let r1 = try! NodeAddress(host: "10.0.0.1", port: 6379)
+    let r2 = try! NodeAddress(host: "10.0.0.2", port: 6379)
+    let r3 = try! NodeAddress(host: "10.0.0.3", port: 6379)
+    let s1 = try! NodeAddress(host: "10.0.0.1", port: 26379)
+    let s2 = try! NodeAddress(host: "10.0.0.2", port: 26379)
+    let s3 = try! NodeAddress(host: "10.0.0.3", port: 26379)
 
     private let master = RedisObservation.master(connectedReplicas: 2, loading: false)
 
@@ -92,8 +92,8 @@ final class PreStopDecisionTests: XCTestCase {
 
     /// Node n: Redis 10.0.0.n:6379, Sentinel 10.0.0.n:26379. This node is 1,
     /// the master is 2.
-    private func redis(_ n: Int) -> NodeAddress { NodeAddress(host: "10.0.0.\(n)", port: 6379) }
-    private func sentinel(_ n: Int) -> NodeAddress { NodeAddress(host: "10.0.0.\(n)", port: 26379) }
+    private func redis(_ n: Int) -> NodeAddress { try! NodeAddress(host: "10.0.0.\(n)", port: 6379) }
+    private func sentinel(_ n: Int) -> NodeAddress { try! NodeAddress(host: "10.0.0.\(n)", port: 26379) }
 
     /// Sentinel n's view of a cluster of nodes 1...size: it knows every
     /// replica and sentinel but those in `forgot` (1 = this node).

@@ -168,6 +168,42 @@ final class RESPDecoderTests: XCTestCase {
         XCTAssertNil(try decoder.next())
     }
 
+    /// Issue 12, finding 10: a peer could make a reply hold 512 MiB (twice,
+    /// while copying) or stream an endless array until the timeout.
+    func testAnEndlessArrayIsRefusedOnceItPassesTheReplyLimit() throws {
+        var decoder = RESPDecoder()
+        decoder.feed(Array("*9223372036854775807\r\n".utf8))
+        let piece = Array(String(repeating: ":1\r\n", count: 16384).utf8)
+        var fed = 0
+        var caught: RESPError?
+        while caught == nil && fed < 64 * 1024 * 1024 {
+            decoder.feed(piece)
+            fed += piece.count
+            do {
+                if let value = try decoder.next() { return XCTFail("the array ended: \(value)") }
+            } catch {
+                caught = error as? RESPError
+            }
+        }
+        XCTAssertEqual(caught, .replyTooLarge(limit: RESPDecoder.Limits.defaultMaxReplyBytes, offset: 0))
+        XCTAssertLessThanOrEqual(fed, RESPDecoder.Limits.defaultMaxReplyBytes + piece.count)
+    }
+
+    func testAHugeBulkStringIsRefusedBeforeItArrives() {
+        var decoder = RESPDecoder()
+        decoder.feed(Array("$536870912\r\n".utf8))
+        XCTAssertThrowsError(try decoder.next()) {
+            XCTAssertEqual($0 as? RESPError, .bulkStringTooLong(length: 536_870_912, limit: 4_194_304, offset: 1))
+        }
+    }
+
+    func testReplyLimitCountsEachReplyOnItsOwn() throws {
+        var decoder = RESPDecoder(limits: .init(maxReplyBytes: 12))
+        decoder.feed(Array("*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n".utf8))
+        XCTAssertEqual(try decoder.next(), .array([.integer(1), .integer(2)]))
+        XCTAssertEqual(try decoder.next(), .array([.integer(3), .integer(4)]))
+    }
+
     func testLimitsAreInclusive() throws {
         var decoder = RESPDecoder(limits: .init(maxBulkLength: 5, maxNestingDepth: 2, maxLineLength: 4))
         decoder.feed(Array("$5\r\nhello\r\n*1\r\n*1\r\n:1\r\n+abcd\r\n".utf8))
@@ -208,8 +244,12 @@ final class RESPDecoderTests: XCTestCase {
          .invalidLength(text: "99999999999999999999", offset: 1), .init()),
         ("array count -5", Array("*-5\r\n".utf8), .invalidLength(text: "-5", offset: 1), .init()),
         ("fractional array count", Array("*1.5\r\n".utf8), .invalidLength(text: "1.5", offset: 1), .init()),
-        ("bulk over 512 MiB", Array("$536870913\r\n".utf8),
-         .bulkStringTooLong(length: 536_870_913, limit: 536_870_912, offset: 1), .init()),
+        ("bulk over 4 MiB", Array("$4194305\r\n".utf8),
+         .bulkStringTooLong(length: 4_194_305, limit: 4_194_304, offset: 1), .init()),
+        ("bulk that would take the reply over its limit", Array("*2\r\n$6\r\nhello!\r\n$6\r\n".utf8),
+         .replyTooLarge(limit: 20, offset: 0), .init(maxReplyBytes: 20)),
+        ("array whose elements outgrow the reply limit", Array(("*1000\r\n" + String(repeating: ":1\r\n", count: 10)).utf8),
+         .replyTooLarge(limit: 30, offset: 0), .init(maxReplyBytes: 30)),
         ("bulk over a custom limit", Array("$6\r\nhello!\r\n".utf8),
          .bulkStringTooLong(length: 6, limit: 5, offset: 1), .init(maxBulkLength: 5)),
         ("bulk data longer than its length", Array("$3\r\nabcd\r\n".utf8), .missingCRLF(offset: 7), .init()),

@@ -175,14 +175,14 @@ final class RedisRoleTests: XCTestCase {
             ]),
         ])
         XCTAssertEqual(RedisRole(reply: reply), .master(offset: 3_129_659, replicas: [
-            .init(host: "127.0.0.1", port: 9001, offset: 3_129_242),
-            .init(host: "127.0.0.1", port: 9002, offset: 3_129_543),
+            .init(address: try! NodeAddress(host: "127.0.0.1", port: 9001), offset: 3_129_242),
+            .init(address: try! NodeAddress(host: "127.0.0.1", port: 9002), offset: 3_129_543),
         ]))
     }
 
     func testReplica() {
         let reply = RESPValue.array([.bulkString("slave"), .bulkString("127.0.0.1"), .integer(9000), .bulkString("connected"), .integer(3167038)])
-        XCTAssertEqual(RedisRole(reply: reply), .replica(masterHost: "127.0.0.1", masterPort: 9000, state: "connected", offset: 3_167_038))
+        XCTAssertEqual(RedisRole(reply: reply), .replica(master: try! NodeAddress(host: "127.0.0.1", port: 9000), state: "connected", offset: 3_167_038))
     }
 
     func testSentinel() {
@@ -204,6 +204,10 @@ final class RedisRoleTests: XCTestCase {
             .array([.bulkString("slave"), .bulkString("h"), .integer(6379)]),
             .array([.bulkString("sentinel"), .array([.integer(1)])]),
             .array([.bulkString("sentinel"), .nullArray]),
+            // Addresses that cannot be one.
+            .array([.bulkString("slave"), .bulkString("10.0.0.1\nslaveof x"), .integer(6379), .bulkString("connected"), .integer(0)]),
+            .array([.bulkString("slave"), .bulkString("10.0.0.1"), .integer(70000), .bulkString("connected"), .integer(0)]),
+            .array([.bulkString("master"), .integer(0), .array([.array([.bulkString("a b"), .bulkString("6379"), .bulkString("0")])])]),
         ]
         for reply in bad {
             XCTAssertNil(RedisRole(reply: reply), "\(reply)")

@@ -44,7 +44,7 @@ final class RedisProcess {
     private var stopped = false
 
     var endpoint: SocketEndpoint { .tcp(host: "127.0.0.1", port: port) }
-    var address: NodeAddress { NodeAddress(host: "127.0.0.1", port: port) }
+    var address: NodeAddress { try! NodeAddress(host: "127.0.0.1", port: port) }
     var isRunning: Bool { process.isRunning }
 
     /// What the process printed: its log, and any startup error.

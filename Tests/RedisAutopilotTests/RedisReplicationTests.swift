@@ -19,9 +19,8 @@ final class RedisReplicationTests: XCTestCase {
         XCTAssertEqual(replicaInfo.role, .replica)
         XCTAssertEqual(replicaInfo.masterHost, "127.0.0.1")
         XCTAssertEqual(replicaInfo.masterPort, masterServer.port)
-        guard case let .replica(host, port, state, _) = try replica.role() else { return XCTFail("replica ROLE") }
-        XCTAssertEqual(host, "127.0.0.1")
-        XCTAssertEqual(port, masterServer.port)
+        guard case let .replica(followed, state, _) = try replica.role() else { return XCTFail("replica ROLE") }
+        XCTAssertEqual(followed, masterServer.address)
         XCTAssertEqual(state, "connected")
 
         XCTAssertTrue(pollUntil(timeout: 10) {
@@ -33,7 +32,7 @@ final class RedisReplicationTests: XCTestCase {
         XCTAssertEqual(masterInfo.connectedReplicas.map(\.port), [replicaServer.port])
         XCTAssertEqual(masterInfo.connectedReplicas.first?.ip, "127.0.0.1")
         guard case let .master(_, replicas) = try master.role() else { return XCTFail("master ROLE") }
-        XCTAssertEqual(replicas.map(\.port), [replicaServer.port])
+        XCTAssertEqual(replicas.map(\.address), [replicaServer.address])
 
         // Data flows, and the replica refuses writes.
         XCTAssertEqual(try replica.command(["GET", "before"]), .bulkString("1"))

@@ -38,10 +38,53 @@ final class S3XMLTests: XCTestCase {
         XCTAssertThrowsError(try S3XMLElement.parse([0xff, 0xfe, 0x3c, 0x00]))
     }
 
+    /// Issue 12, finding 5: 100,000 nested elements (700 KB, far under the
+    /// 64 MiB body cap) built a tree whose recursive release overflowed the
+    /// stack; any S3 answer, an error body included, could carry it.
+    func testDeeplyNestedElementsAreRefusedNotACrash() throws {
+        let depth = 100_000
+        let deep = String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth)
+        XCTAssertThrowsError(try S3XMLElement.parse(Array(deep.utf8))) { error in
+            XCTAssertEqual(error as? S3XMLError, .malformed(detail: "elements nested deeper than 32"))
+        }
+        let errorBody = "<Error><Code>SlowDown</Code>" + deep + "</Error>"
+        XCTAssertThrowsError(try S3XMLElement.parse(Array(errorBody.utf8)))
+        let nested = String(repeating: "<a>", count: 32) + "x" + String(repeating: "</a>", count: 32)
+        XCTAssertEqual(try S3XMLElement.parse(Array(nested.utf8)).name, "a")
+    }
+
+    /// Found by fuzzing (Tests/Fuzz/regressions/s3xml): Foundation's
+    /// XMLParser traps on a name that is not valid UTF-8.
+    func testANameThatIsNotUTF8IsRefusedNotACrash() {
+        for body in [Array("<ListBucketResult xml".utf8) + [0xEE] + Array("s=\"x\"/>".utf8),
+                     Array("<Error".utf8) + [0xC3] + Array("><Code>x</Code></Error>".utf8)] {
+            XCTAssertThrowsError(try S3XMLElement.parse(body)) { error in
+                XCTAssertEqual(error as? S3XMLError, .malformed(detail: "not UTF-8"))
+            }
+        }
+    }
+
+    /// Found by fuzzing (Tests/Fuzz/regressions/s3xml): Foundation's
+    /// XMLParser dereferences NULL on a processing instruction without data.
+    func testProcessingInstructionsAndDocumentTypesAreRefusedNotACrash() throws {
+        for body in ["<Error><?x?><Code>x</Code></Error>", "<?xml version=\"1.0\"?><?x?><a/>", "<?x?><a/>", "<?xmlutf-7?><a/>", "<?xml x><a><?x?></a>",
+                     "<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>", "<a><!ENTITY e SYSTEM \"file:///etc/passwd\"></a>"] {
+            XCTAssertThrowsError(try S3XMLElement.parse(Array(body.utf8)), body) { error in
+                guard case .malformed? = error as? S3XMLError else { return XCTFail("\(error)") }
+            }
+        }
+        let plain = try S3XMLElement.parse(Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a><!-- c --><b><![CDATA[<?x?>]]></b></a>".utf8))
+        XCTAssertEqual(plain.text(of: "b"), "<?x?>")
+    }
+
     func testEscapingRoundTrips() throws {
         let value = "\"9b2cf535f27731c974343645a3985328\" & <'x'>"
         let root = try S3XMLElement.parse(Array("<E>\(s3XMLEscape(value))</E>".utf8))
         XCTAssertEqual(root.text, value)
+        // Found by fuzzing: "<" and "&" followed by a combining mark were not escaped.
+        for tricky in [" <\u{31A}x", "\"etag&\u{301}\"", "<\u{301}/ETag><PartNumber>9"] {
+            XCTAssertEqual(try S3XMLElement.parse(Array("<E>\(s3XMLEscape(tricky))</E>".utf8)).text, tricky)
+        }
     }
 
     func testTimestamps() throws {

@@ -7,8 +7,8 @@ final class SentinelSwitchTests: XCTestCase {
         let change = SentinelSwitch(arguments: ["mymaster", "leader", "start", "10.0.0.1", "6379", "10.0.0.2", "6380"])
         XCTAssertEqual(change?.masterName, "mymaster")
         XCTAssertEqual(change?.role, "leader")
-        XCTAssertEqual(change?.from, NodeAddress(host: "10.0.0.1", port: 6379))
-        XCTAssertEqual(change?.to, NodeAddress(host: "10.0.0.2", port: 6380))
+        XCTAssertEqual(change?.from, try! NodeAddress(host: "10.0.0.1", port: 6379))
+        XCTAssertEqual(change?.to, try! NodeAddress(host: "10.0.0.2", port: 6380))
         XCTAssertNotNil(SentinelSwitch(arguments: ["mymaster", "observer", "start", "10.0.0.1", "6379", "10.0.0.2", "6379"]))
         XCTAssertNotNil(SentinelSwitch(arguments: ["mymaster", "observer", "failover", "10.0.0.1", "6379", "10.0.0.2", "6379"]),
                         "the documented state")
@@ -25,9 +25,9 @@ final class SentinelSwitchTests: XCTestCase {
 
     func testOnlyTheNodeLosingTheRoleStepsDown() throws {
         let change = try XCTUnwrap(SentinelSwitch(arguments: ["mymaster", "observer", "start", "10.0.0.1", "6379", "10.0.0.2", "6379"]))
-        XCTAssertTrue(change.stepsDown(NodeAddress(host: "10.0.0.1", port: 6379)))
-        XCTAssertFalse(change.stepsDown(NodeAddress(host: "10.0.0.2", port: 6379)), "the new master")
-        XCTAssertFalse(change.stepsDown(NodeAddress(host: "10.0.0.3", port: 6379)), "a replica")
-        XCTAssertFalse(change.stepsDown(NodeAddress(host: "10.0.0.1", port: 6380)), "same host, another node")
+        XCTAssertTrue(change.stepsDown(try! NodeAddress(host: "10.0.0.1", port: 6379)))
+        XCTAssertFalse(change.stepsDown(try! NodeAddress(host: "10.0.0.2", port: 6379)), "the new master")
+        XCTAssertFalse(change.stepsDown(try! NodeAddress(host: "10.0.0.3", port: 6379)), "a replica")
+        XCTAssertFalse(change.stepsDown(try! NodeAddress(host: "10.0.0.1", port: 6380)), "same host, another node")
     }
 }

@@ -27,7 +27,7 @@ final class SettingsTests: XCTestCase {
 
     func testDefaultsWithAnEmptyEnvironment() throws {
         let settings = try load([:])
-        XCTAssertEqual(settings.consul.server, HostPort(host: "consul", port: nil))
+        XCTAssertEqual(settings.consul.server, try NodeAddress(host: "consul", port: 8301))
         XCTAssertEqual(settings.consul.httpAddress, HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 8500))
         XCTAssertNil(settings.consul.token)
         XCTAssertNil(settings.consul.localConfig)
@@ -91,7 +91,7 @@ final class SettingsTests: XCTestCase {
             "REDIS_ANNOUNCE_IP": "192.168.1.20",
             "REDIS_ANNOUNCE_PORT": "17000",
             "REDIS_USERNAME": "autopilot",
-            "REDIS_PASSWORD": "pass word",
+            "REDIS_PASSWORD": "pass-word",
             "REDIS_TIMEOUT": "1s",
             "REDIS_DATA_DIR": "/tmp/node1/data",
             "REDIS_CONF": "/tmp/node1/redis.conf",
@@ -113,7 +113,7 @@ final class SettingsTests: XCTestCase {
             "BACKUP_CHECK_INTERVAL": "30m",
             "RESTORE_ON_FAILURE": "Empty",
         ])
-        XCTAssertEqual(settings.consul.server, HostPort(host: "consul.svc", port: 8301))
+        XCTAssertEqual(settings.consul.server, try NodeAddress(host: "consul.svc", port: 8301))
         XCTAssertEqual(settings.consul.httpAddress, HTTPBaseURL(scheme: .https, host: "10.1.2.3", port: 8501))
         XCTAssertEqual(settings.consul.token, "acl-token")
         XCTAssertEqual(settings.consul.localConfig, #"{"datacenter": "dc2"}"#)
@@ -126,7 +126,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.consul.healthTTL, .seconds(15))
         XCTAssertEqual(settings.log, LogSettings(level: .warn, format: .json))
         XCTAssertEqual(settings.redis, RedisSettings(
-            port: 7000, bind: ["127.0.0.1", "::1"], announceIP: "192.168.1.20", announcePort: 17000, username: "autopilot", password: "pass word",
+            port: 7000, bind: ["127.0.0.1", "::1"], announceIP: "192.168.1.20", announcePort: 17000, username: "autopilot", password: "pass-word",
             timeout: .seconds(1), masterWaitTimeout: .seconds(90), minReplicasToWrite: 1, minReplicasMaxLag: .seconds(60)
         ))
         XCTAssertEqual(settings.sentinel, SentinelSettings(
@@ -139,7 +139,7 @@ final class SettingsTests: XCTestCase {
             interval: .seconds(5400), keep: 7, destination: .local(directory: "/srv/backups"), saveTimeout: .seconds(1200),
             checkInterval: .seconds(1800), restoreOnFailure: .empty
         ))
-        XCTAssertEqual(Set(settings.secrets), ["acl-token", "pass word"])
+        XCTAssertEqual(Set(settings.secrets), ["acl-token", "pass-word"])
     }
 
     func testABackupMustEndBeforeContainerPilotKillsItsJob() throws {
@@ -188,8 +188,8 @@ final class SettingsTests: XCTestCase {
         }
         XCTAssertEqual(HTTPBaseURL(scheme: .http, host: "::1", port: 8500).description, "http://[::1]:8500")
         XCTAssertEqual(HTTPBaseURL(scheme: .https, host: "h", port: 443).hostHeader, "h")
-        XCTAssertEqual(try load(["CONSUL": "[fd00::1]:8301"]).consul.server, HostPort(host: "fd00::1", port: 8301))
-        XCTAssertEqual(try load(["CONSUL": "10.0.0.2"]).consul.server, HostPort(host: "10.0.0.2", port: nil))
+        XCTAssertEqual(try load(["CONSUL": "[fd00::1]:8302"]).consul.server, try NodeAddress(host: "fd00::1", port: 8302))
+        XCTAssertEqual(try load(["CONSUL": "10.0.0.2"]).consul.server, try NodeAddress(host: "10.0.0.2", port: 8301))
     }
 
     func testMantaAndS3URLsTakeIPv6LiteralsAndATrailingSlash() throws {
@@ -417,7 +417,7 @@ final class SettingsTests: XCTestCase {
         ("REDIS_BIND", ["localhost", "127.0.0.1 10.0.0.300", ",,"]),
         ("REDIS_ANNOUNCE_IP", ["10.0.0.300", "myhost", "1.2.3"]),
         ("REDIS_ANNOUNCE_PORT", ["x"]),
-        ("REDIS_USERNAME", ["two words"]),
+        ("REDIS_USERNAME", ["two words", "quo\"te"]),
         ("REDIS_TIMEOUT", ["1.5.3s", "0"]),
         ("REDIS_DATA_DIR", ["data"]),
         ("REDIS_CONF", ["redis.conf"]),
@@ -500,6 +500,18 @@ final class SettingsTests: XCTestCase {
         let error = try XCTUnwrap(problems(secrets))
         XCTAssertEqual(Set(error.problems.filter { $0.kind == .hiddenValue }.map(\.variable)), Set(secrets.keys))
         XCTAssertFalse(error.description.contains("s3cr3t"), error.description)
+    }
+
+    /// Sentinel writes auth-pass back to sentinel.conf unquoted: a password
+    /// with a space or a quote would keep it from starting again.
+    func testPasswordsSentinelCannotWriteBackAreRefusedWithoutTheirValues() throws {
+        for password in ["pass word-s3cr3t", "it's-s3cr3t", "say\"s3cr3t\"", "caf\u{e9}-s3cr3t"] {
+            let error = try XCTUnwrap(problems(["REDIS_PASSWORD": password]), password)
+            XCTAssertEqual(error.problems.map(\.variable), ["REDIS_PASSWORD"])
+            XCTAssertTrue(error.description.contains("without spaces or quotes"), error.description)
+            XCTAssertFalse(error.description.contains("s3cr3t"), error.description)
+        }
+        XCTAssertEqual(try load(["REDIS_PASSWORD": #"p4\ss#w0rd!"#]).redis.password, #"p4\ss#w0rd!"#)
     }
 
     func testURLsWithCredentialsAreRefusedWithoutTheirValues() throws {

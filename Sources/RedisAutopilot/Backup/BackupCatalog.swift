@@ -43,7 +43,9 @@ public enum BackupCatalog {
         }.sorted { $0.name < $1.name }
     }
 
-    /// A plain-text table, one line per backup, oldest first.
+    /// A plain-text table, one line per backup, oldest first. Names, nodes
+    /// and hashes come from Consul and the store: control characters are
+    /// shown escaped, never sent to the operator's terminal.
     public static func render(_ rows: [BackupListing]) -> String {
         let header = ["", "NAME", "SAVED (UTC)", "RDB BYTES", "GZIP BYTES", "NODE", "IN STORE", "RDB SHA256"]
         let lines = rows.map { row -> [String] in
@@ -59,7 +61,7 @@ public enum BackupCatalog {
                 metadata.map { String($0.rdbSHA256.prefix(16)) } ?? (row.metadataProblem == nil ? "no metadata" : "bad metadata"),
             ]
         }
-        let table = [header] + lines
+        let table = [header] + lines.map { $0.map(LogLineFormatter.escapedControls) }
         let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
         var text = table.map { cells in
             cells.enumerated().map { column, cell in
@@ -72,6 +74,6 @@ public enum BackupCatalog {
 
     /// `YYYY-mm-dd HH:MM:SS` in UTC.
     public static func utcText(_ unixSeconds: Int64) -> String {
-        UTCTime(unixSeconds: unixSeconds).text
+        UTCTime(unixSeconds: unixSeconds)?.text ?? "invalid time \(unixSeconds)"
     }
 }

@@ -77,7 +77,7 @@ public enum BackupDecision {
 
         let age = ageDescription(seen)
         if !seen.forced {
-            if case let .at(time) = seen.lastBackup, Double(seen.now - time) < interval {
+            if let seconds = Self.age(seen), Double(seconds) < interval {
                 return BackupPlan(step: .skip, reason: "last backup \(age), BACKUP_TTL is \(Int(interval))s; not due")
             }
             if case .master = seen.redis {
@@ -103,8 +103,23 @@ public enum BackupDecision {
     /// A replica should have taken it a whole interval ago: the master takes
     /// it rather than let a broken replica task leave the cluster without backups.
     private static func isOverdue(_ seen: BackupSnapshot, interval: Double) -> Bool {
-        if case let .at(time) = seen.lastBackup { return Double(seen.now - time) >= 2 * interval }
-        return false
+        Self.age(seen).map { Double($0) >= 2 * interval } ?? false
+    }
+
+    /// Clocks of different nodes disagree by this much at most; a recorded
+    /// time further ahead is not a time a backup was taken.
+    static let allowedClockSkew: Int64 = 300
+
+    /// Seconds since the recorded backup; nil when none is recorded or the
+    /// value cannot be a past backup's time (ahead of now beyond clock skew,
+    /// or so far back the difference overflows). Anyone who may write the
+    /// key sets it: a far-future time must not stop backups for good, nor an
+    /// Int64.min trap every node's backup job.
+    static func age(_ seen: BackupSnapshot) -> Int64? {
+        guard case let .at(time) = seen.lastBackup else { return nil }
+        let (age, overflow) = seen.now.subtractingReportingOverflow(time)
+        guard !overflow, age >= -allowedClockSkew else { return nil }
+        return max(0, age)
     }
 
     private static func isMasterTakingOverdue(_ seen: BackupSnapshot, interval: Double) -> Bool {
@@ -115,7 +130,9 @@ public enum BackupDecision {
     private static func ageDescription(_ seen: BackupSnapshot) -> String {
         switch seen.lastBackup {
         case .none: return "never recorded"
-        case let .at(time): return "\(seen.now - time)s ago"
+        case let .at(time):
+            if let seconds = Self.age(seen) { return "\(seconds)s ago" }
+            return "unusable, \(BackupKeys.lastBackupTime) holds \(time), not a past time"
         case let .unreadable(text): return "unknown, \(BackupKeys.lastBackupTime) holds \(String(text.prefix(40)).debugDescription)"
         }
     }

@@ -24,8 +24,11 @@ public enum BackupNaming {
     public static let prefix = "dump-"
     public static let suffix = ".rdb.gz"
 
-    public static func name(forSaveTime unixSeconds: Int64) -> String {
-        let time = UTCTime(unixSeconds: unixSeconds)
+    /// Throws for a time outside years 0 to 9999, which no 14-digit name can hold.
+    public static func name(forSaveTime unixSeconds: Int64) throws -> String {
+        guard let time = UTCTime(unixSeconds: unixSeconds) else {
+            throw BackupError.saveFailed(reason: "rdb_last_save_time \(unixSeconds) is not a time from year 0 to 9999")
+        }
         return prefix + time.year + time.month + time.day + time.hour + time.minute + time.second + suffix
     }
 
@@ -44,16 +47,20 @@ public enum BackupNaming {
 }
 
 /// Two-digit (four for the year) UTC fields of a Unix time, for backup
-/// names and listings.
+/// names and listings. nil outside years 0 to 9999: the times come from
+/// Redis and from metadata in Consul, and `tm_year + 1900` of a far time
+/// overflows.
 struct UTCTime {
     let year, month, day, hour, minute, second: String
 
-    init(unixSeconds: Int64) {
+    init?(unixSeconds: Int64) {
         var time = time_t(unixSeconds)
         var parts = tm()
-        gmtime_r(&time, &parts)
+        guard gmtime_r(&time, &parts) != nil else { return nil }
+        let fullYear = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(fullYear) else { return nil }
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        year = String(parts.tm_year + 1900)
+        year = String(repeating: "0", count: 4 - String(fullYear).count) + String(fullYear)
         month = two(parts.tm_mon + 1)
         day = two(parts.tm_mday)
         hour = two(parts.tm_hour)

@@ -16,6 +16,8 @@ public struct BackupTask {
     let node: NodeContext
     let store: BackupStore
     let forced: Bool
+    /// How often the session is renewed while the backup runs.
+    var renewalPeriod = BackupTask.sessionTTL / 3
     private let observer: ClusterObserver
 
     public init(node: NodeContext, store: BackupStore, forced: Bool) {
@@ -82,17 +84,18 @@ public struct BackupTask {
     private func takeBackup(session: String) throws -> BackupMetadata {
         let timeout = node.settings.backup.saveTimeout.inSeconds
         let deadline = Deadline.after(seconds: timeout)
-        let heartbeat = Heartbeat(every: Self.sessionTTL / 3) { [node] in
-            do {
-                _ = try node.consul.renewSession(id: session)
-            } catch ConsulError.sessionNotFound {
-                throw BackupError.lockLost(key: BackupKeys.lock)
-            }
+        // Renewed on its own thread: the store may block far longer than the
+        // TTL in one call. The copy stops at its next piece once the lock is gone.
+        let renewer = ConsulSessionRenewer(consul: node.consul, session: session, period: renewalPeriod)
+        renewer.start()
+        defer { renewer.stop() }
+        let heartbeat = Heartbeat(every: 0) {
+            if renewer.isLost { throw BackupError.lockLost(key: BackupKeys.lock) }
         }
         let client = try node.redis()
         defer { client.close() }
         let saved = try RDBSnapshot(client: client, deadline: deadline, timeoutSeconds: Int(timeout), heartbeat: heartbeat, log: log).take()
-        let name = BackupNaming.name(forSaveTime: saved.savedAt)
+        let name = try BackupNaming.name(forSaveTime: saved.savedAt)
         log("BGSAVE done (saved at \(saved.savedAt)); streaming \(saved.path) through gzip to \(store) as \(name)")
 
         let rdb = RDBCheckingSource(try FileByteSource(path: saved.path))
@@ -112,13 +115,38 @@ public struct BackupTask {
         log("stored \(name): \(metadata.rdbSize) bytes RDB (version \(metadata.rdbVersion)), \(metadata.gzipSize) bytes gzip "
             + "in \(String(format: "%.1f", started.elapsedSeconds))s; sha256 \(metadata.rdbSHA256)")
 
+        let newest = try mayRecord(session: session, savedAt: saved.savedAt, name: name)
         // The metadata first, so that last-backup never names a backup a restore cannot check.
         try node.consul.putKV(BackupKeys.metadata(for: name), value: metadata.encoded())
+        guard newest else { return metadata }
         try node.consul.putKV(BackupKeys.lastBackup, value: Array(name.utf8))
         try node.consul.putKV(BackupKeys.lastBackupTime, value: Array(String(saved.savedAt).utf8))
         log("recorded \(name) in \(BackupKeys.lastBackup), \(BackupKeys.lastBackupTime) and \(BackupKeys.metadata(for: name))")
         applyRetention(newest: name)
         return metadata
+    }
+
+    /// Only the lock's holder records a backup, and never over a newer one:
+    /// the lock can lapse however it is renewed (a partition, an operator),
+    /// and then another node may have backed up meanwhile. Throws
+    /// `lockLost`; false when a newer backup is already recorded.
+    private func mayRecord(session: String, savedAt: Int64, name: String) throws -> Bool {
+        do {
+            _ = try node.consul.renewSession(id: session)
+        } catch ConsulError.sessionNotFound {
+            throw BackupError.lockLost(key: BackupKeys.lock)
+        }
+        guard try node.consul.getKV(BackupKeys.lock)?.session == session else {
+            throw BackupError.lockLost(key: BackupKeys.lock)
+        }
+        let recorded = try node.consul.getKV(BackupKeys.lastBackupTime)?.stringValue
+            .flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if let recorded, recorded >= savedAt {
+            log("\(BackupKeys.lastBackupTime) already records a save at \(recorded), not older than this one at \(savedAt); "
+                + "\(name) is stored with its metadata but \(BackupKeys.lastBackup) keeps naming the newer backup")
+            return false
+        }
+        return true
     }
 
     /// Failing to delete an old backup leaves one too many, which the next

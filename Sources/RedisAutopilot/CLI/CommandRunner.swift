@@ -19,7 +19,7 @@ public struct CommandRunner: Sendable {
                 DeploymentWarnings.check(settings).forEach { logger.warn($0, ["hook": command.rawValue]) }
                 try PreStartHook(settings: settings, logger: logger).run()
             case .onStart:
-                try OnStartHook(node: try node(), reconfigScript: Self.ownExecutable()).run()
+                try OnStartHook(node: try node(), reconfigScript: reconfigScript()).run()
             case .startRedis:
                 try RedisStartHook(node: try node()).run()
             case .health:
@@ -116,8 +116,27 @@ public struct CommandRunner: Sendable {
     }
 
     /// The path Sentinel should run as its client-reconfig-script: this
-    /// executable, wherever it was installed.
-    static func ownExecutable() -> String? {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first
+    /// executable, wherever it was installed. Sentinel writes the path back
+    /// to sentinel.conf unquoted, so one with a space or a quote would stop
+    /// it from starting again: that one is left out, with a warning, and
+    /// health re-syncs the registration after a failover instead.
+    func reconfigScript() -> String? {
+        let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        guard let path = Self.executablePath(link: link, argument0: CommandLine.arguments.first) else { return nil }
+        guard path.hasPrefix("/"), RedisConfSyntax.isBareWord(path) else {
+            logger.warn("this executable's path \"\(HTTPParseError.quote(path.utf8))\" has a space, a quote or a byte Sentinel "
+                + "cannot write back unquoted; sentinel.conf gets no client-reconfig-script, so registrations follow a failover "
+                + "at the next health run instead of at once. Install redis-manage at a plain path to restore it.", ["hook": "onStart"])
+            return nil
+        }
+        return path
+    }
+
+    /// `/proc/self/exe` reads `<path> (deleted)` once the file was replaced
+    /// (an upgrade in place): the path itself then names the new executable.
+    static func executablePath(link: String?, argument0: String?) -> String? {
+        let deleted = " (deleted)"
+        guard let link else { return argument0 }
+        return link.hasSuffix(deleted) ? String(link.dropLast(deleted.count)) : link
     }
 }

@@ -29,40 +29,51 @@ public struct RedisConfInput: Sendable, Equatable {
 }
 
 public enum RedisConfWriter {
-    public static func render(_ input: RedisConfInput) -> String {
+    static let comment = "Written by redis-manage onStart; Sentinel may rewrite the replication lines."
+
+    /// The file's text; throws for a value that cannot be written (see `directives`).
+    public static func render(_ input: RedisConfInput) throws(ConfigWriterError) -> String {
+        RedisConfSyntax.render(try directives(input), comment: comment)
+    }
+
+    /// What the file says, one directive per line. Every value is checked
+    /// (ports, IP literals, absolute paths, no control characters in
+    /// secrets) and quoted when written, so no value can add a directive.
+    public static func directives(_ input: RedisConfInput) throws(ConfigWriterError) -> [ConfDirective] {
         let d = input.dialect
-        var lines = [
-            "# Written by redis-manage onStart; Sentinel may rewrite the replication lines.",
-            "port \(input.port)",
-            "bind \(input.bind.joined(separator: " "))",
+        var lines: [ConfDirective] = [
+            ["port", try ConfValueCheck(directive: "port").port(input.port)],
+            ["bind"] + (try input.bind.map { address throws(ConfigWriterError) in try ConfValueCheck(directive: "bind").ipAddress(address) }),
             // Without a password, protected mode would refuse every client that
             // is not on loopback, which is every client of a container.
-            "protected-mode \(input.password == nil ? "no" : "yes")",
-            "dir \(RedisConfQuoting.quote(input.dataDirectory))",
-            "dbfilename dump.rdb",
-            "appendonly yes",
-            "appendfsync everysec",
+            ["protected-mode", input.password == nil ? "no" : "yes"],
+            ["dir", try ConfValueCheck(directive: "dir").absolutePath(input.dataDirectory)],
+            ["dbfilename", "dump.rdb"],
+            ["appendonly", "yes"],
+            ["appendfsync", "everysec"],
             // Logs go to stdout, where ContainerPilot collects them.
-            "logfile \"\"",
+            ["logfile", ""],
         ]
+        if input.bind.isEmpty { throw ConfValueCheck(directive: "bind").fail("(nothing)", "one or more IP addresses") }
         if d.supportsReplicaAnnounce {
-            lines.append("\(d.replicaAnnounceIP) \(input.announce.host)")
-            lines.append("\(d.replicaAnnouncePort) \(input.announce.port)")
+            lines.append([d.replicaAnnounceIP, input.announce.host])
+            lines.append([d.replicaAnnouncePort, String(input.announce.port)])
         }
         if let password = input.password {
-            lines.append("requirepass \(RedisConfQuoting.quote(password))")
-            lines.append("masterauth \(RedisConfQuoting.quote(password))")
+            let secret = try ConfValueCheck(directive: "requirepass").text(password, secret: true, what: "a password")
+            lines.append(["requirepass", secret])
+            lines.append(["masterauth", secret])
             if let user = input.username, d.supportsACLUsers {
-                lines.append("masteruser \(RedisConfQuoting.quote(user))")
+                lines.append(["masteruser", try ConfValueCheck(directive: "masteruser").text(user, what: "an ACL user name")])
             }
         }
         if input.minReplicasToWrite > 0 {
-            lines.append("\(d.minReplicasToWrite) \(input.minReplicasToWrite)")
-            lines.append("\(d.minReplicasMaxLag) \(input.minReplicasMaxLagSeconds)")
+            lines.append([d.minReplicasToWrite, String(input.minReplicasToWrite)])
+            lines.append([d.minReplicasMaxLag, try ConfValueCheck(directive: d.minReplicasMaxLag).count(input.minReplicasMaxLagSeconds, atLeast: 1)])
         }
         if let master = input.replicaOf {
-            lines.append("\(d.replicaOf) \(master.host) \(master.port)")
+            lines.append([d.replicaOf, master.host, String(master.port)])
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines
     }
 }

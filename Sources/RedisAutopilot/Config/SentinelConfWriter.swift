@@ -57,41 +57,61 @@ public struct SentinelConfInput: Sendable, Equatable {
 }
 
 public enum SentinelConfWriter {
-    public static func render(_ input: SentinelConfInput) -> String {
+    static let comment = "Written by redis-manage onStart; Sentinel rewrites this file with its state."
+
+    /// The file's text; throws for a value that cannot be written (see `directives`).
+    public static func render(_ input: SentinelConfInput) throws(ConfigWriterError) -> String {
+        RedisConfSyntax.render(try directives(input), comment: comment)
+    }
+
+    /// What the file says, one directive per line. Sentinel's CONFIG REWRITE
+    /// writes names, hosts, the password and the script path back unquoted,
+    /// so those must be bare words (`RedisConfSyntax.isBareWord`) to read the
+    /// same on the next start; the rest is checked as in redis.conf.
+    public static func directives(_ input: SentinelConfInput) throws(ConfigWriterError) -> [ConfDirective] {
         let d = input.dialect
-        let name = input.masterName
-        var lines = [
-            "# Written by redis-manage onStart; Sentinel rewrites this file with its state.",
-            "port \(input.port)",
-            "bind \(input.bind.joined(separator: " "))",
-            "dir \(RedisConfQuoting.quote(input.workingDirectory))",
-            "sentinel announce-ip \(input.announce.host)",
-            "sentinel announce-port \(input.announce.port)",
+        let name = try ConfValueCheck(directive: "sentinel monitor").bareWord(input.masterName, what: "a master name")
+        var lines: [ConfDirective] = [
+            ["port", try ConfValueCheck(directive: "port").port(input.port)],
+            ["bind"] + (try input.bind.map { address throws(ConfigWriterError) in try ConfValueCheck(directive: "bind").ipAddress(address) }),
+            ["dir", try ConfValueCheck(directive: "dir").absolutePath(input.workingDirectory)],
+            ["sentinel", "announce-ip", input.announce.host],
+            ["sentinel", "announce-port", String(input.announce.port)],
         ]
+        if input.bind.isEmpty { throw ConfValueCheck(directive: "bind").fail("(nothing)", "one or more IP addresses") }
         if let id = input.myID {
-            lines.append("sentinel myid \(id)")
+            lines.append(["sentinel", "myid", try ConfValueCheck(directive: "sentinel myid").runID(id)])
         }
         // Every per-master option must follow the monitor line that declares the master.
-        lines.append("sentinel monitor \(name) \(input.master.host) \(input.master.port) \(input.quorum)")
-        lines.append("sentinel down-after-milliseconds \(name) \(input.downAfterMilliseconds)")
-        lines.append("sentinel parallel-syncs \(name) \(input.parallelSyncs)")
-        lines.append("sentinel failover-timeout \(name) \(input.failoverTimeoutMilliseconds)")
+        lines.append(["sentinel", "monitor", name, input.master.host, String(input.master.port),
+                      try ConfValueCheck(directive: "sentinel monitor").count(input.quorum, atLeast: 1)])
+        lines.append(["sentinel", "down-after-milliseconds", name,
+                      try ConfValueCheck(directive: "sentinel down-after-milliseconds").count(input.downAfterMilliseconds, atLeast: 1)])
+        lines.append(["sentinel", "parallel-syncs", name,
+                      try ConfValueCheck(directive: "sentinel parallel-syncs").count(input.parallelSyncs, atLeast: 1)])
+        lines.append(["sentinel", "failover-timeout", name,
+                      try ConfValueCheck(directive: "sentinel failover-timeout").count(input.failoverTimeoutMilliseconds, atLeast: 1)])
         if let password = input.password {
-            lines.append("sentinel auth-pass \(name) \(RedisConfQuoting.quote(password))")
+            lines.append(["sentinel", "auth-pass", name,
+                          try ConfValueCheck(directive: "sentinel auth-pass").bareWord(password, secret: true, what: "a password")])
             if let user = input.username, d.supportsSentinelAuthUser {
-                lines.append("sentinel auth-user \(name) \(RedisConfQuoting.quote(user))")
+                lines.append(["sentinel", "auth-user", name,
+                              try ConfValueCheck(directive: "sentinel auth-user").bareWord(user, what: "an ACL user name")])
             }
         }
         if let script = input.clientReconfigScript {
-            lines.append("sentinel client-reconfig-script \(name) \(script)")
+            let check = ConfValueCheck(directive: "sentinel client-reconfig-script")
+            lines.append(["sentinel", "client-reconfig-script", name,
+                          try check.bareWord(try check.absolutePath(script), what: "an absolute path")])
         }
         for replica in input.knownReplicas where replica != input.master {
-            lines.append("sentinel \(d.knownReplica) \(name) \(replica.host) \(replica.port)")
+            lines.append(["sentinel", d.knownReplica, name, replica.host, String(replica.port)])
         }
         for sentinel in input.knownSentinels where sentinel.address != input.announce && sentinel.id != input.myID {
-            lines.append("sentinel known-sentinel \(name) \(sentinel.address.host) \(sentinel.address.port) \(sentinel.id)")
+            lines.append(["sentinel", "known-sentinel", name, sentinel.address.host, String(sentinel.address.port),
+                          try ConfValueCheck(directive: "sentinel known-sentinel").runID(sentinel.id)])
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines
     }
 }
 
@@ -100,20 +120,18 @@ public struct ExistingSentinelConf: Sendable, Equatable {
     public var master: NodeAddress?
     public var myID: String?
 
-    /// Tolerant by design: a line it does not understand is skipped, and a
-    /// file without a usable monitor line reads as having no master.
+    /// Read as Sentinel reads it (quotes included). Tolerant by design: a
+    /// line it does not understand is skipped, a file Sentinel itself would
+    /// refuse or without a usable monitor line reads as having no master.
     public static func parse(_ text: String, masterName: String) -> ExistingSentinelConf {
         var result = ExistingSentinelConf(master: nil, myID: nil)
-        for rawLine in text.split(whereSeparator: \.isNewline) {
-            let words = rawLine.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard words.first == "sentinel", words.count >= 3 else { continue }
-            switch words[1] {
+        for words in RedisConfSyntax.parse(text) ?? [] {
+            guard words.first?.lowercased() == "sentinel", words.count >= 3 else { continue }
+            switch words[1].lowercased() {
             case "myid":
-                if words[2].count == 40, words[2].allSatisfy(\.isHexDigit) { result.myID = words[2] }
+                if (try? ConfValueCheck(directive: "sentinel myid").runID(words[2])) != nil { result.myID = words[2] }
             case "monitor" where words.count >= 6 && words[2] == masterName:
-                if let port = Int(words[4]), (1...65535).contains(port) {
-                    result.master = NodeAddress(host: words[3], port: port)
-                }
+                result.master = try? NodeAddress(host: words[3], portText: words[4])
             default:
                 continue
             }

@@ -11,13 +11,28 @@ struct SentinelReport: Sendable, Equatable {
 struct ClusterObserver {
     let node: NodeContext
 
+    /// Instances whose address is not one are left out (and logged): anyone
+    /// who may register a service could otherwise write into config files.
     func passing(_ service: String) throws -> [NodeAddress] {
-        try node.consul.healthService(service, passingOnly: true).entries
-            .map { NodeAddress(host: $0.instanceAddress, port: $0.service.port) }
+        try node.consul.healthService(service, passingOnly: true).entries.compactMap { entry in
+            checked(entry.instanceAddress, entry.service.port, service: service, id: entry.service.id, on: entry.node.node)
+        }
     }
 
     func registered(_ service: String) throws -> [NodeAddress] {
-        try node.consul.catalogService(service).map { NodeAddress(host: $0.instanceAddress, port: $0.servicePort) }
+        try node.consul.catalogService(service).compactMap { entry in
+            checked(entry.instanceAddress, entry.servicePort, service: service, id: entry.serviceID, on: entry.node)
+        }
+    }
+
+    private func checked(_ host: String, _ port: Int, service: String, id: String, on consulNode: String) -> NodeAddress? {
+        do {
+            return try NodeAddress(host: host, port: port)
+        } catch {
+            let instance = "\"\(HTTPParseError.quote(id.utf8, limit: 64))\" on node \"\(HTTPParseError.quote(consulNode.utf8, limit: 64))\""
+            node.refusals.reportAddress(from: "Consul's \(service) instance \(instance)", error, to: node.logger)
+            return nil
+        }
     }
 
     /// Instances none of whose checks is critical: passing or warning, so
@@ -25,7 +40,7 @@ struct ClusterObserver {
     func live(_ service: String) throws -> [NodeAddress] {
         try node.consul.healthService(service, passingOnly: false).entries
             .filter { entry in !entry.checks.contains { $0.status == .critical } }
-            .map { NodeAddress(host: $0.instanceAddress, port: $0.service.port) }
+            .compactMap { checked($0.instanceAddress, $0.service.port, service: service, id: $0.service.id, on: $0.node.node) }
     }
 
     /// What each reachable sentinel of the cluster says of the master; a
@@ -41,6 +56,11 @@ struct ClusterObserver {
                 let master = try sentinel.masterAddress(name: ClusterNames.masterName)
                 let failingOver = try master != nil && sentinel.master(name: ClusterNames.masterName).isFailoverInProgress
                 reports.append(SentinelReport(sentinel: address, master: master, failingOver: failingOver))
+            } catch let RedisError.invalidAddress(_, command, error) {
+                node.refusals.reportAddress(from: "sentinel \(address) (\(command))", error, to: node.logger)
+            } catch let error as RedisError where error.isProtocolViolation {
+                // Not a peer that went away: one that sends what no sentinel does.
+                node.refusals.report("sentinel \(address) answered with what no sentinel sends: \(error); ignoring it", to: node.logger)
             } catch {
                 node.logger.debug("sentinel did not answer", ["sentinel": address, "error": "\(error)"])
             }
@@ -65,7 +85,8 @@ struct ClusterObserver {
         let loading = info.loading ?? false
         switch info.role {
         case .replica:
-            let master = info.masterHost.flatMap { host in info.masterPort.map { NodeAddress(host: host, port: $0) } }
+            // A master_host that is not an address reads as an unknown master.
+            let master = info.masterHost.flatMap { host in info.masterPort.flatMap { try? NodeAddress(host: host, port: $0) } }
             return .replica(of: master, linkUp: info.isMasterLinkUp, loading: loading)
         case .master:
             return .master(connectedReplicas: info.connectedReplicaCount ?? 0, loading: loading)

@@ -15,12 +15,12 @@ public struct SentinelSwitch: Sendable, Equatable {
     /// mistyped command is never taken for a failover.
     public init?(arguments: [String]) {
         guard arguments.count == 7, Self.states.contains(arguments[2]), ["leader", "observer"].contains(arguments[1]),
-              let fromPort = Int(arguments[4]), let toPort = Int(arguments[6]),
-              (1...65535).contains(fromPort), (1...65535).contains(toPort) else { return nil }
+              let from = try? NodeAddress(host: arguments[3], portText: arguments[4]),
+              let to = try? NodeAddress(host: arguments[5], portText: arguments[6]) else { return nil }
         masterName = arguments[0]
         role = arguments[1]
-        from = NodeAddress(host: arguments[3], port: fromPort)
-        to = NodeAddress(host: arguments[5], port: toPort)
+        self.from = from
+        self.to = to
     }
 
     /// True on the node Sentinel just took the master role away from. Its

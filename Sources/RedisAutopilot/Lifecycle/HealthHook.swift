@@ -50,7 +50,9 @@ public struct HealthHook {
         for service in services.values {
             guard let role = RoleService(rawValue: service.name) else { continue }
             if service.id == node.serviceID(role) {
-                registered[role] = NodeAddress(host: service.address, port: service.port)
+                // One announcing something that is not an address reads as
+                // unregistered, so the right registration replaces it.
+                registered[role] = try? NodeAddress(host: service.address, port: service.port)
             } else {
                 stale.append(service.id)
             }

@@ -54,17 +54,20 @@ public final class NodeContext {
     /// `timeout`); nil for hooks without one.
     public let deadline: Deadline?
 
+    /// What peers sent that was refused, each logged once per process.
+    let refusals = RefusalLog()
+
     /// What a deadline keeps back from Redis and Sentinel calls for the calls
     /// that report their outcome (failing a Consul check takes milliseconds).
     static let actReserve: Double = 1
 
-    public init(settings: Settings, logger: Logger, consul: ConsulClient, announceHost: String, deadline: Deadline? = nil) {
+    public init(settings: Settings, logger: Logger, consul: ConsulClient, announceHost: String, deadline: Deadline? = nil) throws {
         self.settings = settings
         self.logger = logger
         self.consul = consul
         self.deadline = deadline
-        announce = NodeAddress(host: announceHost, port: settings.redis.announcePort)
-        sentinelAnnounce = NodeAddress(host: announceHost, port: settings.sentinel.announcePort)
+        announce = try NodeAddress(host: announceHost, port: settings.redis.announcePort)
+        sentinelAnnounce = try NodeAddress(host: announceHost, port: settings.sentinel.announcePort)
     }
 
     /// `within`: the hook's own budget in seconds, inside its ContainerPilot
@@ -77,7 +80,7 @@ public final class NodeContext {
         let consul = ConsulClient(
             transport: HTTPClient(baseURL: settings.consul.httpAddress, trust: settings.consul.trust), token: settings.consul.token,
             timeout: settings.consul.requestTimeout.inSeconds, deadline: deadline)
-        return NodeContext(settings: settings, logger: logger, consul: consul, announceHost: host, deadline: deadline)
+        return try NodeContext(settings: settings, logger: logger, consul: consul, announceHost: host, deadline: deadline)
     }
 
     /// Where this node's own servers answer: loopback unless they are bound
@@ -107,13 +110,14 @@ public final class NodeContext {
 
     /// This node's Sentinel, or another node's at `address`. Other sentinels
     /// get a short timeout: a dead peer must not hold a hook up.
+    /// Never with credentials: the sentinels of this cluster have no password
+    /// (their sentinel.conf sets none), so REDIS_PASSWORD would only be handed
+    /// to whoever Consul lists as a sentinel.
     public func sentinel(at address: NodeAddress? = nil) throws -> SentinelClient {
         if let address {
-            return try SentinelClient.connect(
-                to: .tcp(host: address.host, port: address.port), credentials: credentials, timeout: min(redisTimeout, 2))
+            return try SentinelClient.connect(to: address.endpoint, timeout: min(redisTimeout, 2))
         }
-        return try SentinelClient.connect(
-            to: .tcp(host: localHost, port: settings.sentinel.port), credentials: credentials, timeout: redisTimeout)
+        return try SentinelClient.connect(to: .tcp(host: localHost, port: settings.sentinel.port), timeout: redisTimeout)
     }
 
     /// One ID per role and announced address: unique in the cluster even
@@ -135,6 +139,23 @@ public final class NodeContext {
 
     func log(_ hook: String, _ message: String, level: LogLevel = .info) {
         logger.log(level, message, ["hook": hook, "node": announce])
+    }
+}
+
+/// Logs what a peer sent that was refused (an address that is not one, a
+/// master this node cannot vouch for) once per process: an attack or a
+/// misconfiguration an operator must see, but not once per poll.
+final class RefusalLog {
+    private var logged: Set<String> = []
+
+    func report(_ message: String, to logger: Logger) {
+        guard logged.insert(message).inserted else { return }
+        logger.error(message)
+    }
+
+    /// `source` says who named it: "Consul's redis-sentinel instance ...".
+    func reportAddress(from source: String, _ error: NodeAddressError, to logger: Logger) {
+        report("\(source) names an address that is not one: \(error); ignoring it", to: logger)
     }
 }
 

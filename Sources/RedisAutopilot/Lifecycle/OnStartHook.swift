@@ -82,7 +82,7 @@ public struct OnStartHook {
         case .keep(let reason):
             node.log("onStart", reason)
         case let .write(myID, reason):
-            let sentinelConf = SentinelConfWriter.render(SentinelConfInput(
+            let sentinelConf = try SentinelConfWriter.render(SentinelConfInput(
                 port: settings.sentinel.port, bind: settings.redis.bind, workingDirectory: settings.paths.runDir,
                 announce: node.sentinelAnnounce, masterName: ClusterNames.masterName, master: master,
                 quorum: try integerKey(ClusterNames.quorumKey, default: ClusterNames.defaultQuorum),

@@ -51,12 +51,14 @@ public struct PreStopHook {
         // happen gives this node its writes back.
         var handedOver = false
         defer { if paused != nil && !handedOver { unpauseWrites() } }
-        // The replicas online when the handover began: those a failover can promote.
-        var candidates: Set<NodeAddress> = []
+        // The replicas online when the handover began: those a failover can promote,
+        // and the only ones this node sends REDIS_PASSWORD to (a sentinel's answer
+        // alone is not trusted with it).
+        var replicas: Set<NodeAddress> = []
         while !deadline.hasPassed {
             let held = paused.map { WritePause(offset: $0.offset, seconds: $0.since.elapsedSeconds) }
             let seen = observeForHandover()
-            candidates.formUnion(seen.onlineReplicas.keys)
+            replicas.formUnion(seen.onlineReplicas.keys)
             let plan = PreStopDecision.handover(seen, pause: held, catchUpLimit: Self.catchUpLimit)
             node.log("preStop", plan.reason)
             switch plan.step {
@@ -67,13 +69,13 @@ public struct PreStopHook {
             case .waitForReplicas:
                 pause(seconds: 0.05)
             case .awaitRunningFailover:
-                handedOver = waitForNewMaster(otherSentinels: otherSentinels, candidates: candidates, until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, replicas: replicas, until: deadline)
                 if handedOver { return }
             case .requestFailover:
                 let sentinel = try node.sentinel()
                 defer { sentinel.close() }
                 try sentinel.failover(name: ClusterNames.masterName)
-                handedOver = waitForNewMaster(otherSentinels: otherSentinels, candidates: candidates, until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, replicas: replicas, until: deadline)
                 if handedOver { return }
             }
         }
@@ -86,7 +88,8 @@ public struct PreStopHook {
         if let info {
             var replicas: [NodeAddress: Int64] = [:]
             for replica in info.connectedReplicas where replica.state == "online" {
-                replicas[NodeAddress(host: replica.ip, port: replica.port)] = replica.offset ?? 0
+                guard let address = try? NodeAddress(host: replica.ip, port: replica.port) else { continue }
+                replicas[address] = replica.offset ?? 0
             }
             snapshot.onlineReplicas = replicas
             snapshot.masterOffset = info.masterReplicationOffset ?? 0
@@ -122,10 +125,10 @@ public struct PreStopHook {
 
     /// True once the handover is known to a majority of the sentinels (see
     /// PreStopDecision.handoverDone); the reason is logged when it changes.
-    private func waitForNewMaster(otherSentinels: [NodeAddress], candidates: Set<NodeAddress>, until deadline: Deadline) -> Bool {
+    private func waitForNewMaster(otherSentinels: [NodeAddress], replicas: Set<NodeAddress>, until deadline: Deadline) -> Bool {
         var lastReason = ""
         while !deadline.hasPassed {
-            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels, candidates: candidates))
+            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels, replicas: replicas))
             if reason != lastReason {
                 node.log("preStop", reason)
                 lastReason = reason
@@ -136,7 +139,7 @@ public struct PreStopHook {
         return false
     }
 
-    private func observeProgress(otherSentinels: [NodeAddress], candidates: Set<NodeAddress>) -> HandoverProgress {
+    private func observeProgress(otherSentinels: [NodeAddress], replicas: Set<NodeAddress>) -> HandoverProgress {
         var named: NodeAddress?
         var inProgress = false
         if let sentinel = try? node.sentinel() {
@@ -151,24 +154,29 @@ public struct PreStopHook {
             answering += 1
             return try? sentinel.masterAddress(name: ClusterNames.masterName)
         }
-        answering += candidates.filter(answersPing).count
+        answering += replicas.filter(answersPing).count
         return HandoverProgress(
             me: node.announce, localNames: named, localFailoverInProgress: inProgress, othersName: othersName,
             sentinelCount: otherSentinels.count + 1,
-            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false,
+            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0, replicas: replicas) } ?? false,
             livePeers: answering)
     }
 
     private func answersPing(_ address: NodeAddress) -> Bool {
         guard let client = try? RedisClient.connect(
-            to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: min(node.redisTimeout, 0.5)) else { return false }
+            to: address.endpoint, credentials: node.credentials, timeout: min(node.redisTimeout, 0.5)) else { return false }
         defer { client.close() }
         return (try? client.ping()) != nil
     }
 
-    private func answersAsMaster(_ address: NodeAddress) -> Bool {
+    private func answersAsMaster(_ address: NodeAddress, replicas: Set<NodeAddress>) -> Bool {
+        guard replicas.contains(address) else {
+            node.refusals.report("preStop: Sentinel names \(address) master, which this node never listed as its replica "
+                + "(\(Array(replicas).listed)); not sending it REDIS_PASSWORD to ask whether it answers as master", to: node.logger)
+            return false
+        }
         guard let client = try? RedisClient.connect(
-            to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: node.redisTimeout) else { return false }
+            to: address.endpoint, credentials: node.credentials, timeout: node.redisTimeout) else { return false }
         defer { client.close() }
         return (try? client.info(section: "replication").role) == .master
     }
@@ -246,8 +254,7 @@ public struct PreStopHook {
             let master = try sentinel.master(name: name)
             var detached: Set<NodeAddress> = []
             func listed(_ entry: some SentinelFieldSet, linked: Bool) -> NodeAddress? {
-                guard let ip = entry.ip, let port = entry.port else { return nil }
-                let address = NodeAddress(host: ip, port: port)
+                guard let address = entry.address else { return nil }
                 if entry.isDown || !linked { detached.insert(address) }
                 return address
             }

@@ -8,7 +8,7 @@ struct RedisConfFile {
 
     func write(replicaOf: NodeAddress?, dialect: RedisConfDialect, hook: String) throws {
         let settings = node.settings
-        let text = RedisConfWriter.render(RedisConfInput(
+        let text = try RedisConfWriter.render(RedisConfInput(
             port: settings.redis.port, bind: settings.redis.bind, dataDirectory: settings.paths.dataDir,
             announce: node.announce, replicaOf: replicaOf, password: settings.redis.password,
             username: settings.redis.username, minReplicasToWrite: settings.redis.minReplicasToWrite,
@@ -34,7 +34,7 @@ enum RedisConfReplication {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.trimmingCharacters(in: ["\""]) }
             guard let directive = words.first?.lowercased(), directive == "replicaof" || directive == "slaveof" else { continue }
             if words.count == 3, !words[1].isEmpty, let port = Int(words[2]), (1...65535).contains(port) {
-                master = NodeAddress(host: words[1], port: port)
+                master = try? NodeAddress(host: words[1], port: port)
             } else {
                 master = nil
             }

@@ -75,6 +75,9 @@ struct RedisServerExec {
         let arguments = [Self.executable, node.settings.paths.redisConf]
         node.log("startRedis", "starting \(arguments.joined(separator: " "))")
         Self.closeOnExec()
+        // CONFIG REWRITE, which Sentinel asks for on every failover, recreates
+        // redis.conf 0644 & ~umask, and it holds masterauth.
+        umask(0o077)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         execvp(Self.executable, &argv)

@@ -23,7 +23,7 @@ public struct SentinelHealthHook {
             failure = "\(error)"
         }
         let seen = SentinelHealthSnapshot(
-            registered: own.map { NodeAddress(host: $0.address, port: $0.port) },
+            registered: own.flatMap { try? NodeAddress(host: $0.address, port: $0.port) },
             staleServiceIDs: services.map(\.id).filter { $0 != node.sentinelServiceID },
             announce: node.sentinelAnnounce, failure: failure)
         let plan = SentinelHealthDecision.decide(seen)

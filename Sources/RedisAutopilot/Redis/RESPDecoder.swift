@@ -3,21 +3,31 @@
 /// `feed` appends bytes; `next` returns the next complete value, or nil while
 /// one is still incomplete. Everything that comes from the peer is checked
 /// before it is trusted: lengths are bounded, arrays are not pre-allocated
-/// from their announced count, and nesting is limited, so a hostile or broken
-/// peer can cost at most the bytes it actually sends. After the first error
-/// the stream is out of step and every later `next` throws the same error.
+/// from their announced count, nesting is limited, and so is the size of a
+/// whole reply, so a hostile or broken peer can cost at most a bounded
+/// multiple of `maxReplyBytes` per reply, however long it keeps sending.
+/// After the first error the stream is out of step and every later `next`
+/// throws the same error.
 public struct RESPDecoder {
     public struct Limits: Sendable, Equatable {
-        /// Redis's own `proto-max-bulk-len` default.
+        /// The replies read here (INFO, ROLE, CONFIG GET, SENTINEL lists)
+        /// are kilobytes; nothing this program asks for comes near 4 MiB.
+        public static let defaultMaxReplyBytes = 4 * 1024 * 1024
+
         public var maxBulkLength: Int
         public var maxNestingDepth: Int
         /// Longest simple string, error, integer or length line.
         public var maxLineLength: Int
+        /// Bytes of one top-level reply, all its elements included: what
+        /// stops an endless array or a reply of many medium strings.
+        public var maxReplyBytes: Int
 
-        public init(maxBulkLength: Int = 512 * 1024 * 1024, maxNestingDepth: Int = 64, maxLineLength: Int = 1024 * 1024) {
+        public init(maxBulkLength: Int = defaultMaxReplyBytes, maxNestingDepth: Int = 64, maxLineLength: Int = 1024 * 1024,
+                    maxReplyBytes: Int = defaultMaxReplyBytes) {
             self.maxBulkLength = maxBulkLength
             self.maxNestingDepth = maxNestingDepth
             self.maxLineLength = maxLineLength
+            self.maxReplyBytes = maxReplyBytes
         }
     }
 
@@ -43,6 +53,8 @@ public struct RESPDecoder {
     /// a long line fed byte by byte is scanned once, not once per byte.
     private var scannedLineBytes = 0
     private var openArrays: [OpenArray] = []
+    /// Stream offset of the first byte of the reply being assembled.
+    private var replyStart = 0
     private var failure: RESPError?
 
     public init(limits: Limits = Limits()) {
@@ -69,7 +81,12 @@ public struct RESPDecoder {
     }
 
     private mutating func assemble() throws -> RESPValue? {
+        if openArrays.isEmpty { replyStart = offset(of: position) }
         while let item = try parseItem() {
+            let size = offset(of: position) - replyStart
+            guard size <= limits.maxReplyBytes else {
+                throw RESPError.replyTooLarge(limit: limits.maxReplyBytes, offset: replyStart)
+            }
             var finished: RESPValue
             switch item {
             case let .value(value):
@@ -135,6 +152,10 @@ public struct RESPDecoder {
             }
             guard length <= limits.maxBulkLength else {
                 throw RESPError.bulkStringTooLong(length: length, limit: limits.maxBulkLength, offset: offset(of: start + 1))
+            }
+            // Refused before it arrives: waiting for it would hold it all.
+            guard offset(of: afterLine) - replyStart + length <= limits.maxReplyBytes else {
+                throw RESPError.replyTooLarge(limit: limits.maxReplyBytes, offset: replyStart)
             }
             let dataEnd = afterLine + length
             guard buffer.count >= dataEnd + 2 else { return nil }

@@ -12,6 +12,8 @@ public enum RESPError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A line or bulk string not ended by CR LF where one must be.
     case missingCRLF(offset: Int)
     case nestingTooDeep(limit: Int, offset: Int)
+    /// One reply, all its elements together, is larger than the limit.
+    case replyTooLarge(limit: Int, offset: Int)
     /// A simple string or error holding CR or LF cannot be written as RESP2.
     case unencodable(String)
 
@@ -31,6 +33,8 @@ public enum RESPError: Error, Equatable, Sendable, CustomStringConvertible {
             return "missing CR LF at offset \(offset)"
         case let .nestingTooDeep(limit, offset):
             return "RESP arrays nested deeper than \(limit) at offset \(offset)"
+        case let .replyTooLarge(limit, offset):
+            return "RESP reply starting at offset \(offset) exceeds the limit of \(limit) bytes"
         case let .unencodable(text):
             return "cannot encode as RESP2: \(text)"
         }

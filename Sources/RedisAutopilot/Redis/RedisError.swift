@@ -12,6 +12,8 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
     case authenticationFailed(endpoint: SocketEndpoint, username: String?, message: String)
     /// The reply is valid RESP but not the shape this command answers with.
     case unexpectedReply(endpoint: SocketEndpoint, command: String, reply: String)
+    /// The reply names a host and port that cannot be an address (see `NodeAddress`).
+    case invalidAddress(endpoint: SocketEndpoint, command: String, error: NodeAddressError)
     /// An earlier failure left the connection out of step with the server;
     /// it was closed rather than risk pairing a late reply with a new command.
     case connectionClosed(endpoint: SocketEndpoint)
@@ -23,9 +25,16 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
              let .server(endpoint, _, _),
              let .authenticationFailed(endpoint, _, _),
              let .unexpectedReply(endpoint, _, _),
+             let .invalidAddress(endpoint, _, _),
              let .connectionClosed(endpoint):
             return endpoint
         }
+    }
+
+    /// True when the peer sent bytes that are not RESP2 or break its limits.
+    public var isProtocolViolation: Bool {
+        if case .protocolViolation = self { return true }
+        return false
     }
 
     /// True when the server did not answer in time.
@@ -47,6 +56,8 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
             return "authentication as \(who) failed at \(endpoint): \(message)"
         case let .unexpectedReply(endpoint, command, reply):
             return "\(command) to \(endpoint): unexpected reply \(reply)"
+        case let .invalidAddress(endpoint, command, error):
+            return "\(command) to \(endpoint): the reply names an address that is not one: \(error)"
         case let .connectionClosed(endpoint):
             return "connection to \(endpoint) was closed after an earlier failure"
         }

@@ -21,14 +21,18 @@ public final class SentinelClient {
     }
 
     /// The address of the current master, or nil when the name is not monitored.
+    /// A reply whose host or port cannot be an address throws `RedisError.invalidAddress`.
     public func masterAddress(name: String) throws -> NodeAddress? {
         let reply = try sentinel("GET-MASTER-ADDR-BY-NAME", name)
         if reply.isNull { return nil }
-        guard let pair = reply.array, pair.count == 2, let host = pair[0].text,
-              let port = pair[1].text.flatMap({ Int($0) }) else {
+        guard let pair = reply.array, pair.count == 2, let host = pair[0].text, let port = pair[1].text else {
             throw unexpected("GET-MASTER-ADDR-BY-NAME", reply)
         }
-        return NodeAddress(host: host, port: port)
+        do {
+            return try NodeAddress(host: host, portText: port)
+        } catch {
+            throw RedisError.invalidAddress(endpoint: endpoint, command: "SENTINEL GET-MASTER-ADDR-BY-NAME", error: error)
+        }
     }
 
     public func master(name: String) throws -> SentinelMaster {

@@ -17,6 +17,11 @@ extension SentinelFieldSet {
     public var ip: String? { fields["ip"] }
     public var port: Int? { integer("port") }
     public var runID: String? { fields["runid"] }
+    /// `ip` and `port`, nil when either is missing or cannot be an address.
+    public var address: NodeAddress? {
+        guard let ip, let port else { return nil }
+        return try? NodeAddress(host: ip, port: port)
+    }
 
     /// `master`, `slave`, `sentinel`, `s_down`, `o_down`, `disconnected`,
     /// `failover_in_progress`, `promoted`, ...

@@ -53,11 +53,21 @@ struct S3XMLElement: Equatable {
         // answer to keep the connection open; libxml2 rejects it before the
         // XML declaration.
         let start = bytes.firstIndex { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } ?? bytes.endIndex
+        // S3 answers in UTF-8. Foundation's XMLParser traps on an element or
+        // attribute name that is not valid UTF-8 (found by fuzzing), so such
+        // a body never reaches it.
+        guard String(validating: bytes[start...], as: UTF8.self) != nil else {
+            throw S3XMLError.malformed(detail: "not UTF-8")
+        }
+        try refuseDeclarations(bytes[start...])
         let parser = XMLParser(data: Data(bytes[start...]))
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
         let finished = parser.parse()
+        if builder.tooDeep {
+            throw S3XMLError.malformed(detail: "elements nested deeper than \(S3XMLTreeBuilder.maxDepth)")
+        }
         // XMLParser may report success with an error set (a mismatched end
         // tag) or with no root at all (empty input): check every signal.
         if !finished || parser.parserError != nil {
@@ -69,15 +79,69 @@ struct S3XMLElement: Equatable {
         }
         return root
     }
+
+    /// S3 sends elements, text and entity references after an XML
+    /// declaration, nothing else. Foundation's XMLParser dereferences NULL on
+    /// a processing instruction without data (`<?x?>`, found by fuzzing), and
+    /// a document type brings entity and notation declarations it handles no
+    /// better: those are refused before it sees them. Comments and CDATA pass.
+    private static func refuseDeclarations(_ document: ArraySlice<UInt8>) throws {
+        var body = document
+        // The declaration is `<?xml`, a blank, attributes and `?>` with no
+        // other `<` or `>`: `<?xmlfoo?>` is a processing instruction, and a
+        // "declaration" running past a `<` would hide one.
+        let opening = Array("<?xml".utf8)
+        if body.count > opening.count, body.starts(with: opening),
+           [0x20, 0x09, 0x0D, 0x0A].contains(body[body.startIndex + opening.count]),
+           let close = body.firstIndex(of: UInt8(ascii: ">")), body[close - 1] == UInt8(ascii: "?"),
+           !body[(body.startIndex + 1)..<close].contains(UInt8(ascii: "<")) {
+            body = body[(close + 1)...]
+        }
+        var index = body.startIndex
+        while let open = body[index...].firstIndex(of: UInt8(ascii: "<")) {
+            let rest = body[(open + 1)...]
+            if rest.first == UInt8(ascii: "?") {
+                throw S3XMLError.malformed(detail: "a processing instruction")
+            }
+            index = open + 1
+            // What a CDATA section or comment holds is text, whatever it looks like.
+            for (start, end) in [("![CDATA[", "]]>"), ("!--", "-->")] where rest.starts(with: Array(start.utf8)) {
+                index = endOfSection(rest, closedBy: Array(end.utf8)) ?? body.endIndex
+            }
+            if index == open + 1, rest.first == UInt8(ascii: "!") {
+                throw S3XMLError.malformed(detail: "a document type or markup declaration")
+            }
+        }
+    }
+
+    private static func endOfSection(_ text: ArraySlice<UInt8>, closedBy end: [UInt8]) -> Int? {
+        var index = text.startIndex
+        while index + end.count <= text.endIndex {
+            if text[index..<(index + end.count)].elementsEqual(end) { return index + end.count }
+            index += 1
+        }
+        return nil
+    }
 }
 
 private final class S3XMLTreeBuilder: NSObject, XMLParserDelegate {
+    /// S3's answers nest four levels at most. A deep tree is freed
+    /// recursively, one stack frame per level: 100,000 levels (700 KB of
+    /// XML) overflowed the stack.
+    static let maxDepth = 32
+
     var stack: [S3XMLElement] = []
     var root: S3XMLElement?
+    private(set) var tooDeep = false
     private var rootCount = 0
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                 qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        guard stack.count < Self.maxDepth else {
+            tooDeep = true
+            parser.abortParsing()
+            return
+        }
         if stack.isEmpty {
             rootCount += 1
             if rootCount > 1 { parser.abortParsing() }
@@ -108,18 +172,20 @@ private final class S3XMLTreeBuilder: NSObject, XMLParserDelegate {
     }
 }
 
-/// Escapes text for an element's content (ETags carry quotes).
+/// Escapes text for an element's content (ETags carry quotes). Scalar by
+/// scalar: a `<` followed by a combining mark is one Character that is not
+/// "<", and went through raw (found by fuzzing).
 func s3XMLEscape(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
+    for scalar in text.unicodeScalars {
+        switch scalar {
         case "&": out += "&amp;"
         case "<": out += "&lt;"
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
         case "'": out += "&apos;"
-        default: out.append(character)
+        default: out.unicodeScalars.append(scalar)
         }
     }
     return out

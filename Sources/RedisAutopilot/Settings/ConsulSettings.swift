@@ -1,8 +1,9 @@
 /// How this node reaches Consul: the server its local agent joins and the
 /// agent's HTTP API that `redis-manage` talks to.
 public struct ConsulSettings: Sendable, Equatable {
-    /// `CONSUL`: the server address the local agent joins.
-    public var server: HostPort
+    /// `CONSUL`: the server address the local agent joins (Serf's LAN port
+    /// 8301 when the value has none).
+    public var server: NodeAddress
     /// `CONSUL_HTTP_ADDR`: the local agent's HTTP API.
     public var httpAddress: HTTPBaseURL
     /// `CONSUL_HTTP_TOKEN`: ACL token sent with every request (secret).
@@ -24,10 +25,13 @@ public struct ConsulSettings: Sendable, Equatable {
     /// `HEALTH_TTL`: TTL of the check on the `redis` / `redis-replica` service.
     public var healthTTL: Duration
 
+    // A literal that is a valid address: it cannot throw.
+    static let defaultServer = try! NodeAddress(host: "consul", port: NetworkAddressText.serfLANPort)
+
     static func read(from reader: inout EnvironmentReader) -> ConsulSettings {
         ConsulSettings(
-            server: reader.value("CONSUL", default: HostPort(host: "consul", port: nil)) { text throws(InvalidValue) in
-                try NetworkAddressText.hostPort(text)
+            server: reader.value("CONSUL", default: ConsulSettings.defaultServer) { text throws(InvalidValue) in
+                try NetworkAddressText.consulServer(text)
             },
             httpAddress: reader.value("CONSUL_HTTP_ADDR", default: HTTPBaseURL(scheme: .http, host: "127.0.0.1", port: 8500)) { text throws(InvalidValue) in
                 try NetworkAddressText.httpBaseURL(text, allowsBareHostPort: true)

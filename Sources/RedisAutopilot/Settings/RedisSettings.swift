@@ -33,15 +33,14 @@ public struct RedisSettings: Sendable, Equatable {
             },
             announceIP: reader.optional("REDIS_ANNOUNCE_IP", ValueParsers.ipAddress),
             announcePort: reader.value("REDIS_ANNOUNCE_PORT", default: port, ValueParsers.port),
+            // Both go into sentinel.conf, which Sentinel's CONFIG REWRITE
+            // writes back unquoted: a space or quote would keep it from
+            // starting again.
             username: reader.optional("REDIS_USERNAME") { text throws(InvalidValue) in
-                guard !text.unicodeScalars.contains(where: { $0.properties.isWhitespace }) else {
-                    throw InvalidValue(expected: "an ACL user name without spaces")
-                }
-                return try ValueParsers.printable(text, what: "an ACL user name")
+                try ValueParsers.bareWord(text, what: "an ACL user name")
             },
             password: reader.optional("REDIS_PASSWORD") { text throws(InvalidValue) in
-                // It is written into redis.conf: a newline would inject directives.
-                try ValueParsers.printable(text, what: "a password")
+                try ValueParsers.bareWord(text, what: "a password")
             },
             timeout: reader.value("REDIS_TIMEOUT", default: .seconds(5)) { text throws(InvalidValue) in
                 try ValueParsers.duration(text, minimum: .milliseconds(1))

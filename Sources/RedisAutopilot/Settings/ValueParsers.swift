@@ -89,6 +89,14 @@ enum ValueParsers {
         return text
     }
 
+    /// A value Sentinel writes back to its config file unquoted.
+    static func bareWord(_ text: String, what: String) throws(InvalidValue) -> String {
+        guard RedisConfSyntax.isBareWord(text) else {
+            throw InvalidValue(expected: "\(what) of printable ASCII without spaces or quotes")
+        }
+        return text
+    }
+
     static func jsonObject(_ text: String) throws(InvalidValue) -> String {
         let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8))
         guard parsed is [String: Any] else { throw InvalidValue(expected: "a JSON object ({...})") }
@@ -96,7 +104,7 @@ enum ValueParsers {
     }
 
     static func ipAddress(_ text: String) throws(InvalidValue) -> String {
-        guard NetworkAddressText.isIPAddress(text) else { throw InvalidValue(expected: "an IPv4 or IPv6 address") }
+        guard NodeAddress.isIPAddress(text) else { throw InvalidValue(expected: "an IPv4 or IPv6 address") }
         return text
     }
 

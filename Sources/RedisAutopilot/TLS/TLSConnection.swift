@@ -161,9 +161,10 @@ final class TLSConnection: StreamConnection {
             case OpenSSLConstant.errorZeroReturn:
                 return []
             case OpenSSLConstant.errorWantRead:
-                // A close without close_notify also ends the stream here;
-                // HTTP's own framing tells a cut-off body from a whole one.
-                guard try receive(deadline: deadline) else { return [] }
+                // The socket ended without close_notify: anyone on the path
+                // can cut a stream that way, so it is not a clean end. A body
+                // delimited by the close would otherwise pass as complete.
+                guard try receive(deadline: deadline) else { throw TLSError.truncated(endpoint: endpoint) }
             case OpenSSLConstant.errorWantWrite:
                 continue
             default:

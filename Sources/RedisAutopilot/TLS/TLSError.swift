@@ -12,6 +12,8 @@ public enum TLSError: Error, Equatable, CustomStringConvertible {
     case handshake(endpoint: SocketEndpoint, reason: String)
     /// The encrypted stream broke after the handshake.
     case stream(endpoint: SocketEndpoint, operation: String, reason: String)
+    /// The connection ended without TLS close_notify: what came may be cut short.
+    case truncated(endpoint: SocketEndpoint)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum TLSError: Error, Equatable, CustomStringConvertible {
             return "TLS handshake with \(endpoint) failed: \(reason)"
         case let .stream(endpoint, operation, reason):
             return "TLS \(operation) with \(endpoint) failed: \(reason)"
+        case let .truncated(endpoint):
+            return "\(endpoint) closed the connection without TLS close_notify; what it sent may be cut short"
         }
     }
 }

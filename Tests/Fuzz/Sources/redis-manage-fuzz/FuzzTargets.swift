@@ -1,0 +1,1 @@
+../../../RedisAutopilotTests/FuzzTargets.swift
