@@ -6,18 +6,18 @@ final class ConfWriterTests: XCTestCase {
     let master = NodeAddress(host: "10.0.0.2", port: 6379)
 
     private func redisInput(replicaOf: NodeAddress?, password: String? = nil, username: String? = nil,
-                            minReplicas: Int = 0, dialect: RedisConfDialect) -> RedisConfInput {
+                            minReplicas: Int = 0) -> RedisConfInput {
         RedisConfInput(port: 6379, bind: ["0.0.0.0"], dataDirectory: "/data", announce: me, replicaOf: replicaOf,
                        password: password, username: username, minReplicasToWrite: minReplicas,
-                       minReplicasMaxLagSeconds: 10, dialect: dialect)
+                       minReplicasMaxLagSeconds: 10)
     }
 
     private func lines(_ text: String) -> [String] {
         text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") }
     }
 
-    func testRedis7ReplicaUsesReplicaTerms() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: master, dialect: RedisConfDialect(major: 7, minor: 0)))
+    func testReplicaConfig() {
+        let text = RedisConfWriter.render(redisInput(replicaOf: master))
         let l = lines(text)
         XCTAssertTrue(l.contains("replicaof 10.0.0.2 6379"))
         XCTAssertTrue(l.contains("replica-announce-ip 10.0.0.1"))
@@ -28,28 +28,20 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertFalse(text.contains("requirepass"))
     }
 
-    func testRedis32UsesSlaveTermsAndNoAnnounce() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: master, minReplicas: 1, dialect: RedisConfDialect(major: 3, minor: 2)))
-        let l = lines(text)
-        XCTAssertTrue(l.contains("slaveof 10.0.0.2 6379"))
-        XCTAssertTrue(l.contains("min-slaves-to-write 1"))
-        XCTAssertTrue(l.contains("min-slaves-max-lag 10"))
-        XCTAssertFalse(l.contains { $0.contains("replica") || $0.contains("announce") }, text)
-    }
-
-    func testRedis4HasSlaveAnnounce() {
-        let l = lines(RedisConfWriter.render(redisInput(replicaOf: nil, dialect: RedisConfDialect(major: 4, minor: 0))))
-        XCTAssertTrue(l.contains("slave-announce-ip 10.0.0.1"))
+    func testMinReplicasToWrite() {
+        let l = lines(RedisConfWriter.render(redisInput(replicaOf: master, minReplicas: 1)))
+        XCTAssertTrue(l.contains("min-replicas-to-write 1"))
+        XCTAssertTrue(l.contains("min-replicas-max-lag 10"))
     }
 
     func testMasterHasNoReplicationLine() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: nil, dialect: .redis7))
+        let text = RedisConfWriter.render(redisInput(replicaOf: nil))
         XCTAssertFalse(text.contains("replicaof"))
         XCTAssertFalse(text.contains("min-replicas"))
     }
 
     func testPasswordIsQuotedAndProtectedModeOn() {
-        let text = RedisConfWriter.render(redisInput(replicaOf: master, password: "p a\"ss#\\w", username: "app", dialect: .redis7))
+        let text = RedisConfWriter.render(redisInput(replicaOf: master, password: "p a\"ss#\\w", username: "app"))
         let l = lines(text)
         XCTAssertTrue(l.contains(#"requirepass "p a\"ss#\\w""#), text)
         XCTAssertTrue(l.contains(#"masterauth "p a\"ss#\\w""#), text)
@@ -61,7 +53,7 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertEqual(RedisConfQuoting.quote("a\nb\u{1}é"), #""a\nb\x01\xc3\xa9""#)
     }
 
-    private func sentinelInput(myID: String? = nil, password: String? = nil, dialect: RedisConfDialect = .redis7) -> SentinelConfInput {
+    private func sentinelInput(myID: String? = nil, password: String? = nil) -> SentinelConfInput {
         SentinelConfInput(
             port: 26379, bind: ["0.0.0.0"], workingDirectory: "/tmp", announce: NodeAddress(host: "10.0.0.1", port: 26379),
             masterName: "mymaster", master: master, quorum: 2, downAfterMilliseconds: 5000, parallelSyncs: 1,
@@ -71,7 +63,7 @@ final class ConfWriterTests: XCTestCase {
                 KnownSentinel(address: NodeAddress(host: "10.0.0.2", port: 26379), id: String(repeating: "b", count: 40)),
                 KnownSentinel(address: NodeAddress(host: "10.0.0.1", port: 26379), id: String(repeating: "a", count: 40)),
             ],
-            myID: myID, clientReconfigScript: "/usr/local/bin/redis-manage-failover", dialect: dialect)
+            myID: myID, clientReconfigScript: "/usr/local/bin/redis-manage-failover")
     }
 
     func testSentinelConfListsMonitorBeforeOptionsAndSkipsItself() {
@@ -97,12 +89,10 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertFalse(text.contains("myid"))
     }
 
-    func testSentinelKeepsItsOwnIDAndUsesOldTermsOn32() {
+    func testSentinelKeepsItsOwnID() {
         let id = String(repeating: "c", count: 40)
-        let text = SentinelConfWriter.render(sentinelInput(myID: id, password: "x", dialect: RedisConfDialect(major: 3, minor: 2)))
+        let text = SentinelConfWriter.render(sentinelInput(myID: id, password: "x"))
         XCTAssertTrue(lines(text).contains("sentinel myid \(id)"))
-        XCTAssertTrue(text.contains("sentinel known-slave mymaster 10.0.0.3 6379"))
-        XCTAssertFalse(text.contains("auth-user"))
     }
 
     func testExistingConfIsParsedTolerantly() {

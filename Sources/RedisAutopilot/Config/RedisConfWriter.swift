@@ -10,11 +10,9 @@ public struct RedisConfInput: Sendable, Equatable {
     public var username: String?
     public var minReplicasToWrite: Int
     public var minReplicasMaxLagSeconds: Int
-    public var dialect: RedisConfDialect
 
     public init(port: Int, bind: [String], dataDirectory: String, announce: NodeAddress, replicaOf: NodeAddress?,
-                password: String?, username: String?, minReplicasToWrite: Int, minReplicasMaxLagSeconds: Int,
-                dialect: RedisConfDialect) {
+                password: String?, username: String?, minReplicasToWrite: Int, minReplicasMaxLagSeconds: Int) {
         self.port = port
         self.bind = bind
         self.dataDirectory = dataDirectory
@@ -24,13 +22,11 @@ public struct RedisConfInput: Sendable, Equatable {
         self.username = username
         self.minReplicasToWrite = minReplicasToWrite
         self.minReplicasMaxLagSeconds = minReplicasMaxLagSeconds
-        self.dialect = dialect
     }
 }
 
 public enum RedisConfWriter {
     public static func render(_ input: RedisConfInput) -> String {
-        let d = input.dialect
         var lines = [
             "# Written by redis-manage onStart; Sentinel may rewrite the replication lines.",
             "port \(input.port)",
@@ -44,24 +40,22 @@ public enum RedisConfWriter {
             "appendfsync everysec",
             // Logs go to stdout, where ContainerPilot collects them.
             "logfile \"\"",
+            "replica-announce-ip \(input.announce.host)",
+            "replica-announce-port \(input.announce.port)",
         ]
-        if d.supportsReplicaAnnounce {
-            lines.append("\(d.replicaAnnounceIP) \(input.announce.host)")
-            lines.append("\(d.replicaAnnouncePort) \(input.announce.port)")
-        }
         if let password = input.password {
             lines.append("requirepass \(RedisConfQuoting.quote(password))")
             lines.append("masterauth \(RedisConfQuoting.quote(password))")
-            if let user = input.username, d.supportsACLUsers {
+            if let user = input.username {
                 lines.append("masteruser \(RedisConfQuoting.quote(user))")
             }
         }
         if input.minReplicasToWrite > 0 {
-            lines.append("\(d.minReplicasToWrite) \(input.minReplicasToWrite)")
-            lines.append("\(d.minReplicasMaxLag) \(input.minReplicasMaxLagSeconds)")
+            lines.append("min-replicas-to-write \(input.minReplicasToWrite)")
+            lines.append("min-replicas-max-lag \(input.minReplicasMaxLagSeconds)")
         }
         if let master = input.replicaOf {
-            lines.append("\(d.replicaOf) \(master.host) \(master.port)")
+            lines.append("replicaof \(master.host) \(master.port)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

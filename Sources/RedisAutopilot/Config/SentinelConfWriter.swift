@@ -30,12 +30,11 @@ public struct SentinelConfInput: Sendable, Equatable {
     /// This Sentinel's own id from its previous file; never another node's.
     public var myID: String?
     public var clientReconfigScript: String?
-    public var dialect: RedisConfDialect
 
     public init(port: Int, bind: [String], workingDirectory: String, announce: NodeAddress, masterName: String,
                 master: NodeAddress, quorum: Int, downAfterMilliseconds: Int, parallelSyncs: Int,
                 failoverTimeoutMilliseconds: Int, password: String?, username: String?, knownReplicas: [NodeAddress],
-                knownSentinels: [KnownSentinel], myID: String?, clientReconfigScript: String?, dialect: RedisConfDialect) {
+                knownSentinels: [KnownSentinel], myID: String?, clientReconfigScript: String?) {
         self.port = port
         self.bind = bind
         self.workingDirectory = workingDirectory
@@ -52,13 +51,11 @@ public struct SentinelConfInput: Sendable, Equatable {
         self.knownSentinels = knownSentinels
         self.myID = myID
         self.clientReconfigScript = clientReconfigScript
-        self.dialect = dialect
     }
 }
 
 public enum SentinelConfWriter {
     public static func render(_ input: SentinelConfInput) -> String {
-        let d = input.dialect
         let name = input.masterName
         var lines = [
             "# Written by redis-manage onStart; Sentinel rewrites this file with its state.",
@@ -78,7 +75,7 @@ public enum SentinelConfWriter {
         lines.append("sentinel failover-timeout \(name) \(input.failoverTimeoutMilliseconds)")
         if let password = input.password {
             lines.append("sentinel auth-pass \(name) \(RedisConfQuoting.quote(password))")
-            if let user = input.username, d.supportsSentinelAuthUser {
+            if let user = input.username {
                 lines.append("sentinel auth-user \(name) \(RedisConfQuoting.quote(user))")
             }
         }
@@ -86,7 +83,7 @@ public enum SentinelConfWriter {
             lines.append("sentinel client-reconfig-script \(name) \(script)")
         }
         for replica in input.knownReplicas where replica != input.master {
-            lines.append("sentinel \(d.knownReplica) \(name) \(replica.host) \(replica.port)")
+            lines.append("sentinel known-replica \(name) \(replica.host) \(replica.port)")
         }
         for sentinel in input.knownSentinels where sentinel.address != input.announce && sentinel.id != input.myID {
             lines.append("sentinel known-sentinel \(name) \(sentinel.address.host) \(sentinel.address.port) \(sentinel.id)")
