@@ -69,10 +69,12 @@ RUN set -eu; \
 # names, where redis-manage finds them (REDIS_SERVER_BIN and REDIS_SENTINEL_BIN default
 # to redis-server, else valkey-server, and the same for Sentinel).
 FROM debian:bookworm-slim AS server-redis
-# Debian 12's redis-server and redis-sentinel: the whole test suite runs on them.
+# Debian 12's redis-server and redis-sentinel: the whole test suite runs on them. Their
+# packaged configs go: onStart writes both files, and would keep a sentinel.conf that
+# monitors the cluster's master (Debian's daemonizes and logs to a file).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends redis-server redis-sentinel redis-tools \
-    && rm -rf /var/lib/apt/lists/* \
+    && rm -rf /var/lib/apt/lists/* /etc/redis/redis.conf /etc/redis/sentinel.conf \
     && redis-server --version | grep -q ' v=7\.0\.' \
     && redis-sentinel --version | grep -q ' v=7\.0\.'
 
