@@ -15,20 +15,15 @@ struct ServerBinaryCheck {
     func supported(_ program: ServerProgram) throws -> String {
         let path = try ServerBinaryLocator(settings: settings.binaries).locate(program)
         let cache = ServerProbeCache(runDir: settings.paths.runDir, program: program)
-        let report: ServerReport
-        let how: String
-        if let cached = cache.lookup(path: path) {
-            report = cached
-            how = "as asked before (\(cache.file))"
-        } else {
-            report = try ServerProbe(program: program, path: path, runDir: settings.paths.runDir).run()
-            cache.store(report, path: path)
-            how = "asked by a throwaway instance"
-        }
+        let cached = cache.lookup(path: path)
+        let report = try cached ?? ServerProbe(program: program, path: path, runDir: settings.paths.runDir).run()
+        if cached == nil { cache.store(report, path: path) }
         if let refusal = ServerSupport.refusal(of: report) {
             throw ServerBinaryError.unsupported(path: path, reason: refusal)
         }
-        log("\(program.variable): \(path) is \(report.name), with every feature redis-manage uses, \(how)", how.hasPrefix("as") ? .debug : .info)
+        // Said once per binary; every later start only repeats what is in the cache.
+        log("\(program.variable): \(path) is \(report.name), with every feature redis-manage uses, "
+            + (cached == nil ? "asked by a throwaway instance" : "as asked before (\(cache.file))"), cached == nil ? .info : .debug)
         return path
     }
 }
