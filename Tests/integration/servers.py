@@ -77,7 +77,8 @@ def _package_program(package: str, program: str, flavour: str) -> str:
     directory = Path(os.environ.get("TEST_SERVERS_DIR", "").strip() or REPO_ROOT / ".build-servers")
     path = directory / package / "bin" / program
     if not os.access(path, os.X_OK):
-        raise ServerFlavourError(f"REDIS_FLAVOUR={flavour} needs {path}: in {REPO_ROOT}, run {INSTALL_HINT}")
+        raise ServerFlavourError(f"REDIS_FLAVOUR={flavour} needs {path}: in {REPO_ROOT}, run `make test-servers` "
+                                 f"(it installs them: {INSTALL_HINT})")
     return str(path)
 
 
