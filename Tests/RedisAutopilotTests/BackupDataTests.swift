@@ -29,14 +29,18 @@ final class LocalDataTests: XCTestCase {
         let aofOnly = try TemporaryDirectory()
         try aofOnly.write("appendonly.aof", Array("*1\r\n$5\r\nMULTI\r\n".utf8))
         XCTAssertEqual(LocalData.evidence(in: LocalData.scan(aofOnly.path)), ["appendonly.aof (15 bytes)"])
-        XCTAssertTrue(LocalData.hasAppendOnlyFile(in: aofOnly.path))
 
         let redis7 = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: redis7.path + "/appendonlydir", withIntermediateDirectories: false)
         XCTAssertEqual(LocalData.evidence(in: LocalData.scan(redis7.path)), ["appendonlydir/"])
-        XCTAssertFalse(LocalData.hasAppendOnlyFile(in: redis7.path), "no manifest yet")
-        try redis7.write("appendonlydir/appendonly.aof.manifest", Array("file appendonly.aof.1.base.rdb seq 1 type b\n".utf8))
-        XCTAssertTrue(LocalData.hasAppendOnlyFile(in: redis7.path))
+    }
+
+    func testAppendOnlyFileFollowsTheLayoutTheServerReports() {
+        XCTAssertEqual(LocalData.appendOnlyFile(in: "/data", directoryName: "appendonlydir", fileName: "appendonly.aof"),
+                       "/data/appendonlydir/appendonly.aof.manifest")
+        // Redis 6.2 has no appenddirname: CONFIG GET answers nothing, or an empty value.
+        XCTAssertEqual(LocalData.appendOnlyFile(in: "/data", directoryName: nil, fileName: "appendonly.aof"), "/data/appendonly.aof")
+        XCTAssertEqual(LocalData.appendOnlyFile(in: "/data", directoryName: "", fileName: "x.aof"), "/data/x.aof")
     }
 }
 

@@ -6,10 +6,10 @@ final class ConfWriterTests: XCTestCase {
     let master = try! NodeAddress(host: "10.0.0.2", port: 6379)
 
     private func redisInput(replicaOf: NodeAddress?, password: String? = nil, username: String? = nil,
-                            minReplicas: Int = 0, dialect: RedisConfDialect) -> RedisConfInput {
+                            minReplicas: Int = 0) -> RedisConfInput {
         RedisConfInput(port: 6379, bind: ["0.0.0.0"], dataDirectory: "/data", announce: me, replicaOf: replicaOf,
                        password: password, username: username, minReplicasToWrite: minReplicas,
-                       minReplicasMaxLagSeconds: 10, dialect: dialect)
+                       minReplicasMaxLagSeconds: 10)
     }
 
     /// The file as Redis reads it back, one line per directive, each argument
@@ -22,8 +22,8 @@ final class ConfWriterTests: XCTestCase {
         return directives.map { $0.joined(separator: " ") }
     }
 
-    func testRedis7ReplicaUsesReplicaTerms() throws {
-        let text = try RedisConfWriter.render(redisInput(replicaOf: master, dialect: RedisConfDialect(major: 7, minor: 0)))
+    func testReplicaConfig() throws {
+        let text = try RedisConfWriter.render(redisInput(replicaOf: master))
         let l = lines(text)
         XCTAssertTrue(l.contains("replicaof 10.0.0.2 6379"), text)
         XCTAssertTrue(text.contains(#"replicaof "10.0.0.2" 6379"#), text)
@@ -36,28 +36,20 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertFalse(text.contains("requirepass"))
     }
 
-    func testRedis32UsesSlaveTermsAndNoAnnounce() throws {
-        let text = try RedisConfWriter.render(redisInput(replicaOf: master, minReplicas: 1, dialect: RedisConfDialect(major: 3, minor: 2)))
-        let l = lines(text)
-        XCTAssertTrue(l.contains("slaveof 10.0.0.2 6379"))
-        XCTAssertTrue(l.contains("min-slaves-to-write 1"))
-        XCTAssertTrue(l.contains("min-slaves-max-lag 10"))
-        XCTAssertFalse(l.contains { $0.contains("replica") || $0.contains("announce") }, text)
-    }
-
-    func testRedis4HasSlaveAnnounce() throws {
-        let l = lines(try RedisConfWriter.render(redisInput(replicaOf: nil, dialect: RedisConfDialect(major: 4, minor: 0))))
-        XCTAssertTrue(l.contains("slave-announce-ip 10.0.0.1"))
+    func testMinReplicasToWrite() throws {
+        let l = lines(try RedisConfWriter.render(redisInput(replicaOf: master, minReplicas: 1)))
+        XCTAssertTrue(l.contains("min-replicas-to-write 1"))
+        XCTAssertTrue(l.contains("min-replicas-max-lag 10"))
     }
 
     func testMasterHasNoReplicationLine() throws {
-        let text = try RedisConfWriter.render(redisInput(replicaOf: nil, dialect: .redis7))
+        let text = try RedisConfWriter.render(redisInput(replicaOf: nil))
         XCTAssertFalse(text.contains("replicaof"))
         XCTAssertFalse(text.contains("min-replicas"))
     }
 
     func testPasswordIsQuotedAndProtectedModeOn() throws {
-        let text = try RedisConfWriter.render(redisInput(replicaOf: master, password: "p a\"ss#\\w", username: "app", dialect: .redis7))
+        let text = try RedisConfWriter.render(redisInput(replicaOf: master, password: "p a\"ss#\\w", username: "app"))
         let l = lines(text)
         XCTAssertTrue(text.contains(#"requirepass "p a\"ss#\\w""#), text)
         XCTAssertTrue(l.contains(#"requirepass p a"ss#\w"#), text)
@@ -83,7 +75,7 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertThrowsError(try NodeAddress(host: injected, port: 6379)) { error in
             XCTAssertEqual(error as? NodeAddressError, .invalidHost(#"10.9.9.9 6379\x0Adir /etc/cron.d\x0Adbfilename pwn\x0A#"#))
         }
-        var input = redisInput(replicaOf: master, password: "pw\ndir /etc/cron.d", dialect: .redis7)
+        var input = redisInput(replicaOf: master, password: "pw\ndir /etc/cron.d")
         input.dataDirectory = "/data\"\nsave 1 1 \"x"
         XCTAssertThrowsError(try RedisConfWriter.render(input)) { error in
             guard case ConfigWriterError.invalidValue("dir", _, _)? = error as? ConfigWriterError else { return XCTFail("\(error)") }
@@ -94,18 +86,18 @@ final class ConfWriterTests: XCTestCase {
         let directives = try XCTUnwrap(RedisConfSyntax.parse(text))
         XCTAssertEqual(directives.filter { $0[0] == "dir" }, [["dir", "/data dir/\"quoted\" #x"]])
         XCTAssertEqual(directives.filter { $0[0] == "dbfilename" }, [["dbfilename", "dump.rdb"]])
-        XCTAssertThrowsError(try RedisConfWriter.render(redisInput(replicaOf: master, password: "pw\ndir /etc", dialect: .redis7))) { error in
+        XCTAssertThrowsError(try RedisConfWriter.render(redisInput(replicaOf: master, password: "pw\ndir /etc"))) { error in
             XCTAssertFalse("\(error)".contains("pw"), "\(error)")
         }
     }
 
     func testWritersRefuseWhatRedisCannotUse() throws {
-        var redis = redisInput(replicaOf: nil, dialect: .redis7)
+        var redis = redisInput(replicaOf: nil)
         redis.bind = ["0.0.0.0", "localhost"]
         XCTAssertThrowsError(try RedisConfWriter.render(redis))
         redis.bind = []
         XCTAssertThrowsError(try RedisConfWriter.render(redis))
-        redis = redisInput(replicaOf: nil, dialect: .redis7)
+        redis = redisInput(replicaOf: nil)
         redis.port = 0
         XCTAssertThrowsError(try RedisConfWriter.render(redis))
 
@@ -145,7 +137,7 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertEqual(CommandRunner.executablePath(link: nil, argument0: "/bin/redis-manage"), "/bin/redis-manage")
     }
 
-    private func sentinelInput(myID: String? = nil, password: String? = nil, dialect: RedisConfDialect = .redis7) -> SentinelConfInput {
+    private func sentinelInput(myID: String? = nil, password: String? = nil) -> SentinelConfInput {
         SentinelConfInput(
             port: 26379, bind: ["0.0.0.0"], workingDirectory: "/tmp", announce: try! NodeAddress(host: "10.0.0.1", port: 26379),
             masterName: "mymaster", master: master, quorum: 2, downAfterMilliseconds: 5000, parallelSyncs: 1,
@@ -155,7 +147,7 @@ final class ConfWriterTests: XCTestCase {
                 KnownSentinel(address: try! NodeAddress(host: "10.0.0.2", port: 26379), id: String(repeating: "b", count: 40)),
                 KnownSentinel(address: try! NodeAddress(host: "10.0.0.1", port: 26379), id: String(repeating: "a", count: 40)),
             ],
-            myID: myID, clientReconfigScript: "/usr/local/bin/redis-manage-failover", dialect: dialect)
+            myID: myID, clientReconfigScript: "/usr/local/bin/redis-manage-failover")
     }
 
     func testSentinelConfListsMonitorBeforeOptionsAndSkipsItself() throws {
@@ -185,12 +177,10 @@ final class ConfWriterTests: XCTestCase {
         XCTAssertEqual(RedisConfSyntax.parse(rewritten), RedisConfSyntax.parse(text))
     }
 
-    func testSentinelKeepsItsOwnIDAndUsesOldTermsOn32() throws {
+    func testSentinelKeepsItsOwnID() throws {
         let id = String(repeating: "c", count: 40)
-        let text = try SentinelConfWriter.render(sentinelInput(myID: id, password: "x", dialect: RedisConfDialect(major: 3, minor: 2)))
+        let text = try SentinelConfWriter.render(sentinelInput(myID: id, password: "x"))
         XCTAssertTrue(lines(text).contains("sentinel myid \(id)"))
-        XCTAssertTrue(lines(text).contains("sentinel known-slave mymaster 10.0.0.3 6379"))
-        XCTAssertFalse(text.contains("auth-user"))
     }
 
     func testExistingConfIsParsedTolerantly() {

@@ -326,12 +326,11 @@ enum FuzzTargets {
         let fallback = try? NodeAddress(host: "10.0.0.1", port: 6379)
         func address() -> NodeAddress? { (try? NodeAddress(host: words.next(), portText: words.next())) ?? fallback }
         guard let announce = address(), let master = address() else { return }
-        let dialect = RedisConfDialect(major: words.number() % 9, minor: words.number() % 3)
 
         let redis = RedisConfInput(
             port: words.number(), bind: [words.next(), words.next()], dataDirectory: words.next(), announce: announce,
             replicaOf: words.number() % 2 == 0 ? master : nil, password: words.next(), username: words.next(),
-            minReplicasToWrite: words.number() % 3, minReplicasMaxLagSeconds: words.number(), dialect: dialect)
+            minReplicasToWrite: words.number() % 3, minReplicasMaxLagSeconds: words.number())
         if let written = try? RedisConfWriter.render(redis), let directives = try? RedisConfWriter.directives(redis) {
             check(RedisConfSyntax.parse(written) == directives, "redis.conf does not read back:\n\(written)")
             check(directives.contains(["dir", redis.dataDirectory]), "dir is not the data directory")
@@ -342,7 +341,7 @@ enum FuzzTargets {
             master: master, quorum: words.number(), downAfterMilliseconds: words.number(), parallelSyncs: words.number(),
             failoverTimeoutMilliseconds: words.number(), password: words.next(), username: words.next(),
             knownReplicas: [address(), address()].compactMap { $0 }, knownSentinels: [KnownSentinel(address: master, id: words.next())],
-            myID: words.next(), clientReconfigScript: words.next(), dialect: dialect)
+            myID: words.next(), clientReconfigScript: words.next())
         if let written = try? SentinelConfWriter.render(sentinel), let directives = try? SentinelConfWriter.directives(sentinel) {
             check(RedisConfSyntax.parse(written) == directives, "sentinel.conf does not read back:\n\(written)")
             let rewritten = directives.map { $0.joined(separator: " ") }.joined(separator: "\n")

@@ -61,13 +61,6 @@ final class PreStopDecisionTests: XCTestCase {
                        .waitForReplicas)
     }
 
-    func testOldRedisWithoutWritePauseFailsOverOnceCaughtUp() {
-        let behind = PreStopSnapshot(redis: master, onlineReplicas: [r2: 90], masterOffset: 100, canPauseWritesOnly: false)
-        XCTAssertEqual(PreStopDecision.handover(behind, pause: nil, catchUpLimit: 5).step, .waitForReplicas)
-        let caughtUp = PreStopSnapshot(redis: master, onlineReplicas: [r2: 100, r3: 90], masterOffset: 100, canPauseWritesOnly: false)
-        XCTAssertEqual(PreStopDecision.handover(caughtUp, pause: nil, catchUpLimit: 5).step, .requestFailover)
-    }
-
     func testHandoverIsDoneOnlyOnceAMajorityOfSentinelsNameTheNewMaster() {
         var seen = HandoverProgress(me: r1, localNames: r2, localFailoverInProgress: true, othersName: [r1, r1],
                                     sentinelCount: 3, namedAnswersAsMaster: true)

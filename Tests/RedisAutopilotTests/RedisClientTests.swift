@@ -190,13 +190,6 @@ final class RedisClientTests: XCTestCase {
             }
         }
     }
-
-    func testReplicaOfVerbFollowsTheServerVersion() {
-        XCTAssertEqual(RedisClient.replicaOfVerb(for: RedisVersion(major: 3, minor: 2, patch: 12)), "SLAVEOF")
-        XCTAssertEqual(RedisClient.replicaOfVerb(for: RedisVersion(major: 4, minor: 0, patch: 14)), "SLAVEOF")
-        XCTAssertEqual(RedisClient.replicaOfVerb(for: RedisVersion(major: 5, minor: 0)), "REPLICAOF")
-        XCTAssertEqual(RedisClient.replicaOfVerb(for: RedisVersion(major: 7, minor: 0, patch: 15)), "REPLICAOF")
-    }
 }
 
 /// AUTH with requirepass and with Redis 6 ACL users.

@@ -15,14 +15,11 @@ final class RedisProcess {
     }
 
     enum Failure: Error, CustomStringConvertible {
-        case executableNotFound(String)
         case exited(kind: Kind, status: Int32, output: String)
         case notReady(kind: Kind, port: Int, output: String)
 
         var description: String {
             switch self {
-            case let .executableNotFound(name):
-                return "\(name) is not on PATH"
             case let .exited(kind, status, output):
                 return "\(kind.rawValue) exited with status \(status) before answering PING:\n\(output)"
             case let .notReady(kind, port, output):
@@ -64,8 +61,9 @@ final class RedisProcess {
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
 
         process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.executable(named: kind.rawValue))
-        process.arguments = [configPath]
+        process.executableURL = URL(fileURLWithPath: try Self.executable(kind))
+        // As startSentinel runs it: any name of the program runs as Sentinel.
+        process.arguments = [configPath] + (kind == .sentinel ? ["--sentinel"] : [])
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let log = FileHandle(forWritingAtPath: outputPath)
         process.standardOutput = log
@@ -114,7 +112,7 @@ final class RedisProcess {
     /// once, and a new port is tried.
     private static func start(kind: Kind, readyTimeout: Double,
                               config: (Int, String) -> ([String], String?)) throws -> RedisProcess {
-        var lastFailure: Error = Failure.executableNotFound(kind.rawValue)
+        var lastFailure: Error?
         for _ in 0..<3 {
             let port = try freeLoopbackPort()
             let directory = try makeTemporaryDirectory()
@@ -129,7 +127,7 @@ final class RedisProcess {
                 lastFailure = failure
             }
         }
-        throw lastFailure
+        throw lastFailure ?? Failure.notReady(kind: kind, port: 0, output: "")
     }
 
     /// Polls until this very process answers: INFO's process_id must be our
@@ -216,13 +214,12 @@ final class RedisProcess {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private static func executable(named name: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        throw Failure.executableNotFound(name)
+    /// The program a node would run: REDIS_SERVER_BIN / REDIS_SENTINEL_BIN
+    /// from the tests' environment, else redis-server (valkey-server) on PATH.
+    static func executable(_ kind: Kind) throws -> String {
+        var reader = EnvironmentReader(ProcessInfo.processInfo.environment)
+        let binaries = ServerBinarySettings.read(from: &reader)
+        return try ServerBinaryLocator(settings: binaries).locate(kind == .server ? .server : .sentinel)
     }
 
     private static func makeTemporaryDirectory() throws -> String {

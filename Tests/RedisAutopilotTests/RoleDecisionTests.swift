@@ -156,7 +156,7 @@ final class RedisConfReplicationTests: XCTestCase {
         replicaof "10.0.0.2" 6380
         """
         XCTAssertEqual(RedisConfReplication.master(in: text), try NodeAddress(host: "10.0.0.2", port: 6380))
-        XCTAssertEqual(RedisConfReplication.master(in: "SLAVEOF 10.0.0.3 7000\n"), try NodeAddress(host: "10.0.0.3", port: 7000))
+        XCTAssertEqual(RedisConfReplication.master(in: "REPLICAOF 10.0.0.3 7000\n"), try NodeAddress(host: "10.0.0.3", port: 7000))
     }
 
     func testAMasterConfigOrGarbageNamesNoMaster() {

@@ -169,12 +169,6 @@ final class SentinelClientTests: XCTestCase {
         }
     }
 
-    func testReplicasVerbFollowsTheSentinelVersion() {
-        XCTAssertEqual(SentinelClient.replicasVerb(for: RedisVersion(major: 4, minor: 0, patch: 14)), "SLAVES")
-        XCTAssertEqual(SentinelClient.replicasVerb(for: RedisVersion(major: 5, minor: 0)), "REPLICAS")
-        XCTAssertEqual(SentinelClient.replicasVerb(for: RedisVersion(major: 7, minor: 0, patch: 15)), "REPLICAS")
-    }
-
     func testFieldAccessorsReadMissingOrMalformedAsNil() {
         let master = SentinelMaster(fields: [
             "name": "m", "port": "x", "quorum": "2", "flags": "master,s_down,failover_in_progress",

@@ -16,6 +16,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long measurement, skipped unless --run-slow is given")
+    config.addinivalue_line("markers", "core: a core scenario, also run on every other server CI tests "
+                                       "(`make test`: REDIS_FLAVOUR=redis62 and valkey81, pytest -m core)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, TypeVar
 
 import resp
+import servers
 from consul_http import ConsulHTTP, ConsulHTTPError
 from containerpilot import ContainerPilotConfig, load_config
 from pilot import Event, NodeLog, signal_group
@@ -335,6 +336,8 @@ class Node:
             env["CONSUL_HTTP_TOKEN"] = cluster.token
         if self.consul_data_dir is not None:
             env["CONSUL_DATA_DIR"] = str(self.consul_data_dir)
+        # REDIS_FLAVOUR (servers.py): the server program every node runs.
+        env.update(servers.selected().node_env())
         env.update(cluster.hooks.env(cluster, self))
         env.update(cluster.extra_env)
         env.update(self.extra_env)

@@ -135,13 +135,20 @@ def nothing() -> int:
 
 
 def start_redis() -> int:
-    os.execvp("redis-server", ["redis-server", _env("REDIS_CONF")])
+    server = os.environ.get("REDIS_SERVER_BIN") or "redis-server"
+    os.execvp(server, [server, _env("REDIS_CONF")])
+
+
+def start_sentinel() -> int:
+    sentinel = os.environ.get("REDIS_SENTINEL_BIN") or "redis-sentinel"
+    os.execvp(sentinel, [sentinel, _env("SENTINEL_CONF"), "--sentinel"])
 
 
 HOOKS = {
     "preStart": nothing,
     "onStart": on_start,
     "startRedis": start_redis,
+    "startSentinel": start_sentinel,
     "health": health,
     "healthSentinel": health_sentinel,
     "preStop": pre_stop,

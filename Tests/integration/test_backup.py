@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+import pytest
+
 from certificates import make_certificates
 from consul_http import ConsulHTTPError
 from harness import Cluster, Node, RedisManageHooks, wait_until
@@ -172,6 +174,17 @@ def log_text(node: Node) -> str:
     return node.log_path.read_text(errors="replace")
 
 
+def assert_append_only_dataset(node: Node) -> None:
+    """The AOF is where the node's server keeps it, as it says itself: a directory from
+    Redis 7 (and Valkey), a single file on Redis 6.2."""
+    reply = node.redis("CONFIG", "GET", "append*name")
+    layout = dict(zip(reply[::2], reply[1::2]))
+    if layout.get(b"appenddirname"):
+        assert (node.data_dir / layout[b"appenddirname"].decode()).is_dir(), layout
+    else:
+        assert (node.data_dir / layout[b"appendfilename"].decode()).is_file(), layout
+
+
 # --- tests ----------------------------------------------------------------------------------
 
 
@@ -245,7 +258,7 @@ def test_one_backup_per_interval_from_a_replica_and_a_new_cluster_restores_it(cl
     assert digest(new_master) == before
     wait_replicated(new_master, new_replicas)
     assert digest(new_replicas[0]) == before
-    assert (new_master.data_dir / "appendonlydir").is_dir()
+    assert_append_only_dataset(new_master)
     assert not [entry for entry in os.listdir(new_master.data_dir) if entry.startswith(".")]
 
 
@@ -258,6 +271,24 @@ def _single_node_with_backup(cluster_factory, tmp_path, **env: str) -> tuple[Clu
     assert result.returncode == 0, result.stdout + result.stderr
     name = store_files(backups)[0]
     return cluster, node, backups, name
+
+
+@pytest.mark.core
+def test_a_backup_is_restored_by_the_first_master_on_an_empty_disk(cluster_factory, tmp_path) -> None:
+    """backup --now, then the node comes back as a new container: onStart restores the backup
+    through a temporary instance of the node's own server program, which rewrites it as an
+    append-only dataset laid out as that server lays it out."""
+    cluster, node, backups, name = _single_node_with_backup(cluster_factory, tmp_path)
+    before = digest(node)
+    node.kill()
+    reset_node(node)
+    node.start()
+    wait_until(lambda: node.role() == "master" and node.redis("DBSIZE") == before[0], 60,
+               "the new container serves the restored backup as master", describe=cluster.describe)
+    assert f"no local data and service/redis/last-backup names {name}; restoring it" in log_text(node)
+    assert "the restored dataset is now an append-only file" in log_text(node)
+    assert digest(node) == before
+    assert_append_only_dataset(node)
 
 
 def test_a_corrupt_backup_is_refused_unless_restore_on_failure_is_empty(cluster_factory, tmp_path) -> None:
@@ -321,9 +352,9 @@ def test_restore_dry_run_and_refusals(cluster_factory, tmp_path) -> None:
     reset_node(node)
     restored = run_hook(node, "restore", "--name", name)
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    assert (node.data_dir / "appendonlydir").is_dir()
     node.start()
     wait_until(lambda: node.redis("DBSIZE") == 2000 and node.role() == "master", 30, "the restored node serves the backup's keys")
+    assert_append_only_dataset(node)
 
 
 def test_existing_aof_file_or_directory_is_kept_over_the_backup(cluster_factory, tmp_path) -> None:

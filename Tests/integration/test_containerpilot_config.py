@@ -29,7 +29,7 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
     assert config.log_level == "WARN"
     assert config.consul == "http://127.0.0.1:8600"
     assert config.stop_timeout == 5
-    assert all(job.raw_log for job in config.jobs if job.exec and job.exec[0] in ("redis-manage", "redis-sentinel"))
+    assert all(job.raw_log for job in config.jobs if job.exec and job.exec[0] == "redis-manage")
     # A job's stopTimeout does nothing in ContainerPilot 3.8.0: none is set, so none misleads.
     assert [job.name for job in config.jobs if job.stop_timeout is not None] == []
 
@@ -56,8 +56,7 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
 
     # healthSentinel registers redis-sentinel at the announced address: no port here.
     sentinel = config.job("redis-sentinel")
-    assert sentinel.exec == ("sh", "-c", 'umask 077 && exec redis-sentinel "$1"', "redis-sentinel",
-                             "/tmp/n1/etc/sentinel.conf")
+    assert sentinel.exec == ("redis-manage", "startSentinel")
     assert sentinel.port is None
     assert sentinel.health is not None and sentinel.health.exec == ("redis-manage", "healthSentinel")
     assert sentinel.health.timeout == 4.0
@@ -86,7 +85,6 @@ def test_defaults_apply_when_the_environment_is_empty() -> None:
     assert config.job("redis").exec == ("redis-manage", "startRedis")
     # The default redis-manage's CONSUL_DATA_DIR has too.
     assert "-data-dir=/data/consul" in config.job("consul-agent").exec
-    assert config.job("redis-sentinel").exec[-1] == "/etc/redis/sentinel.conf"
     assert config.log_level == "INFO"
     assert config.consul == "localhost:8500"
     assert config.job("backup").when.interval == 600.0

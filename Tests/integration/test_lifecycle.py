@@ -21,6 +21,7 @@ from typing import Callable, Optional
 import pytest
 
 import resp
+import servers
 from consul_http import ConsulHTTPError
 from harness import Cluster, HarnessError, Node, RedisManageHooks, wait_until
 from sampling import ConsulSampler, passing_ports, switch_master_times
@@ -137,6 +138,7 @@ def record_figure(request: pytest.FixtureRequest, line: str) -> None:
 # --- 1. fresh start ----------------------------------------------------------------------
 
 
+@pytest.mark.core
 def test_fresh_start_of_three_nodes_elects_one_master_and_releases_the_lock(cluster_factory) -> None:
     cluster = make_cluster(cluster_factory, 3).start(start_nodes=False)
     starters = [threading.Thread(target=node.start) for node in cluster.nodes]
@@ -148,6 +150,11 @@ def test_fresh_start_of_three_nodes_elects_one_master_and_releases_the_lock(clus
     master, replicas = wait_for_roles(cluster, replicas=2)
     assert master.role() == "master" and [node.role() for node in replicas] == ["slave", "slave"], \
         cluster.describe()
+    # Every node runs the server this run is about (REDIS_FLAVOUR), Sentinel included.
+    flavour = servers.selected()
+    for node in cluster.nodes:
+        assert [servers.reported_version(node.redis("INFO", "server")),
+                servers.reported_version(node.sentinel("INFO", "server"))] == [flavour.version] * 2, flavour
     wait_for_sentinels(cluster, master)
     assert set(cluster.sentinel_masters().values()) == {("127.0.0.1", master.redis_port)}
 
@@ -231,7 +238,8 @@ def test_manual_failover_moves_consul_master_without_two_masters(cluster_factory
 # --- 4. kill -9 of the master's redis-server -----------------------------------------------
 
 
-@pytest.mark.parametrize("down_after_ms", [1000, pytest.param(5000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("down_after_ms", [pytest.param(1000, marks=pytest.mark.core),
+                                           pytest.param(5000, marks=pytest.mark.slow)])
 def test_killed_master_redis_fails_over_and_returns_as_replica(cluster_factory, request, down_after_ms) -> None:
     """ContainerPilot restarts a killed redis-server within a moment, on a config that still
     says master: Sentinel would never see it down. To let the failover happen, the test
@@ -327,6 +335,7 @@ class Writer:
         self._thread.join(10)
 
 
+@pytest.mark.core
 def test_prestop_of_the_master_hands_over_without_losing_acknowledged_writes(cluster_factory) -> None:
     cluster = make_cluster(cluster_factory, 3).start()
     old, _ = wait_for_roles(cluster, replicas=2)

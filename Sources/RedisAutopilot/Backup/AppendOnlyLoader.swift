@@ -2,12 +2,13 @@ import Foundation
 import Glibc
 
 /// Turns `dump.rdb` in the data directory into the append-only dataset the
-/// node's Redis (appendonly yes) loads: a temporary redis-server reachable
-/// only on a private unix socket loads the RDB, rewrites it as an AOF, and
-/// shuts down cleanly.
+/// node's Redis (appendonly yes) loads: a temporary instance of the node's
+/// own server program (REDIS_SERVER_BIN), reachable only on a private unix
+/// socket, loads the RDB, rewrites it as an AOF, and shuts down cleanly.
 struct AppendOnlyLoader {
     static let pollInterval = 0.1
 
+    let serverPath: String
     let dataDir: String
     let runDir: String
     let timeoutSeconds: Double
@@ -15,14 +16,14 @@ struct AppendOnlyLoader {
     let log: (String) -> Void
 
     func load() throws {
-        let socketDirectory = try privateSocketDirectory()
-        defer { try? FileManager.default.removeItem(atPath: socketDirectory) }
-        let socket = socketDirectory + "/redis.sock"
+        let socketDirectory = try PrivateDirectory.make(in: runDir, prefix: "restore")
+        defer { socketDirectory.remove() }
+        let socket = socketDirectory.path + "/redis.sock"
         let logFile = runDir + "/restore-redis-server.log"
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.executableURL = URL(fileURLWithPath: serverPath)
         process.arguments = [
-            "redis-server", "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700",
+            "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700",
             "--dir", dataDir, "--dbfilename", LocalData.rdbFile, "--appendonly", "no", "--save", "",
             "--daemonize", "no", "--logfile", logFile,
         ]
@@ -30,7 +31,7 @@ struct AppendOnlyLoader {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        log("temporary redis-server (pid \(process.processIdentifier)) loads \(dataDir)/\(LocalData.rdbFile) on \(socket)")
+        log("temporary \(serverPath) (pid \(process.processIdentifier)) loads \(dataDir)/\(LocalData.rdbFile) on \(socket)")
         defer {
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
@@ -38,7 +39,7 @@ struct AppendOnlyLoader {
             }
         }
         let deadline = Deadline.after(seconds: timeoutSeconds)
-        let failure = { (reason: String) in BackupError.loadFailed(reason: reason, logTail: Self.tail(of: logFile)) }
+        let failure = { (reason: String) in BackupError.loadFailed(reason: reason, logTail: logTail(of: logFile)) }
 
         let client = try wait(deadline, failure, "redis-server to answer on its socket") { () -> RedisClient? in
             guard process.isRunning else { throw failure("redis-server exited with status \(process.terminationStatus)") }
@@ -49,6 +50,9 @@ struct AppendOnlyLoader {
             guard process.isRunning else { throw failure("redis-server exited with status \(process.terminationStatus) while loading") }
             return try client.info(section: "persistence").loading == false ? true : nil
         }
+        // Where the rewrite leaves the AOF, as this server lays it out.
+        let aofFile = LocalData.appendOnlyFile(in: dataDir, directoryName: try client.configGet("appenddirname")["appenddirname"],
+                                               fileName: try client.configGet("appendfilename")["appendfilename"] ?? LocalData.aofFile)
         try client.configSet("appendonly", "yes")
         // CONFIG SET starts (or schedules) the rewrite before it answers, so
         // "nothing running, nothing scheduled" afterwards means it finished.
@@ -63,8 +67,8 @@ struct AppendOnlyLoader {
         try client.shutdown(timeout: timeoutSeconds)
         try wait(deadline, failure, "redis-server to exit after SHUTDOWN") { process.isRunning ? nil : true }
         guard process.terminationStatus == 0 else { throw failure("redis-server exited with status \(process.terminationStatus)") }
-        guard LocalData.hasAppendOnlyFile(in: dataDir) else {
-            throw failure("no append-only file in \(dataDir) after the rewrite")
+        guard FileManager.default.fileExists(atPath: aofFile) else {
+            throw failure("no \(aofFile) after the rewrite")
         }
         log("the restored dataset is now an append-only file in \(dataDir)")
     }
@@ -77,24 +81,5 @@ struct AppendOnlyLoader {
             try heartbeat?.beat()
             pause(seconds: Self.pollInterval)
         }
-    }
-
-    /// A new 0700 directory for the socket: in the run directory when the
-    /// path fits a unix socket address (108 bytes), else under /tmp.
-    private func privateSocketDirectory() throws -> String {
-        let base = runDir.utf8.count + 40 < 104 ? runDir : "/tmp"
-        var template = Array((base + "/restore-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
-        }
-        guard let made else {
-            throw FileStreamError.createDirectory(path: base + "/restore-XXXXXX", message: errnoMessage())
-        }
-        return made
-    }
-
-    static func tail(of path: String, lines: Int = 5) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
-        return text.split(separator: "\n").suffix(lines).joined(separator: " | ")
     }
 }

@@ -51,10 +51,11 @@ public struct BackupRestore {
         for directory in [settings.paths.dataDir, settings.paths.runDir] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let server = try ServerBinaryCheck(node: node, hook: "restore").supported(.server)
         do {
             let fetched = try fetcher(store: store).fetch(name: name, to: dataDir + "/" + LocalData.rdbFile, keep: true)
             log("downloaded and checked \(name): \(fetched.rdbSize) bytes RDB version \(fetched.rdbVersion), sha256 \(fetched.rdbSHA256)")
-            try AppendOnlyLoader(dataDir: dataDir, runDir: settings.paths.runDir, timeoutSeconds: settings.backup.saveTimeout.inSeconds,
+            try AppendOnlyLoader(serverPath: server, dataDir: dataDir, runDir: settings.paths.runDir, timeoutSeconds: settings.backup.saveTimeout.inSeconds,
                                  heartbeat: heartbeat) { log($0) }.load()
             return fetched
         } catch {

@@ -55,11 +55,11 @@ public enum LocalData {
         }
     }
 
-    /// The AOF a loaded dataset leaves: the manifest of `appendonlydir/` from
-    /// Redis 7, `appendonly.aof` before.
-    public static func hasAppendOnlyFile(in directory: String) -> Bool {
-        var info = stat()
-        return stat(directory + "/" + aofDirectory + "/" + aofFile + ".manifest", &info) == 0
-            || stat(directory + "/" + aofFile, &info) == 0
+    /// The file a finished AOF rewrite leaves, as the server describes its
+    /// layout: with an `appenddirname` (Redis 7, Valkey) the manifest in that
+    /// directory, without one (Redis 6.2) the AOF file itself.
+    public static func appendOnlyFile(in directory: String, directoryName: String?, fileName: String) -> String {
+        guard let directoryName, !directoryName.isEmpty else { return directory + "/" + fileName }
+        return directory + "/" + directoryName + "/" + fileName + ".manifest"
     }
 }

@@ -9,8 +9,6 @@ struct SavedRDB {
 
 /// Has Redis write a fresh RDB file and waits for it by INFO persistence.
 struct RDBSnapshot {
-    /// BGSAVE SCHEDULE exists from this release.
-    static let scheduleVersion = RedisVersion(major: 3, minor: 2, patch: 2)
     static let pollInterval = 0.1
 
     let client: RedisClient
@@ -28,7 +26,7 @@ struct RDBSnapshot {
             try check(lastSeen: "waiting for the clock to pass the previous save at \(before)")
             pause(seconds: 0.05)
         }
-        let started = try startSave(schedule: version >= Self.scheduleVersion)
+        let started = try startSave()
         log("BGSAVE \(started == .scheduled ? "scheduled behind a running child process" : "started"); previous save at \(before)")
         var sawRunning = started == .started
         while true {
@@ -55,10 +53,10 @@ struct RDBSnapshot {
     /// BGSAVE, or BGSAVE SCHEDULE so that a running AOF rewrite queues it
     /// instead of refusing it; a save already running is waited for and
     /// asked again, as its data predates this request.
-    private func startSave(schedule: Bool) throws -> RedisClient.BackgroundSave {
+    private func startSave() throws -> RedisClient.BackgroundSave {
         while true {
             do {
-                return try client.bgsave(schedule: schedule)
+                return try client.bgsave(schedule: true)
             } catch let RedisError.server(_, _, message) where message.lowercased().contains("already in progress") {
                 try check(lastSeen: "a background save already in progress")
                 pause(seconds: Self.pollInterval)

@@ -5,6 +5,7 @@ public enum Command: String, Sendable, CaseIterable {
     case preStart
     case onStart
     case startRedis
+    case startSentinel
     case health
     case healthSentinel
     case backup
@@ -38,6 +39,7 @@ public enum Command: String, Sendable, CaseIterable {
         case .preStart: return "prepare the Consul agent's config and data dir before the agent starts"
         case .onStart: return "wait for Consul, choose master or replica, write redis.conf and sentinel.conf"
         case .startRedis: return "choose master or replica again, write redis.conf, then become redis-server"
+        case .startSentinel: return "find the Sentinel program (REDIS_SENTINEL_BIN), then become it"
         case .health: return "check Redis and keep its Consul registration in step with its real role"
         case .healthSentinel: return "check that Sentinel answers"
         case .backup: return "save a backup to the store when the cluster-wide interval has passed"
@@ -67,6 +69,10 @@ public enum Command: String, Sendable, CaseIterable {
             return """
             Called by ContainerPilot once the local Consul agent is up, before
             redis-server and redis-sentinel start.
+            First finds the server and Sentinel programs (REDIS_SERVER_BIN,
+            REDIS_SENTINEL_BIN) and asks each, through a throwaway instance on a
+            unix socket, for the features redis-manage uses; a server older
+            than Redis 6.2 or lacking one is refused, naming its version.
             Waits up to CONSUL_LEADER_TIMEOUT for a Consul leader, then decides
             whether this node is the master (it takes the bootstrap lock
             service/redis/locks/master when no healthy master exists) or a
@@ -84,10 +90,20 @@ public enum Command: String, Sendable, CaseIterable {
             and the sentinels as onStart does (a failover in progress is waited
             for; a node whose data dir is empty while replicas hold data asks
             Sentinel to promote one), writes REDIS_CONF for that role, then
-            replaces itself with `redis-server REDIS_CONF`. When Consul and the
+            replaces itself with `REDIS_SERVER_BIN REDIS_CONF`. When Consul and the
             sentinels cannot be read, it starts as the replica REDIS_CONF names,
             or, if REDIS_CONF makes it a master, not at all (exit 1 after 2 s;
             ContainerPilot runs it again).
+            """
+        case .startSentinel:
+            return """
+            The redis-sentinel job's exec: ContainerPilot runs it after onStart
+            and again each time Sentinel exits. Finds the Sentinel program
+            (REDIS_SENTINEL_BIN, by default redis-sentinel or valkey-sentinel on
+            PATH), checks it has what redis-manage needs as onStart did (asked
+            once per binary, remembered in REDIS_RUN_DIR), then replaces itself
+            with `REDIS_SENTINEL_BIN SENTINEL_CONF --sentinel`. When the program
+            is missing or refused, exits 1 after 2 s.
             """
         case .health:
             return """

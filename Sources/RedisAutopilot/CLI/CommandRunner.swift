@@ -22,6 +22,8 @@ public struct CommandRunner: Sendable {
                 try OnStartHook(node: try node(), reconfigScript: reconfigScript()).run()
             case .startRedis:
                 try RedisStartHook(node: try node()).run()
+            case .startSentinel:
+                try SentinelStartHook(node: try node()).run()
             case .health:
                 return try HealthHook(node: try node(within: HookBudget.health)).run() ? .success : .failure
             case .healthSentinel:

@@ -10,11 +10,9 @@ public struct RedisConfInput: Sendable, Equatable {
     public var username: String?
     public var minReplicasToWrite: Int
     public var minReplicasMaxLagSeconds: Int
-    public var dialect: RedisConfDialect
 
     public init(port: Int, bind: [String], dataDirectory: String, announce: NodeAddress, replicaOf: NodeAddress?,
-                password: String?, username: String?, minReplicasToWrite: Int, minReplicasMaxLagSeconds: Int,
-                dialect: RedisConfDialect) {
+                password: String?, username: String?, minReplicasToWrite: Int, minReplicasMaxLagSeconds: Int) {
         self.port = port
         self.bind = bind
         self.dataDirectory = dataDirectory
@@ -24,7 +22,6 @@ public struct RedisConfInput: Sendable, Equatable {
         self.username = username
         self.minReplicasToWrite = minReplicasToWrite
         self.minReplicasMaxLagSeconds = minReplicasMaxLagSeconds
-        self.dialect = dialect
     }
 }
 
@@ -40,7 +37,6 @@ public enum RedisConfWriter {
     /// (ports, IP literals, absolute paths, no control characters in
     /// secrets) and quoted when written, so no value can add a directive.
     public static func directives(_ input: RedisConfInput) throws(ConfigWriterError) -> [ConfDirective] {
-        let d = input.dialect
         var lines: [ConfDirective] = [
             ["port", try ConfValueCheck(directive: "port").port(input.port)],
             ["bind"] + (try input.bind.map { address throws(ConfigWriterError) in try ConfValueCheck(directive: "bind").ipAddress(address) }),
@@ -55,24 +51,22 @@ public enum RedisConfWriter {
             ["logfile", ""],
         ]
         if input.bind.isEmpty { throw ConfValueCheck(directive: "bind").fail("(nothing)", "one or more IP addresses") }
-        if d.supportsReplicaAnnounce {
-            lines.append([d.replicaAnnounceIP, input.announce.host])
-            lines.append([d.replicaAnnouncePort, String(input.announce.port)])
-        }
+        lines.append(["replica-announce-ip", input.announce.host])
+        lines.append(["replica-announce-port", String(input.announce.port)])
         if let password = input.password {
             let secret = try ConfValueCheck(directive: "requirepass").text(password, secret: true, what: "a password")
             lines.append(["requirepass", secret])
             lines.append(["masterauth", secret])
-            if let user = input.username, d.supportsACLUsers {
+            if let user = input.username {
                 lines.append(["masteruser", try ConfValueCheck(directive: "masteruser").text(user, what: "an ACL user name")])
             }
         }
         if input.minReplicasToWrite > 0 {
-            lines.append([d.minReplicasToWrite, String(input.minReplicasToWrite)])
-            lines.append([d.minReplicasMaxLag, try ConfValueCheck(directive: d.minReplicasMaxLag).count(input.minReplicasMaxLagSeconds, atLeast: 1)])
+            lines.append(["min-replicas-to-write", String(input.minReplicasToWrite)])
+            lines.append(["min-replicas-max-lag", try ConfValueCheck(directive: "min-replicas-max-lag").count(input.minReplicasMaxLagSeconds, atLeast: 1)])
         }
         if let master = input.replicaOf {
-            lines.append([d.replicaOf, master.host, String(master.port)])
+            lines.append(["replicaof", master.host, String(master.port)])
         }
         return lines
     }

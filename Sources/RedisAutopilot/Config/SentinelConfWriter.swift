@@ -30,12 +30,11 @@ public struct SentinelConfInput: Sendable, Equatable {
     /// This Sentinel's own id from its previous file; never another node's.
     public var myID: String?
     public var clientReconfigScript: String?
-    public var dialect: RedisConfDialect
 
     public init(port: Int, bind: [String], workingDirectory: String, announce: NodeAddress, masterName: String,
                 master: NodeAddress, quorum: Int, downAfterMilliseconds: Int, parallelSyncs: Int,
                 failoverTimeoutMilliseconds: Int, password: String?, username: String?, knownReplicas: [NodeAddress],
-                knownSentinels: [KnownSentinel], myID: String?, clientReconfigScript: String?, dialect: RedisConfDialect) {
+                knownSentinels: [KnownSentinel], myID: String?, clientReconfigScript: String?) {
         self.port = port
         self.bind = bind
         self.workingDirectory = workingDirectory
@@ -52,7 +51,6 @@ public struct SentinelConfInput: Sendable, Equatable {
         self.knownSentinels = knownSentinels
         self.myID = myID
         self.clientReconfigScript = clientReconfigScript
-        self.dialect = dialect
     }
 }
 
@@ -69,7 +67,6 @@ public enum SentinelConfWriter {
     /// so those must be bare words (`RedisConfSyntax.isBareWord`) to read the
     /// same on the next start; the rest is checked as in redis.conf.
     public static func directives(_ input: SentinelConfInput) throws(ConfigWriterError) -> [ConfDirective] {
-        let d = input.dialect
         let name = try ConfValueCheck(directive: "sentinel monitor").bareWord(input.masterName, what: "a master name")
         var lines: [ConfDirective] = [
             ["port", try ConfValueCheck(directive: "port").port(input.port)],
@@ -94,7 +91,7 @@ public enum SentinelConfWriter {
         if let password = input.password {
             lines.append(["sentinel", "auth-pass", name,
                           try ConfValueCheck(directive: "sentinel auth-pass").bareWord(password, secret: true, what: "a password")])
-            if let user = input.username, d.supportsSentinelAuthUser {
+            if let user = input.username {
                 lines.append(["sentinel", "auth-user", name,
                               try ConfValueCheck(directive: "sentinel auth-user").bareWord(user, what: "an ACL user name")])
             }
@@ -105,7 +102,7 @@ public enum SentinelConfWriter {
                           try check.bareWord(try check.absolutePath(script), what: "an absolute path")])
         }
         for replica in input.knownReplicas where replica != input.master {
-            lines.append(["sentinel", d.knownReplica, name, replica.host, String(replica.port)])
+            lines.append(["sentinel", "known-replica", name, replica.host, String(replica.port)])
         }
         for sentinel in input.knownSentinels where sentinel.address != input.announce && sentinel.id != input.myID {
             lines.append(["sentinel", "known-sentinel", name, sentinel.address.host, String(sentinel.address.port),

@@ -15,15 +15,18 @@ public struct OnStartHook {
     }
 
     public func run() throws {
+        // Before anything changes: a node that cannot run its servers must not
+        // take the bootstrap lock or a role.
+        let binaries = ServerBinaryCheck(node: node, hook: "onStart")
+        for program in ServerProgram.allCases { _ = try binaries.supported(program) }
         try waitForLeader()
         try dropRegistrationsFromBeforeThisStart()
-        let dialect = RedisConfDialect(version: try RedisServerBinary.version())
         switch try chooser.choose() {
         case .replica(let master):
-            try writeConfiguration(master: master, replicaOf: master, dialect: dialect)
+            try writeConfiguration(master: master, replicaOf: master)
         case .master:
             try chooser.prepareMaster()
-            try writeConfiguration(master: node.announce, replicaOf: nil, dialect: dialect)
+            try writeConfiguration(master: node.announce, replicaOf: nil)
         }
     }
 
@@ -68,12 +71,12 @@ public struct OnStartHook {
         }
     }
 
-    private func writeConfiguration(master: NodeAddress, replicaOf: NodeAddress?, dialect: RedisConfDialect) throws {
+    private func writeConfiguration(master: NodeAddress, replicaOf: NodeAddress?) throws {
         let settings = node.settings
         for directory in [settings.paths.dataDir, settings.paths.runDir] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        try RedisConfFile(node: node).write(replicaOf: replicaOf, dialect: dialect, hook: "onStart")
+        try RedisConfFile(node: node).write(replicaOf: replicaOf, hook: "onStart")
 
         let existing = ConfigFile.read(settings.paths.sentinelConf).map {
             ExistingSentinelConf.parse($0, masterName: ClusterNames.masterName)
@@ -91,7 +94,7 @@ public struct OnStartHook {
                 failoverTimeoutMilliseconds: try integerKey(ClusterNames.failoverTimeoutKey, default: ClusterNames.defaultFailoverTimeoutMilliseconds),
                 password: settings.redis.password, username: settings.redis.username,
                 knownReplicas: try knownReplicas(master: master, replicaOf: replicaOf),
-                knownSentinels: [], myID: myID, clientReconfigScript: reconfigScript, dialect: dialect))
+                knownSentinels: [], myID: myID, clientReconfigScript: reconfigScript))
             try ConfigFile.write(sentinelConf, to: settings.paths.sentinelConf)
             node.log("onStart", reason)
         }

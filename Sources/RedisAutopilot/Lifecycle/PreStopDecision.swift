@@ -7,18 +7,14 @@ public struct PreStopSnapshot: Sendable, Equatable {
     /// Whether the local Sentinel answered, and whether it is already failing over.
     public var sentinelReachable: Bool
     public var failoverInProgress: Bool
-    /// CLIENT PAUSE ... WRITE exists from Redis 6.2; before it a pause would
-    /// also block Sentinel's own INFO and PING and look like an outage.
-    public var canPauseWritesOnly: Bool
 
     public init(redis: RedisObservation, onlineReplicas: [NodeAddress: Int64] = [:], masterOffset: Int64 = 0,
-                sentinelReachable: Bool = true, failoverInProgress: Bool = false, canPauseWritesOnly: Bool = true) {
+                sentinelReachable: Bool = true, failoverInProgress: Bool = false) {
         self.redis = redis
         self.onlineReplicas = onlineReplicas
         self.masterOffset = masterOffset
         self.sentinelReachable = sentinelReachable
         self.failoverInProgress = failoverInProgress
-        self.canPauseWritesOnly = canPauseWritesOnly
     }
 }
 
@@ -80,22 +76,9 @@ public enum PreStopDecision {
         }
         let offsets = seen.onlineReplicas.keys.sorted().map { "\($0)@\(seen.onlineReplicas[$0] ?? 0)" }.joined(separator: ", ")
         guard let pause else {
-            if seen.canPauseWritesOnly {
-                return HandoverPlan(
-                    step: .pauseWrites,
-                    reason: "master at offset \(seen.masterOffset) with replicas \(offsets); pausing writes so the replicas catch up before failover")
-            }
-            // Before Redis 6.2 writes cannot be held, so no replica is ever
-            // sure to have them all: the first one caught up is the best there is.
-            let caughtUp = seen.onlineReplicas.filter { $0.value >= seen.masterOffset }.keys.sorted()
-            if caughtUp.isEmpty {
-                return HandoverPlan(
-                    step: .waitForReplicas,
-                    reason: "master at offset \(seen.masterOffset), replicas at \(offsets), writes cannot be paused before Redis 6.2; waiting for one to catch up")
-            }
             return HandoverPlan(
-                step: .requestFailover,
-                reason: "master at offset \(seen.masterOffset); caught-up replicas: \(caughtUp.listed) (writes cannot be paused before Redis 6.2); requesting a Sentinel failover")
+                step: .pauseWrites,
+                reason: "master at offset \(seen.masterOffset) with replicas \(offsets); pausing writes so the replicas catch up before failover")
         }
         let caughtUp = seen.onlineReplicas.filter { $0.value >= pause.offset }.keys.sorted()
         let behind = seen.onlineReplicas.filter { $0.value < pause.offset }.keys.sorted()

@@ -93,7 +93,6 @@ public struct PreStopHook {
             }
             snapshot.onlineReplicas = replicas
             snapshot.masterOffset = info.masterReplicationOffset ?? 0
-            snapshot.canPauseWritesOnly = (info.redisVersion ?? RedisVersion(major: 0, minor: 0)) >= RedisVersion(major: 6, minor: 2)
         }
         do {
             let sentinel = try node.sentinel()

@@ -6,13 +6,13 @@ struct RedisConfFile {
 
     var path: String { node.settings.paths.redisConf }
 
-    func write(replicaOf: NodeAddress?, dialect: RedisConfDialect, hook: String) throws {
+    func write(replicaOf: NodeAddress?, hook: String) throws {
         let settings = node.settings
         let text = try RedisConfWriter.render(RedisConfInput(
             port: settings.redis.port, bind: settings.redis.bind, dataDirectory: settings.paths.dataDir,
             announce: node.announce, replicaOf: replicaOf, password: settings.redis.password,
             username: settings.redis.username, minReplicasToWrite: settings.redis.minReplicasToWrite,
-            minReplicasMaxLagSeconds: Int(settings.redis.minReplicasMaxLag.inSeconds), dialect: dialect))
+            minReplicasMaxLagSeconds: Int(settings.redis.minReplicasMaxLag.inSeconds)))
         try ConfigFile.write(text, to: path)
         node.log(hook, "wrote \(path) as \(replicaOf.map { "replica of \($0)" } ?? "master")")
     }
@@ -24,7 +24,7 @@ struct RedisConfFile {
     }
 }
 
-/// The `replicaof` (or `slaveof`) line of a redis.conf.
+/// The `replicaof` line of a redis.conf.
 enum RedisConfReplication {
     /// The last replication line wins, as in Redis; a line that does not name
     /// a host and a port 1-65535 names nothing.
@@ -32,7 +32,7 @@ enum RedisConfReplication {
         var master: NodeAddress?
         for line in text.split(whereSeparator: \.isNewline) {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.trimmingCharacters(in: ["\""]) }
-            guard let directive = words.first?.lowercased(), directive == "replicaof" || directive == "slaveof" else { continue }
+            guard let directive = words.first?.lowercased(), directive == "replicaof" else { continue }
             if words.count == 3, !words[1].isEmpty, let port = Int(words[2]), (1...65535).contains(port) {
                 master = try? NodeAddress(host: words[1], port: port)
             } else {

@@ -10,9 +10,6 @@ public struct RedisStartHook {
     let node: NodeContext
     let chooser: RoleChooser
     let confFile: RedisConfFile
-    /// How long a failed start waits before it exits: ContainerPilot restarts
-    /// the job at once, and a start that cannot decide must not spin.
-    static let retryPause: Double = 2
 
     public init(node: NodeContext) {
         self.node = node
@@ -22,7 +19,7 @@ public struct RedisStartHook {
 
     /// Returns only when it could not start redis-server.
     public func run() throws -> Never {
-        let dialect = RedisConfDialect(version: try RedisServerBinary.version())
+        let server = try ServerExec.located(.server, node: node, hook: "startRedis")
         let outcome: RoleOutcome
         do {
             outcome = try chooser.choose()
@@ -31,12 +28,12 @@ public struct RedisStartHook {
         }
         switch outcome {
         case .replica(let master):
-            try confFile.write(replicaOf: master, dialect: dialect, hook: "startRedis")
+            try confFile.write(replicaOf: master, hook: "startRedis")
         case .master:
             try chooser.prepareMaster()
-            try confFile.write(replicaOf: nil, dialect: dialect, hook: "startRedis")
+            try confFile.write(replicaOf: nil, hook: "startRedis")
         }
-        try RedisServerExec(node: node).replaceThisProcess()
+        try ServerExec(node: node, hook: "startRedis").replaceThisProcess(with: [server, node.settings.paths.redisConf])
     }
 
     /// Consul or the sentinels cannot be read: a node whose config makes it a
@@ -46,7 +43,7 @@ public struct RedisStartHook {
         let plan = StartFallback.decide(configuredMaster: confFile.configuredMaster(), error: "\(error)")
         node.log("startRedis", plan.reason, level: plan.outcome == nil ? .error : .warn)
         guard let outcome = plan.outcome else {
-            pause(seconds: Self.retryPause)
+            pause(seconds: ServerExec.retryPause)
             throw error
         }
         return outcome
@@ -62,36 +59,5 @@ enum StartFallback {
         }
         return (.replica(of: master), "cannot choose a role (\(error)); redis.conf makes this node a replica of \(master), "
             + "which accepts no writes; starting as that replica until Sentinel or the next start says otherwise")
-    }
-}
-
-/// Turns this process into redis-server on the config just written, so the
-/// pid ContainerPilot watches is the server's.
-struct RedisServerExec {
-    let node: NodeContext
-    static let executable = "redis-server"
-
-    func replaceThisProcess() throws -> Never {
-        let arguments = [Self.executable, node.settings.paths.redisConf]
-        node.log("startRedis", "starting \(arguments.joined(separator: " "))")
-        Self.closeOnExec()
-        // CONFIG REWRITE, which Sentinel asks for on every failover, recreates
-        // redis.conf 0644 & ~umask, and it holds masterauth.
-        umask(0o077)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        execvp(Self.executable, &argv)
-        let code = errno
-        throw LifecycleError.serverNotStarted(executable: Self.executable, reason: String(cString: strerror(code)))
-    }
-
-    /// Sockets this process opened to Consul and Redis must not live on in
-    /// redis-server; standard input, output and error do.
-    private static func closeOnExec() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-        for descriptor in entries.compactMap({ Int32($0) }) where descriptor > STDERR_FILENO {
-            let flags = fcntl(descriptor, F_GETFD)
-            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
-        }
     }
 }

@@ -76,8 +76,8 @@ public final class RedisClient {
         try expectOK(command(["CONFIG", "SET", parameter, value]), "CONFIG SET")
     }
 
-    /// BGSAVE; with `schedule` (Redis 3.2.2+) it is queued instead of refused
-    /// while an AOF rewrite runs. Completion shows in INFO persistence.
+    /// BGSAVE; with `schedule` it is queued instead of refused while an AOF
+    /// rewrite runs. Completion shows in INFO persistence.
     public func bgsave(schedule: Bool = false) throws -> BackgroundSave {
         let reply = try command(schedule ? ["BGSAVE", "SCHEDULE"] : ["BGSAVE"])
         guard let text = reply.text else { throw unexpected("BGSAVE", reply) }
@@ -112,21 +112,14 @@ public final class RedisClient {
         throw unexpected("SHUTDOWN", reply)
     }
 
-    /// Makes the server a replica of host:port, with SLAVEOF on servers older
-    /// than 5.0.
+    /// Makes the server a replica of host:port.
     public func replicaOf(host: String, port: Int) throws {
-        let verb = Self.replicaOfVerb(for: try serverVersion())
-        try expectOK(command([verb, host, String(port)]), verb)
+        try expectOK(command(["REPLICAOF", host, String(port)]), "REPLICAOF")
     }
 
     /// Promotes the server to master, keeping its data.
     public func replicaOfNoOne() throws {
-        let verb = Self.replicaOfVerb(for: try serverVersion())
-        try expectOK(command([verb, "NO", "ONE"]), verb)
-    }
-
-    static func replicaOfVerb(for version: RedisVersion) -> String {
-        version >= RedisVersion.replicaCommands ? "REPLICAOF" : "SLAVEOF"
+        try expectOK(command(["REPLICAOF", "NO", "ONE"]), "REPLICAOF")
     }
 
     private func expectOK(_ reply: RESPValue, _ command: String) throws {

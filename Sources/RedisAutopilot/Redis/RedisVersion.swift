@@ -27,10 +27,6 @@ public struct RedisVersion: Sendable, Hashable, Comparable, CustomStringConverti
         self.init(major: numbers[0], minor: numbers.count > 1 ? numbers[1] : 0, patch: numbers.count > 2 ? numbers[2] : 0)
     }
 
-    /// REPLICAOF and SENTINEL REPLICAS arrived in 5.0; older servers only
-    /// know SLAVEOF and SENTINEL SLAVES.
-    public static let replicaCommands = RedisVersion(major: 5, minor: 0)
-
     public var description: String { "\(major).\(minor).\(patch)" }
 
     public static func < (lhs: RedisVersion, rhs: RedisVersion) -> Bool {

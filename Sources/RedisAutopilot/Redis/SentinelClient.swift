@@ -45,10 +45,8 @@ public final class SentinelClient {
         try list("MASTERS", []).map(SentinelMaster.init(fields:))
     }
 
-    /// SENTINEL REPLICAS, or SENTINEL SLAVES before 5.0.
     public func replicas(name: String) throws -> [SentinelReplica] {
-        let verb = Self.replicasVerb(for: try connection.serverVersion())
-        return try list(verb, [name]).map(SentinelReplica.init(fields:))
+        try list("REPLICAS", [name]).map(SentinelReplica.init(fields:))
     }
 
     public func sentinels(name: String) throws -> [SentinelPeer] {
@@ -84,10 +82,6 @@ public final class SentinelClient {
         default:
             throw unexpected("CKQUORUM", reply)
         }
-    }
-
-    static func replicasVerb(for version: RedisVersion) -> String {
-        version >= RedisVersion.replicaCommands ? "REPLICAS" : "SLAVES"
     }
 
     private func sentinel(_ subcommand: String, _ arguments: String...) throws -> RESPValue {

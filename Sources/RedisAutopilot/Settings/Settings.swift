@@ -6,6 +6,7 @@ public struct Settings: Sendable, Equatable {
     public var redis: RedisSettings
     public var sentinel: SentinelSettings
     public var paths: PathSettings
+    public var binaries: ServerBinarySettings
     public var backup: BackupSettings
     public var log: LogSettings
     /// The secret values present (passwords, tokens, keys), for the logger to
@@ -21,6 +22,7 @@ public struct Settings: Sendable, Equatable {
             redis: RedisSettings.read(from: &reader),
             sentinel: SentinelSettings.read(from: &reader),
             paths: PathSettings.read(from: &reader),
+            binaries: ServerBinarySettings.read(from: &reader),
             backup: BackupSettings.read(from: &reader),
             log: LogSettings.read(from: &reader),
             secrets: secretValues(in: reader)

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Turns this process into redis-server or redis-sentinel, so the pid
+/// ContainerPilot watches is the server's (startRedis, startSentinel).
+struct ServerExec {
+    let node: NodeContext
+    let hook: String
+    /// How long a start that cannot find or use its program waits before it
+    /// exits: ContainerPilot restarts the job at once, and must not spin.
+    static let retryPause: Double = 2
+
+    /// The checked program (ServerBinaryCheck), or the error after the pause.
+    static func located(_ program: ServerProgram, node: NodeContext, hook: String) throws -> String {
+        do {
+            return try ServerBinaryCheck(node: node, hook: hook).supported(program)
+        } catch {
+            pause(seconds: retryPause)
+            throw error
+        }
+    }
+
+    func replaceThisProcess(with arguments: [String]) throws -> Never {
+        node.log(hook, "starting \(arguments.joined(separator: " "))")
+        Self.closeOnExec()
+        // CONFIG REWRITE (Sentinel asks for one on every failover, and rewrites
+        // its own file) recreates the file 0644 & ~umask, and it holds
+        // masterauth or auth-pass.
+        umask(0o077)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        execv(arguments[0], &argv)
+        let code = errno
+        throw LifecycleError.serverNotStarted(executable: arguments[0], reason: String(cString: strerror(code)))
+    }
+
+    /// Sockets this process opened to Consul and Redis must not live on in
+    /// the server; standard input, output and error do.
+    private static func closeOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for descriptor in entries.compactMap({ Int32($0) }) where descriptor > STDERR_FILENO {
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+}
+
+/// startSentinel: the redis-sentinel job's exec. ContainerPilot's config
+/// template cannot look a program up on PATH, so this finds the Sentinel
+/// program (REDIS_SENTINEL_BIN: redis-sentinel or valkey-sentinel), checks it
+/// as onStart did, and becomes it on SENTINEL_CONF. `--sentinel` makes any
+/// name of the program run as Sentinel, a server binary included.
+public struct SentinelStartHook {
+    let node: NodeContext
+
+    public init(node: NodeContext) {
+        self.node = node
+    }
+
+    public func run() throws -> Never {
+        let sentinel = try ServerExec.located(.sentinel, node: node, hook: "startSentinel")
+        try ServerExec(node: node, hook: "startSentinel").replaceThisProcess(with: [sentinel, node.settings.paths.sentinelConf, "--sentinel"])
+    }
+}
