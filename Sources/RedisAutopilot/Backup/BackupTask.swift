@@ -143,8 +143,11 @@ public struct BackupTask {
     }
 
     private func createSession() throws -> String {
-        try node.consul.createSession(ConsulSessionRequest(
-            name: "redis-backup \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release))
+        let request = ConsulSessionRequest(
+            name: "redis-backup \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release)
+        return try node.consul.createSession(request, waitingUpTo: BootstrapLock.nodeHealthyWait) { error in
+            log("Consul has not reconciled this node yet (\(error)); asking for the backup session again in 1s")
+        }
     }
 
     private func release(_ session: String) {
