@@ -184,8 +184,11 @@ class DoubleCluster(Cluster):
     def kill_agent(self, node: str) -> None:
         self._control("PUT", f"/control/agent/{node}/kill")
 
-    def revive_agent(self, node: str) -> None:
-        self._control("PUT", f"/control/agent/{node}/revive")
+    def revive_agent(self, node: str, sync_after: float | None = None) -> None:
+        """`sync_after`: its first full sync that many seconds later (one draw of Consul's
+        random stagger), instead of a random one."""
+        query = "" if sync_after is None else f"?sync_after={sync_after}"
+        self._control("PUT", f"/control/agent/{node}/revive{query}")
 
     def add_agent(self, node: str) -> Agent:
         answer = self._control("PUT", f"/control/agent/add/{node}")

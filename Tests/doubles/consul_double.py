@@ -644,7 +644,12 @@ class ConsulDouble:
         if len(parts) == 4 and parts[:3] == ["control", "agent", "add"]:
             return self._add_agent(parts[3])
         if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] in ("kill", "revive"):
-            return self._kill_or_revive(parts[2], parts[3])
+            sync_after = request.param("sync_after")
+            try:
+                delay = float(sync_after) if sync_after else None
+            except ValueError:
+                raise ConsulError(400, f"sync_after must be seconds, not {sync_after!r}") from None
+            return self._kill_or_revive(parts[2], parts[3], delay)
         if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] == "sync":
             self.state.sync_agent(parts[2])
             return Reply.json({"node": parts[2], "synced": True})
@@ -661,7 +666,7 @@ class ConsulDouble:
         self.publish()
         return Reply.json({"node": node, "port": server.port, "address": NODE_ADDRESS})
 
-    def _kill_or_revive(self, node: str, action: str) -> Reply:
+    def _kill_or_revive(self, node: str, action: str, sync_after: float | None = None) -> Reply:
         with self._agents_lock:
             server = self.agents.get(node)
         if server is None:
@@ -675,7 +680,7 @@ class ConsulDouble:
                     server.start()
                 except OSError as error:
                     raise ConsulError(500, f"cannot listen again on port {server.port}: {error}")
-            self.state.revive_agent(node)
+            self.state.revive_agent(node, sync_after)
         return Reply.json({"node": node, "alive": action == "revive", "port": server.port})
 
 

@@ -734,11 +734,12 @@ class ConsulState:
             + self._stagger(self._timing.full_sync_interval)
         self._sync_changes(node, now)
 
-    def _await_full_sync(self, node: Node, now: float) -> None:
+    def _await_full_sync(self, node: Node, now: float, delay: float | None = None) -> None:
         """A (re)started agent: its first full sync comes a random 0-3 s after it finds a
-        server (ae.go waitFullSyncDelay after the SyncFull that ServerUp triggers)."""
+        server (ae.go waitFullSyncDelay after the SyncFull that ServerUp triggers), or
+        `delay` later: one draw of that stagger, chosen by a test."""
         node.sync_state = AWAITING_FULL_SYNC
-        node.full_sync_at = now + self._stagger(self._timing.sync_stagger)
+        node.full_sync_at = now + (self._stagger(self._timing.sync_stagger) if delay is None else delay)
         node.unsynced_services = set(node.services)
         node.unsynced_checks = set(node.checks)
 
@@ -835,7 +836,7 @@ class ConsulState:
             self._advance(now)
             self._changed.notify_all()
 
-    def revive_agent(self, name: str) -> None:
+    def revive_agent(self, name: str, sync_after: float | None = None) -> None:
         """The agent starts again: with a data directory, it has exactly the services and
         checks persisted there (see _restore_local_state); without one, what it had. The
         catalog keeps the node's entries from before the crash until the agent's first full
@@ -851,7 +852,7 @@ class ConsulState:
                 node.deleted_services.clear()
                 node.deleted_checks.clear()
                 self._expect_member(node, PASSING, self._timing.member_reconcile, now)
-                self._await_full_sync(node, now)
+                self._await_full_sync(node, now, sync_after)
             self._advance(now)
             self._changed.notify_all()
 

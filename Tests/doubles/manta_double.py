@@ -1095,7 +1095,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subuser-role", action="append", metavar="NAME",
                         help="a role the subuser is a member of (repeat); default: every --role")
     parser.add_argument("--role-tag", action="append", default=[], metavar="PATH=ROLE,...",
-                        help="role tags of an existing directory (e.g. /LOGIN/stor=writer)")
+                        help="role tags of a directory, made with its parents if missing "
+                             "(e.g. /LOGIN/stor/backups=writer)")
     parser.add_argument("--free-space-mb", type=int, metavar="MB",
                         help="the most free space a storage node has: an upload that needs more "
                              "(its Content-Length, or Max-Content-Length, 5 GiB if absent, when "
@@ -1120,9 +1121,14 @@ def main(argv: list[str] | None = None) -> int:
     namespace = Namespace(args.root, args.user)
     for tagging in args.role_tag:
         path, _, roles = tagging.partition("=")
-        if path not in namespace.roots:
-            parser.error(f"--role-tag {tagging!r}: only {', '.join(sorted(namespace.roots))} exist at start")
-        namespace.set_tags(path, {r.strip() for r in roles.split(",") if r.strip()})
+        try:
+            path = namespace.normalize(path)
+            levels = path.split("/")
+            for depth in range(4, len(levels)):
+                namespace.make_directory("/".join(levels[:depth]))
+            namespace.make_directory(path, {r.strip() for r in roles.split(",") if r.strip()})
+        except MantaError as error:
+            parser.error(f"--role-tag {tagging!r}: {error.message}")
     double = MantaDouble(namespace, keyring, args.verbose, args.free_space_mb)
     if args.fail_after_bytes is not None:
         double.hooks.fail_after_bytes = args.fail_after_bytes
