@@ -34,7 +34,7 @@ DOUBLE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "consul
 ADDRESS = "127.0.0.1"
 # How late the double's catalog follows its agents: `consul` (Consul's own delays, see
 # consul_state.Timing) or `instant` (every change at once). CONSUL_DOUBLE_TIMING overrides.
-DEFAULT_TIMING = "instant"
+DEFAULT_TIMING = "consul"
 
 
 def double_timing() -> str:

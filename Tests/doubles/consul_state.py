@@ -1,6 +1,11 @@
 """The cluster state behind the Consul double: catalog, health checks, KV store,
 sessions and the Raft-like index, with Consul's documented semantics and no HTTP.
 
+Each agent keeps its own services and checks; the catalog has a copy of each node that
+follows the agent only as Consul's does (see Timing): through the agent's anti-entropy
+syncs, and for serfHealth through the leader's reconciliation of gossip, both needing a
+leader.
+
 Every public method takes the one lock; methods starting with `_` expect it held.
 Time-driven changes (TTL checks, session TTLs, lock delays, reaping, the leader
 appearing) are applied by `advance`, run by a timekeeper thread that sleeps on the

@@ -141,8 +141,8 @@ class ConsulAgents:
             if leader_delay is not None:
                 options["leader_delay"] = leader_delay
             options.update(double_options or {})
-        elif leader_delay is not None or double_options:
-            raise HarnessError("leader_delay and double_options need the Consul double, not CONSUL_BACKEND=real")
+        elif leader_delay is not None:
+            raise HarnessError("leader_delay needs the Consul double, not CONSUL_BACKEND=real")
         workdir.mkdir(parents=True, exist_ok=True)
         self.backend = consul_backend.start_cluster(nodes, backend=backend, token=token,
                                                     session_ttl_min=session_ttl_min, **options)
@@ -499,7 +499,8 @@ class Cluster:
                  extra_env: Optional[Mapping[str, str]] = None, token: Optional[str] = None,
                  leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None,
                  consul_options: Optional[Mapping[str, Any]] = None) -> None:
-        """`consul_options`: the Consul double's start_double options (timing, delays, ACL file)."""
+        """`consul_options`: the Consul double's start_double options (timing, delays, ACL
+        file); real Consul has its own."""
         if interval_scale <= 0:
             raise HarnessError(f"interval_scale must be > 0, got {interval_scale}")
         self.workdir = Path(workdir)

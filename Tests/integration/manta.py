@@ -28,6 +28,10 @@ class MantaDouble:
     nodes sign as that sub-user of the account, with a key of its own; `arguments` go to
     the double as they are (roles, --free-space-mb)."""
 
+    # Storage nodes with 4 GiB free, less than the 5 GiB Manta reserves for an upload of
+    # unknown length: an upload must say how large it can be.
+    FREE_SPACE_MB = "4096"
+
     def __init__(self, workdir: Path, arguments: Sequence[str] = (), subuser: Optional[str] = None) -> None:
         self.certificates = make_certificates(workdir / "tls")
         self.root = workdir / "manta"
@@ -35,7 +39,7 @@ class MantaDouble:
         self.subuser = subuser
         self.private_key = _new_key(workdir / "manta_key")
         command = [sys.executable, str(MANTA_DOUBLE), "--root", str(self.root), "--user", "backup",
-                   "--public-key", f"{workdir / 'manta_key'}.pub"]
+                   "--public-key", f"{workdir / 'manta_key'}.pub", "--free-space-mb", self.FREE_SPACE_MB]
         if subuser is not None:
             self.private_key = _new_key(workdir / "manta_subuser_key")
             command += ["--subuser", subuser, "--subuser-public-key", f"{workdir / 'manta_subuser_key'}.pub"]
