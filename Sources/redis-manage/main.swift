@@ -6,12 +6,13 @@ func finish(printing text: String, to stream: FileHandle, with code: ExitCode) -
     exit(code.rawValue)
 }
 
-func makeRunner() -> CommandRunner {
+func makeRunner(for command: Command? = nil) -> CommandRunner {
     let settings: Settings
     do {
         settings = try Settings.load(from: ProcessInfo.processInfo.environment)
     } catch {
-        finish(printing: "redis-manage: \(error)", to: .standardError, with: .usage)
+        CommandRunner.rejectSettings(error, command: command) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        exit(ExitCode.usage.rawValue)
     }
     return CommandRunner(settings: settings, logger: Logger(settings: settings.log, secrets: settings.secrets))
 }
@@ -29,7 +30,7 @@ case .help(let command):
 case .version:
     finish(printing: "redis-manage \(RedisManage.version)", to: .standardOutput, with: .success)
 case .run(let command):
-    exit(makeRunner().run(command).rawValue)
+    exit(makeRunner(for: command).run(command).rawValue)
 case .operate(let request):
     exit(makeRunner().run(request).rawValue)
 case .failover(let change):

@@ -93,8 +93,9 @@ final class CommandLineBinaryTests: XCTestCase {
     }
 
     func testCommandLogsAJSONLineToStandardOutput() throws {
-        // Nothing listens on port 1, so Sentinel does not answer and the hook fails.
-        let outcome = try run(["healthSentinel"], environment: ["LOG_FORMAT": "json", "SENTINEL_PORT": "1", "REDIS_ANNOUNCE_IP": "127.0.0.1"])
+        // Nothing listens on port 1, so neither the agent nor Sentinel answers and the hook fails.
+        let outcome = try run(["healthSentinel"], environment: [
+            "LOG_FORMAT": "json", "SENTINEL_PORT": "1", "CONSUL_HTTP_ADDR": "127.0.0.1:1", "REDIS_ANNOUNCE_IP": "127.0.0.1"])
         XCTAssertEqual(outcome.status, ExitCode.failure.rawValue)
         let lines = outcome.standardOutput.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, outcome.standardOutput)

@@ -62,7 +62,8 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.backup.interval, .seconds(24 * 3600))
         XCTAssertEqual(settings.backup.keep, 0)
         XCTAssertEqual(settings.backup.destination, .local(directory: "/var/backups/redis"))
-        XCTAssertEqual(settings.backup.saveTimeout, .seconds(3600))
+        XCTAssertEqual(settings.backup.checkInterval, .seconds(600))
+        XCTAssertEqual(settings.backup.saveTimeout, .seconds(570))
         XCTAssertEqual(settings.backup.restoreOnFailure, .fail)
 
         XCTAssertEqual(settings.log, LogSettings(level: .info, format: .text))
@@ -109,6 +110,7 @@ final class SettingsTests: XCTestCase {
             "BACKUP_STORE": "local",
             "BACKUP_DIR": "/srv/backups",
             "BACKUP_SAVE_TIMEOUT": "20m",
+            "BACKUP_CHECK_INTERVAL": "30m",
             "RESTORE_ON_FAILURE": "Empty",
         ])
         XCTAssertEqual(settings.consul.server, HostPort(host: "consul.svc", port: 8301))
@@ -134,9 +136,18 @@ final class SettingsTests: XCTestCase {
             dataDir: "/tmp/node1/data", redisConf: "/tmp/node1/redis.conf", sentinelConf: "/tmp/node1/sentinel.conf", runDir: "/tmp/node1/run"
         ))
         XCTAssertEqual(settings.backup, BackupSettings(
-            interval: .seconds(5400), keep: 7, destination: .local(directory: "/srv/backups"), saveTimeout: .seconds(1200), restoreOnFailure: .empty
+            interval: .seconds(5400), keep: 7, destination: .local(directory: "/srv/backups"), saveTimeout: .seconds(1200),
+            checkInterval: .seconds(1800), restoreOnFailure: .empty
         ))
         XCTAssertEqual(Set(settings.secrets), ["acl-token", "pass word"])
+    }
+
+    func testABackupMustEndBeforeContainerPilotKillsItsJob() throws {
+        XCTAssertEqual(try load(["BACKUP_CHECK_INTERVAL": "1h"]).backup.saveTimeout, .seconds(3570))
+        let tooLong = "\(problems(["BACKUP_SAVE_TIMEOUT": "1h"]).map { "\($0)" } ?? "")"
+        XCTAssertTrue(tooLong.contains("BACKUP_SAVE_TIMEOUT") && tooLong.contains("BACKUP_CHECK_INTERVAL"), tooLong)
+        let tooOften = "\(problems(["BACKUP_CHECK_INTERVAL": "30s"]).map { "\($0)" } ?? "")"
+        XCTAssertTrue(tooOften.contains("BACKUP_CHECK_INTERVAL"), tooOften)
     }
 
     func testAnnouncePortsFollowTheirPorts() throws {

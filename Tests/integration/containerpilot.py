@@ -57,7 +57,8 @@ class HealthSpec:
     exec: tuple[str, ...]
     interval: float  # seconds between health execs
     ttl: float  # seconds, the Consul TTL check of a job with a port
-    timeout: Optional[float]  # seconds the exec may run; None: unbounded
+    timeout: float  # seconds the exec may run (jobs/config.go: the interval when unset)
+    raw_log: bool = False  # health.logging.raw: output passed through, not re-logged
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,19 @@ class JobSpec:
     port: Optional[int]
     health: Optional[HealthSpec]
     timeout: Optional[float]  # seconds the exec may run; None: unbounded
+    # Parsed and validated as ContainerPilot does, but it bounds nothing in 3.8.0: the
+    # stopping-timeout timer's event never matches the cleanup loop (jobs/jobs.go).
     stop_timeout: Optional[float]  # seconds; None: not set in the file
+    raw_log: bool = False  # logging.raw: output passed through, not re-logged at INFO
 
     @property
     def restarts_unlimited(self) -> bool:
         return self.restarts is None
+
+
+# config/config.go: defaultStopTimeout, the seconds between the last job's end and the
+# SIGKILL of every job's process group.
+DEFAULT_STOP_TIMEOUT = 5
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class ContainerPilotConfig:
     consul: Optional[str]
     log_level: Optional[str]
     jobs: tuple[JobSpec, ...]
+    stop_timeout: int = DEFAULT_STOP_TIMEOUT  # the top-level stopTimeout, whole seconds
 
     def job(self, name: str) -> JobSpec:
         for job in self.jobs:
@@ -273,7 +283,16 @@ def _restarts(raw: Any, name: str, when: When) -> Optional[int]:
     )
 
 
-def _health(raw: Any, name: str, exec_timeout: Optional[float]) -> Optional[HealthSpec]:
+def _raw_logging(raw: Any, what: str) -> bool:
+    # jobs/config.go LoggingConfig: only `raw` is read.
+    if raw is None:
+        return False
+    if not isinstance(raw, dict) or not isinstance(raw.get("raw", False), bool):
+        raise ConfigError(f"{what}: expected {{raw: true|false}}, got {raw!r}")
+    return raw.get("raw", False)
+
+
+def _health(raw: Any, name: str) -> Optional[HealthSpec]:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -281,11 +300,13 @@ def _health(raw: Any, name: str, exec_timeout: Optional[float]) -> Optional[Heal
     if "exec" not in raw:
         raise ConfigError(f"job[{name}].health.exec is required by the harness")
     timeout = _optional_duration(raw.get("timeout"), f"job[{name}].health.timeout")
+    interval = float(_whole_seconds(raw.get("interval"), f"job[{name}].health.interval"))
     return HealthSpec(
         exec=_argv(raw["exec"], f"job[{name}].health.exec"),
-        interval=float(_whole_seconds(raw.get("interval"), f"job[{name}].health.interval")),
+        interval=interval,
         ttl=float(_whole_seconds(raw.get("ttl"), f"job[{name}].health.ttl")),
-        timeout=timeout if timeout is not None else exec_timeout,
+        timeout=timeout if timeout is not None else interval,
+        raw_log=_raw_logging(raw.get("logging"), f"job[{name}].health.logging"),
     )
 
 
@@ -309,7 +330,7 @@ def job_spec(raw: Any, index: int) -> JobSpec:
     if timeout is None and when.is_periodic:
         timeout = when.interval
     port = _port(raw.get("port"), name)
-    health = _health(raw.get("health"), name, timeout)
+    health = _health(raw.get("health"), name)
     if port is not None and health is None:
         raise ConfigError(f"job[{name}].health must be set if 'port' is set")
     return JobSpec(
@@ -321,6 +342,7 @@ def job_spec(raw: Any, index: int) -> JobSpec:
         health=health,
         timeout=timeout,
         stop_timeout=_optional_duration(raw.get("stopTimeout"), f"job[{name}].stopTimeout"),
+        raw_log=_raw_logging(raw.get("logging"), f"job[{name}].logging"),
     )
 
 
@@ -346,10 +368,15 @@ def parse_config(text: str, environ: Mapping[str, str], origin: str = "<config>"
     logging = document.get("logging")
     level = logging.get("level") if isinstance(logging, dict) else None
     consul = document.get("consul")
+    stop_timeout = document.get("stopTimeout", 0)
+    if isinstance(stop_timeout, bool) or not isinstance(stop_timeout, int) or stop_timeout < 0:
+        raise ConfigError(f"{origin}: stopTimeout must be whole seconds, got {stop_timeout!r}")
     return ContainerPilotConfig(
         consul=consul if isinstance(consul, str) else None,
         log_level=level if isinstance(level, str) else None,
         jobs=jobs,
+        # config/config.go parseStopTimeout: 0 or absent means the default.
+        stop_timeout=stop_timeout or DEFAULT_STOP_TIMEOUT,
     )
 
 

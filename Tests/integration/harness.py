@@ -29,7 +29,8 @@ from typing import Any, Callable, Mapping, Optional, TypeVar
 import resp
 from consul_http import ConsulHTTP, ConsulHTTPError
 from containerpilot import ContainerPilotConfig, load_config
-from pilot import Event, EventBus, NodeLog, Pilot, PilotContext, ProcessRegistry
+from pilot import Event, NodeLog, signal_group
+from pilot_process import JobView, PilotProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "doubles"))
 import consul_backend  # noqa: E402 - lives beside this directory, in Tests/doubles
@@ -287,10 +288,10 @@ class Node:
             directory.mkdir(parents=True, exist_ok=True)
         self.log_path = cluster.workdir / f"{name}.log"
         self.log = NodeLog(str(self.log_path))
-        self.registry = ProcessRegistry()
         self.extra_env: dict[str, str] = {}
-        self.pilot: Optional[Pilot] = None
-        self._last_pilot: Optional[Pilot] = None  # keeps the events of a stopped run
+        self.pilot: Optional[PilotProcess] = None
+        self._last_pilot: Optional[PilotProcess] = None  # keeps the events of a stopped run
+        self._pilots: list[PilotProcess] = []  # every run, for the processes they started
         self.agent_down = False
         self.config: Optional[ContainerPilotConfig] = None
 
@@ -343,24 +344,30 @@ class Node:
 
     @property
     def running(self) -> bool:
-        return self.pilot is not None
+        """ContainerPilot runs: started and not exited (it exits once every job is done)."""
+        return self.pilot is not None and self.pilot.alive()
 
     def start(self, extra_env: Optional[Mapping[str, str]] = None) -> None:
-        """Starts (or restarts, on the same data dir) the node's ContainerPilot; a killed
-        agent starts again with the consul-agent job, after preStart, on its data dir."""
-        if self.pilot is not None:
+        """Starts (or restarts, on the same data dir) the node's ContainerPilot; its agent
+        starts with the consul-agent job, after preStart, as in ContainerPilot."""
+        if self.running:
             raise HarnessError(f"{self.name} is already running")
         if extra_env is not None:
             self.extra_env = dict(extra_env)
+        if self.cluster.agents.kind == "double":
+            # A container's agent is one of its jobs: it is not up before preStart has run.
+            self._kill_agent()
         env = self.env()
         self.config = load_config(self.cluster.config_path, env)
         self.log.write("harness", f"starting {self.name} with the {self.cluster.hooks.name} hooks")
-        ctx = PilotContext(node=self.name, env=env, cwd=str(self.dir), log=self.log, bus=EventBus(self.log),
-                           registry=self.registry, consul=self.consul(), service_address="127.0.0.1",
-                           interval_scale=self.cluster.interval_scale, silenced=threading.Event(),
-                           start_agent=self._start_agent)
-        self.pilot = self._last_pilot = Pilot(self.config, ctx)
-        self.pilot.start()
+        spec = {"node": self.name, "env": env, "cwd": str(self.dir), "log": str(self.log_path),
+                "config": str(self.cluster.config_path), "consul": self.consul_address,
+                "token": self.cluster.token, "service_address": "127.0.0.1",
+                "interval_scale": self.cluster.interval_scale}
+        run = len(self._pilots) + 1
+        self.pilot = self._last_pilot = PilotProcess(
+            spec, self.dir / f"pilot-{run}.json", [job.name for job in self.config.jobs], self._start_agent, self.log)
+        self._pilots.append(self.pilot)
 
     def _start_agent(self) -> None:
         if not self.agent_down:
@@ -373,22 +380,29 @@ class Node:
             self.log.write("harness", f"the agent of {self.name} did not start again: {error}")
 
     def stop(self, timeout: float = 60.0, stop_agent: bool = True) -> None:
-        """Graceful stop as ContainerPilot does on SIGTERM; then the agent goes too.
+        """docker stop: SIGTERM to ContainerPilot, which stops its jobs and exits; then the
+        agent goes too.
 
-        Raises HarnessError (after killing what is left) when a job outlives `timeout`.
+        Raises HarnessError (after killing what is left) when ContainerPilot outlives `timeout`.
         """
         if self.pilot is None:
             return
         self.log.write("harness", f"stopping {self.name}")
         pilot, self.pilot = self.pilot, None
-        stuck = pilot.stop(time.monotonic() + timeout)
-        if stuck:
+        pilot.terminate()
+        stopped = pilot.wait(timeout)
+        if not stopped:
             pilot.kill()
         if stop_agent:
             self._kill_agent()
         self.log.write("harness", f"{self.name} stopped")
-        if stuck:
-            raise HarnessError(f"{self.name}: jobs {stuck} still running {timeout}s after the stop")
+        if not stopped:
+            raise HarnessError(f"{self.name}: ContainerPilot still running {timeout}s after SIGTERM "
+                               f"(jobs: {self._job_summary(pilot)})")
+
+    def wait_exited(self, timeout: float) -> bool:
+        """True once ContainerPilot has exited on its own (every job done) within `timeout`."""
+        return self.pilot is not None and self.pilot.wait(timeout)
 
     def kill(self) -> None:
         """kill -9 of the container: every process of the node and its agent, no hooks."""
@@ -410,28 +424,35 @@ class Node:
 
     def kill_job_process(self, job: str = "redis", sig: int = signal.SIGKILL) -> int:
         """Signals only the current exec of `job` (redis-server by default); returns its pid."""
-        pilot = self._pilot()
-        running = pilot.jobs[job].exec
-        if running is None or not running.running() or running.pid is None:
+        view = self._pilot().job(job)
+        if not view.running or view.pid is None:
             raise HarnessError(f"{self.name}: job {job} has no running process")
-        self.log.write("harness", f"sending signal {sig} to {job} pid {running.pid}")
-        running.signal(sig)
-        return running.pid
+        self.log.write("harness", f"sending signal {sig} to {job} pid {view.pid}")
+        signal_group(view.pid, sig)
+        return view.pid
 
-    def _pilot(self) -> Pilot:
+    def _pilot(self) -> PilotProcess:
         if self.pilot is None:
             raise HarnessError(f"{self.name} is not running")
         return self.pilot
+
+    def job(self, job: str) -> JobView:
+        return self._pilot().job(job)
 
     def job_pid(self, job: str) -> Optional[int]:
         """Pid of the job's running exec, None when it has none running."""
         if self.pilot is None:
             return None
-        running = self.pilot.jobs[job].exec
-        return running.pid if running is not None and running.running() else None
+        view = self.pilot.job(job)
+        return view.pid if view.running else None
 
     def job_starts(self, job: str) -> int:
-        return self._pilot().jobs[job].starts
+        return self._pilot().job(job).starts
+
+    @staticmethod
+    def _job_summary(pilot: PilotProcess) -> str:
+        return ", ".join(f"{name} pid={view.pid if view.running else None} starts={view.starts} {view.status}"
+                         for name in pilot.job_names() for view in [pilot.job(name)])
 
     def events(self) -> list[Event]:
         """Events of the current run, or of the last one once the node is stopped."""
@@ -440,8 +461,12 @@ class Node:
     def saw(self, code: str, source: str) -> bool:
         return Event(code, source) in self.events()
 
+    def spawned(self) -> list[tuple[int, tuple[str, ...]]]:
+        """(pid, argv) of every process ContainerPilot started for this node, all runs."""
+        return [entry for pilot in self._pilots for entry in pilot.spawned()]
+
     def spawned_pids(self) -> list[int]:
-        return [pid for pid, _ in self.registry.spawned()]
+        return [pilot.pid for pilot in self._pilots] + [pid for pid, _ in self.spawned()]
 
     # --- Redis ----------------------------------------------------------------------------
 
@@ -680,8 +705,7 @@ class Cluster:
             if not node.running:
                 lines.append(f"{node.name}: not running (agent {'down' if node.agent_down else 'up'})")
                 continue
-            jobs = ", ".join(f"{name} pid={node.job_pid(name)} starts={job.starts} {job.status}"
-                             for name, job in node._pilot().jobs.items() if job.spec.exec)
+            jobs = Node._job_summary(node._pilot())
             try:
                 sentinel = node.sentinel_view()
             except (resp.RedisConnectionError, resp.RedisReplyError) as error:

@@ -1,26 +1,43 @@
-"""Plays ContainerPilot 3 for one node: runs the jobs of a parsed config on an event bus.
+"""Plays ContainerPilot 3.8.0 for one node: runs the jobs of a parsed config on an event bus.
 
-The job logic follows ContainerPilot 3's jobs package: every job is an event loop that
-starts its exec on its `when` event (`once` or `each` from a `source`, or at startup and
-then every `interval` for a periodic job), restarts it per `restarts`, runs its health
-exec every `health.interval` seconds (killed at `health.timeout`) and publishes
-`healthy`/`unhealthy`, and, for a job with a `port`, registers the service in Consul on
-the first passing health exec and passes its TTL check on each one.
+This module runs inside the node's own ContainerPilot stand-in process (pilot_process.py),
+which is the parent of every exec, as the real ContainerPilot worker is. Each behaviour
+follows github.com/joyent/containerpilot at tag 3.8.0:
 
-At shutdown every job gets the shutdown at once, publishes `stopping`, waits (up to its
-`stopTimeout`) for the job that runs on its `stopping` (the preStop pattern), then sends
-SIGTERM to its exec's process group and deregisters its service. ContainerPilot itself
-sends no SIGKILL per job; the harness does, `stopTimeout` after the SIGTERM (5 s when the
-job sets none), so a stuck server cannot outlive a test.
+- every job is an event loop (jobs/jobs.go Run, processEvent) that starts its exec on its
+  `when` event (`once` or `each` from a `source`), or at startup and then every `interval`
+  for a periodic job (NewEventTimer: the first run is at startup, before any other job);
+- an exec runs in its own process group (commands/commands.go Run: Setpgid) and is killed
+  with SIGKILL to the group at its `timeout` (Kill); a periodic job's timeout defaults to
+  its interval (jobs/config.go validateExec);
+- a job restarts its exec per `restarts` as soon as the exit event is processed
+  (onExecExit), within about 10 ms, on the same command line; no other job runs again;
+- a new run of a command waits for the previous run of the same command to end
+  (commands.Command.lock), blocking the job's event loop meanwhile: a slow health exec
+  delays the next one, a slow periodic exec delays the next interval's;
+- health execs run every `health.interval` s, killed at `health.timeout` (the interval when
+  unset), and publish `healthy`/`unhealthy`; a job with a `port` is registered in Consul on
+  its first passing health exec and its TTL check is passed on each one (discovery/);
+- exec output is re-logged by ContainerPilot at INFO with the job's name, so a `logging`
+  level above INFO drops it, unless the job (or its health) sets `logging: {raw: true}`,
+  which passes it through as it is (jobs/config.go, commands.NewCommand);
+- on shutdown (SIGTERM or SIGINT to ContainerPilot, core/signals.go) every job quits at once
+  and publishes `stopping`; a job whose `stopping` another job reacts to waits for that
+  job's `stopped`, for as long as it takes: the job's `stopTimeout` starts a timer whose
+  event the wait loop never matches (jobs.go cleanup), so only the other job's own `timeout`
+  bounds the wait. Then the job's exec and health exec get SIGTERM, not awaited, and its
+  service is deregistered (cleanup, commands.Term);
+- once every job is done, ContainerPilot sleeps the top-level `stopTimeout` (default 5 s)
+  and SIGKILLs every job's process group (core/app.go Run), then exits 0 (sup/sup.go: the
+  PID 1 supervisor returns whatever happened to the worker);
+- ContainerPilot exits only when every job is done: a job that never ends (an agent with
+  unlimited restarts, a periodic job) keeps it, and the container, up.
 
-Departures, all on purpose: the `consul-agent` job is not run (the Consul double or a real
-agent started by the test plays it; when the job starts, after preStart as in ContainerPilot,
-the context's `start_agent` brings a killed double's agent back) and its health is "the agent
-answers HTTP"; a job is
-never restarted sooner than 100 ms after its last start, so a server that cannot start does
-not spin a core of the shared test machine; and a start that comes while the job's exec
-still runs (a periodic job slower than its interval) is skipped, where ContainerPilot would
-block the job's event loop until the exec ends.
+Departures, all on purpose: the `consul-agent` job's exec is not run (the Consul double or a
+real agent started by the test plays it; starting the job asks the harness to start the
+node's agent, after preStart as in ContainerPilot) and its health is "the agent answers
+HTTP"; intervals, TTLs and the top-level stopTimeout are multiplied by the harness's
+`interval_scale`.
 """
 
 from __future__ import annotations
@@ -32,15 +49,24 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional, TextIO
+from typing import Any, Callable, Optional, TextIO
 
 from consul_http import ConsulHTTP, ConsulHTTPError
 from containerpilot import ContainerPilotConfig, JobSpec
 
 AGENT_JOB = "consul-agent"
-DEFAULT_KILL_GRACE = 5.0
-_MIN_RESTART_GAP = 0.1
+# commands.go Run/Wait: the exit event is processed and the exec started again at once; what
+# was seen running the real binary is about 10 ms.
+RESTART_GAP = 0.01
 _UNLIMITED = -1
+# logrus levels ContainerPilot's `logging.level` accepts, lowest first.
+_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "PANIC")
+
+
+def relogs_at_info(level: Optional[str]) -> bool:
+    """Whether ContainerPilot at `level` keeps what it re-logs of a job's output (at INFO)."""
+    name = (level or "INFO").upper()
+    return name not in _LEVELS or _LEVELS.index(name) <= _LEVELS.index("INFO")
 
 
 @dataclass(frozen=True)
@@ -54,7 +80,13 @@ class Event:
 
 STARTUP = Event("startup", "global")
 SHUTDOWN = Event("shutdown", "global")
-_HALT = Event("halt", "harness")  # hard kill: leave the loop without cleanup
+
+
+class Reporter:
+    """Where the stand-in tells the harness what happens: events, processes, jobs."""
+
+    def send(self, message: dict[str, Any]) -> None:
+        pass
 
 
 class NodeLog:
@@ -80,11 +112,11 @@ class NodeLog:
 
 
 class EventBus:
-    def __init__(self, log: NodeLog) -> None:
+    def __init__(self, log: NodeLog, reporter: Reporter) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[queue.Queue] = []
-        self._history: list[tuple[float, Event]] = []
         self._log = log
+        self._reporter = reporter
 
     def subscribe(self, inbox: queue.Queue) -> None:
         with self._lock:
@@ -97,48 +129,18 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         with self._lock:
-            self._history.append((time.monotonic(), event))
             subscribers = list(self._subscribers)
         self._log.write("containerpilot", f"event {event}")
+        self._reporter.send({"t": "event", "code": event.code, "source": event.source})
         for inbox in subscribers:
             inbox.put(event)
 
-    def history(self) -> list[Event]:
-        with self._lock:
-            return [event for _, event in self._history]
 
-
-class ProcessRegistry:
-    """Every process the harness started for a node, so teardown can prove they are gone."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._all: list[tuple[int, tuple[str, ...]]] = []
-        self._live: dict[int, subprocess.Popen] = {}
-
-    def add(self, process: subprocess.Popen, argv: tuple[str, ...]) -> None:
-        with self._lock:
-            self._all.append((process.pid, argv))
-            self._live[process.pid] = process
-
-    def exited(self, process: subprocess.Popen) -> None:
-        with self._lock:
-            self._live.pop(process.pid, None)
-
-    def live(self) -> list[subprocess.Popen]:
-        with self._lock:
-            return list(self._live.values())
-
-    def spawned(self) -> list[tuple[int, tuple[str, ...]]]:
-        with self._lock:
-            return list(self._all)
-
-
-def signal_group(process: subprocess.Popen, sig: int) -> None:
+def signal_group(pid: int, sig: int) -> None:
     # Each exec leads its own process group, as under ContainerPilot (Setpgid), so its
     # children go with it.
     try:
-        os.killpg(process.pid, sig)
+        os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -146,40 +148,32 @@ def signal_group(process: subprocess.Popen, sig: int) -> None:
 class Exec:
     """One run of a command: own process group, output into the node log, optional timeout.
 
-    Publishes exitSuccess/exitFailed under `name` when the process ends, unless the node
-    was hard-killed (a dead ContainerPilot publishes nothing).
+    Publishes exitSuccess/exitFailed under `name` when the process ends.
     """
 
-    def __init__(self, name: str, argv: tuple[str, ...], timeout: Optional[float], env: dict[str, str],
-                 cwd: str, log: NodeLog, bus: EventBus, registry: ProcessRegistry,
-                 silenced: threading.Event) -> None:
+    def __init__(self, name: str, job: str, argv: tuple[str, ...], timeout: Optional[float],
+                 ctx: "PilotContext", raw_log: bool) -> None:
         self.name = name
         self.argv = argv
         self._timeout = timeout
-        self._log = log
-        self._bus = bus
-        self._registry = registry
-        self._silenced = silenced
+        self._ctx = ctx
+        self._raw_log = raw_log
         self.done = threading.Event()
         self.returncode: Optional[int] = None
         self.process: Optional[subprocess.Popen] = None
-        if silenced.is_set():
-            self.done.set()
-            return
         try:
             self.process = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                argv, env=ctx.env, cwd=ctx.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
         except OSError as error:
-            log.write(name, f"unable to start {' '.join(argv)}: {error}")
+            ctx.log.write(name, f"unable to start {' '.join(argv)}: {error}")
             self.returncode = 127
             self.done.set()
-            if not silenced.is_set():
-                bus.publish(Event("exitFailed", name))
+            ctx.bus.publish(Event("exitFailed", name))
             return
-        registry.add(self.process, argv)
-        log.write("containerpilot", f"{name} started pid {self.process.pid}: {' '.join(argv)}")
+        ctx.reporter.send({"t": "spawn", "pid": self.process.pid, "job": job, "exec": name, "argv": list(argv)})
+        ctx.log.write("containerpilot", f"{name} started pid {self.process.pid}: {' '.join(argv)}")
         self._reader = threading.Thread(target=self._copy_output, daemon=True,
                                         name=f"out-{name}-{self.process.pid}")
         self._reader.start()
@@ -194,8 +188,16 @@ class Exec:
 
     def _copy_output(self) -> None:
         assert self.process is not None and self.process.stdout is not None
+        keep = self._raw_log or relogs_at_info(self._ctx.log_level)
         for raw in self.process.stdout:
-            self._log.write(self.name, raw.decode(errors="replace"))
+            if not keep:
+                continue
+            line = raw.decode(errors="replace")
+            if not self._raw_log:
+                # config/logger DefaultLogFormatter: time, job name and pid before the line.
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                line = f"{stamp} {self.name} {self.process.pid} {line}"
+            self._ctx.log.write(self.name, line)
         self.process.stdout.close()
 
     def _wait(self) -> None:
@@ -203,21 +205,20 @@ class Exec:
         try:
             code = self.process.wait(timeout=self._timeout)
         except subprocess.TimeoutExpired:
-            self._log.write("containerpilot", f"{self.name} timeout after {self._timeout}s: killing")
-            signal_group(self.process, signal.SIGKILL)
+            self._ctx.log.write("containerpilot", f"{self.name} timeout after {self._timeout}s: killing")
+            signal_group(self.process.pid, signal.SIGKILL)
             code = self.process.wait()
-        self._registry.exited(self.process)
         self._reader.join(timeout=2)
         self.returncode = code
-        self._log.write("containerpilot", f"{self.name} pid {self.process.pid} exited with {code}")
+        self._ctx.log.write("containerpilot", f"{self.name} pid {self.process.pid} exited with {code}")
+        self._ctx.reporter.send({"t": "exit", "pid": self.process.pid, "exec": self.name, "code": code})
         self.done.set()
-        if not self._silenced.is_set():
-            self._bus.publish(Event("exitSuccess" if code == 0 else "exitFailed", self.name))
+        self._ctx.bus.publish(Event("exitSuccess" if code == 0 else "exitFailed", self.name))
 
     def signal(self, sig: int) -> None:
         if self.running():
             assert self.process is not None
-            signal_group(self.process, sig)
+            signal_group(self.process.pid, sig)
 
 
 class Ticker:
@@ -246,16 +247,16 @@ class PilotContext:
     cwd: str
     log: NodeLog
     bus: EventBus
-    registry: ProcessRegistry
+    reporter: Reporter
     consul: ConsulHTTP
     service_address: str
     interval_scale: float
-    silenced: threading.Event  # set on hard kill
+    log_level: Optional[str]  # ContainerPilot's own `logging.level`
     start_agent: Callable[[], None]  # what starting the consul-agent job does
 
 
 class Job:
-    """One ContainerPilot job's event loop (jobs.Job in ContainerPilot 3)."""
+    """One ContainerPilot job's event loop (jobs.Job in ContainerPilot 3.8.0)."""
 
     def __init__(self, spec: JobSpec, ctx: PilotContext, stopping_dependent: Optional[str]) -> None:
         self.spec = spec
@@ -284,16 +285,10 @@ class Job:
         self.service_id = f"{self.name}-{ctx.node}" if spec.port else None
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"job-{self.name}")
 
-    # --- views for the harness ---------------------------------------------------------
-
     @property
     def exec(self) -> Optional[Exec]:
         with self._lock:
             return self._exec
-
-    @property
-    def status(self) -> str:
-        return self._status
 
     def start(self) -> None:
         self._ctx.bus.subscribe(self.inbox)
@@ -307,7 +302,7 @@ class Job:
                                         Event("timer", f"{self.name}.heartbeat")))
         self._thread.start()
 
-    def join(self, timeout: float) -> bool:
+    def join(self, timeout: Optional[float] = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
@@ -315,11 +310,7 @@ class Job:
 
     def _run(self) -> None:
         while True:
-            event = self.inbox.get()
-            if event == _HALT:
-                self._stop_tickers()
-                return
-            if self._process_event(event):
+            if self._process_event(self.inbox.get()):
                 break
         self._cleanup()
 
@@ -345,20 +336,22 @@ class Job:
         return False
 
     def _set_status(self, status: str) -> None:
-        self._status = status
+        if status != self._status:
+            self._status = status
+            self._ctx.reporter.send({"t": "status", "job": self.name, "status": status})
 
     def _on_heartbeat(self) -> None:
         if self._status == "idle" or self.spec.health is None:
             return
-        if self._check is not None and self._check.running():
-            return  # ContainerPilot never runs two of a job's health execs at once
         if self.name == AGENT_JOB:
             ok = self._ctx.consul.answers()
             self._ctx.bus.publish(Event("exitSuccess" if ok else "exitFailed", self.check_name))
             return
-        self._check = Exec(self.check_name, self.spec.health.exec, self.spec.health.timeout,
-                           self._ctx.env, self._ctx.cwd, self._ctx.log, self._ctx.bus,
-                           self._ctx.registry, self._ctx.silenced)
+        # commands.Command.lock: the next run waits for the previous one, loop and all.
+        if self._check is not None:
+            self._check.done.wait()
+        self._check = Exec(self.check_name, self.name, self.spec.health.exec, self.spec.health.timeout,
+                           self._ctx, self.spec.health.raw_log)
 
     def _on_run_every(self) -> bool:
         if not self._restart_permitted():
@@ -414,18 +407,19 @@ class Job:
         if self.spec.exec is None:
             return
         current = self.exec
-        if current is not None and current.running():
-            self._ctx.log.write("containerpilot", f"{self.name} is still running: this start is skipped")
-            return
-        gap = self._last_start + _MIN_RESTART_GAP - time.monotonic()
+        if current is not None:
+            # commands.Command.lock: a periodic exec slower than its interval delays the
+            # next run (and this job's whole event loop) until it ends or is killed.
+            current.done.wait()
+        gap = self._last_start + RESTART_GAP - time.monotonic()
         if gap > 0:
             time.sleep(gap)
         self._last_start = time.monotonic()
-        started = Exec(self.name, self.spec.exec, self.spec.timeout, self._ctx.env, self._ctx.cwd,
-                       self._ctx.log, self._ctx.bus, self._ctx.registry, self._ctx.silenced)
+        started = Exec(self.name, self.name, self.spec.exec, self.spec.timeout, self._ctx, self.spec.raw_log)
         with self._lock:
             self._exec = started
             self.starts += 1
+        self._ctx.reporter.send({"t": "exec", "job": self.name, "pid": started.pid, "starts": self.starts})
 
     # --- Consul, as discovery.ServiceDefinition does it ---------------------------------
 
@@ -450,51 +444,34 @@ class Job:
 
     # --- stopping ------------------------------------------------------------------------
 
-    def _stop_tickers(self) -> None:
+    def _cleanup(self) -> None:
         for ticker in self._tickers:
             ticker.stop()
-
-    def _cleanup(self) -> None:
-        self._stop_tickers()
         self._ctx.bus.publish(Event("stopping", self.name))
         if self._stopping_wait is not None:
-            deadline = None
-            if self.spec.stop_timeout is not None and self.spec.stop_timeout > 0:
-                deadline = time.monotonic() + self.spec.stop_timeout
-            while True:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    self._ctx.log.write("containerpilot",
-                                        f"{self.name}: {self._stopping_wait.source} still running "
-                                        f"after stopTimeout {self.spec.stop_timeout}s")
-                    break
-                try:
-                    event = self.inbox.get(timeout=remaining)
-                except queue.Empty:
-                    continue
-                if event == _HALT:
-                    return
-                if event == self._stopping_wait:
-                    break
-        self._terminate()
+            if self.spec.stop_timeout:
+                self._ctx.log.write("containerpilot", f"{self.name}: stopTimeout {self.spec.stop_timeout:g}s "
+                                    "set; in 3.8.0 it bounds nothing (its timer event is never matched)")
+            while self.inbox.get() != self._stopping_wait:
+                pass
+        # cancel(): the exec's and the health exec's contexts end: SIGTERM, not awaited.
+        for running in (self.exec, self._check):
+            if running is not None:
+                running.signal(signal.SIGTERM)
         if self.service_id is not None and self._registered:
             try:
                 self._ctx.consul.deregister_service(self.service_id)
             except ConsulHTTPError as error:
                 self._ctx.log.write("containerpilot", f"deregistering {self.service_id} failed: {error}")
         self._ctx.bus.unsubscribe(self.inbox)
+        self._set_status("complete")
         self._ctx.bus.publish(Event("stopped", self.name))
 
-    def _terminate(self) -> None:
-        for running in (self.exec, self._check):
-            if running is None or not running.running():
-                continue
-            running.signal(signal.SIGTERM)
-            grace = self.spec.stop_timeout if self.spec.stop_timeout else DEFAULT_KILL_GRACE
-            if not running.done.wait(grace):
-                self._ctx.log.write("containerpilot", f"{running.name} ignored SIGTERM for {grace}s: SIGKILL")
-                running.signal(signal.SIGKILL)
-                running.done.wait(5)
+    def kill(self) -> None:
+        """Job.Kill: SIGKILL to the process group of the job's last exec, whatever it is now."""
+        for last in (self.exec, self._check):
+            if last is not None and last.pid is not None:
+                signal_group(last.pid, signal.SIGKILL)
 
 
 class Pilot:
@@ -502,6 +479,7 @@ class Pilot:
 
     def __init__(self, config: ContainerPilotConfig, ctx: PilotContext) -> None:
         self._ctx = ctx
+        self.config = config
         dependents = {job.when.source: job.name for job in config.jobs
                       if job.when.source and job.when.event == "stopping"}
         self.jobs = {spec.name: Job(spec, ctx, dependents.get(spec.name)) for spec in config.jobs}
@@ -511,27 +489,17 @@ class Pilot:
             job.start()
         self._ctx.bus.publish(STARTUP)
 
-    def stop(self, deadline: float) -> list[str]:
-        """Graceful shutdown; returns the jobs that were still running at the deadline."""
+    def shutdown(self) -> None:
+        """What SIGTERM to ContainerPilot sets off (core/signals.go -> Bus.Shutdown)."""
         self._ctx.bus.publish(SHUTDOWN)
-        stuck = []
-        for job in self.jobs.values():
-            if not job.join(max(0.0, deadline - time.monotonic())):
-                stuck.append(job.name)
-        return stuck
 
-    def kill(self) -> None:
-        """As if ContainerPilot and all its children got SIGKILL: no event, no cleanup."""
-        self._ctx.silenced.set()
+    def wait_until_done(self) -> None:
+        """core/app.go Run: once every job is complete, sleep stopTimeout, SIGKILL them all."""
         for job in self.jobs.values():
-            job.inbox.put(_HALT)
-        for process in self._ctx.registry.live():
-            signal_group(process, signal.SIGKILL)
+            job.join()
+        grace = self.config.stop_timeout * self._ctx.interval_scale
+        self._ctx.log.write("containerpilot", f"every job is done; killing all processes in {grace:g}s")
+        time.sleep(grace)
         for job in self.jobs.values():
-            job.join(5)
-        # A job thread may have been starting an exec while the first sweep ran.
-        for process in self._ctx.registry.live():
-            signal_group(process, signal.SIGKILL)
-
-    def events(self) -> list[Event]:
-        return self._ctx.bus.history()
+            self._ctx.log.write("containerpilot", f"killing processes for job {job.name}")
+            job.kill()

@@ -98,18 +98,31 @@ def health() -> int:
 
 
 def health_sentinel() -> int:
+    # As redis-manage does: Sentinel registers itself at the announced address.
+    port = int(_env("SENTINEL_PORT"))
     try:
-        return 0 if resp.command(int(_env("SENTINEL_PORT")), "PING") == b"PONG" else 1
+        if resp.command(port, "PING") != b"PONG":
+            return 1
     except (resp.RedisConnectionError, resp.RedisReplyError) as error:
         print(f"stub healthSentinel: {error}")
         return 1
+    service_id = _service_id("redis-sentinel")
+    consul = _consul()
+    try:
+        if service_id not in consul.agent_services():
+            consul.register_ttl_service(service_id, "redis-sentinel", port, _env("REDIS_ANNOUNCE_IP"), _env("STUB_ROLE_TTL"))
+        consul.pass_ttl(f"service:{service_id}")
+    except ConsulHTTPError as error:
+        print(f"stub healthSentinel: {error}")
+        return 1
+    return 0
 
 
 def pre_stop() -> int:
     consul = _consul()
     try:
         registered = consul.agent_services()
-        for service in set(ROLE_SERVICES.values()):
+        for service in set(ROLE_SERVICES.values()) | {"redis-sentinel"}:
             if _service_id(service) in registered:
                 consul.deregister_service(_service_id(service))
     except ConsulHTTPError as error:
@@ -121,9 +134,14 @@ def nothing() -> int:
     return 0
 
 
+def start_redis() -> int:
+    os.execvp("redis-server", ["redis-server", _env("REDIS_CONF")])
+
+
 HOOKS = {
     "preStart": nothing,
     "onStart": on_start,
+    "startRedis": start_redis,
     "health": health,
     "healthSentinel": health_sentinel,
     "preStop": pre_stop,

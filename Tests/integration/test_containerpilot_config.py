@@ -13,7 +13,10 @@ NODE_ENV = {
     "SENTINEL_CONF": "/tmp/n1/etc/sentinel.conf",
     "SENTINEL_PORT": "26400",
     "LOG_LEVEL": "DEBUG",
+    "CONTAINERPILOT_LOG_LEVEL": "WARN",
+    "CONSUL_HTTP_ADDR": "http://127.0.0.1:8600",
     "CONSUL_DATA_DIR": "/tmp/n1/consul",
+    "BACKUP_CHECK_INTERVAL": "15m",
 }
 
 
@@ -22,7 +25,13 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
     assert [job.name for job in config.jobs] == [
         "preStart", "consul-agent", "onStart", "redis", "redis-sentinel", "preStop", "sentinel-hold",
         "consul-agent-hold", "backup"]
-    assert config.log_level == "DEBUG"
+    # ContainerPilot's own level is its own; redis-manage's jobs log raw.
+    assert config.log_level == "WARN"
+    assert config.consul == "http://127.0.0.1:8600"
+    assert config.stop_timeout == 5
+    assert all(job.raw_log for job in config.jobs if job.exec and job.exec[0] in ("redis-manage", "redis-sentinel"))
+    # A job's stopTimeout does nothing in ContainerPilot 3.8.0: none is set, so none misleads.
+    assert [job.name for job in config.jobs if job.stop_timeout is not None] == []
 
     pre_start = config.job("preStart")
     assert pre_start.exec == ("redis-manage", "preStart")
@@ -37,22 +46,25 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
     on_start = config.job("onStart")
     assert (on_start.when.source, on_start.when.once) == ("consul-agent", "healthy")
 
+    # Every start of redis-server goes through startRedis, restarts included.
     redis = config.job("redis")
-    assert redis.exec == ("redis-server", "/tmp/n1/etc/redis.conf")
+    assert redis.exec == ("redis-manage", "startRedis")
     assert redis.restarts_unlimited and redis.port is None
-    assert redis.stop_timeout == 45.0
-    assert redis.health is not None
+    assert redis.health is not None and redis.health.raw_log
     assert (redis.health.exec, redis.health.interval, redis.health.ttl, redis.health.timeout) == (
         ("redis-manage", "health"), 5.0, 25.0, 4.0)
 
+    # healthSentinel registers redis-sentinel at the announced address: no port here.
     sentinel = config.job("redis-sentinel")
     assert sentinel.exec == ("redis-sentinel", "/tmp/n1/etc/sentinel.conf")
-    assert sentinel.port == 26400
+    assert sentinel.port is None
     assert sentinel.health is not None and sentinel.health.exec == ("redis-manage", "healthSentinel")
+    assert sentinel.health.timeout == 4.0
 
+    # HookBudget (Sources/RedisAutopilot/Lifecycle/HookBudget.swift): health 3 s, preStop
+    # 38 s, awaitPreStop 40 s, each inside its job's timeout here.
     pre_stop = config.job("preStop")
     assert (pre_stop.when.source, pre_stop.when.once, pre_stop.timeout) == ("redis", "stopping", 40.0)
-    assert pre_stop.timeout < redis.stop_timeout
 
     # Sentinel and the agent are held (ContainerPilot waits for the job on their
     # stopping event) while preStop still needs them.
@@ -60,20 +72,23 @@ def test_the_project_config_gives_the_jobs_and_timings_of_a_node() -> None:
         hold = config.job(holder)
         assert hold.exec == ("redis-manage", "awaitPreStop")
         assert (hold.when.source, hold.when.once) == (held, "stopping")
-        assert pre_stop.timeout <= hold.timeout < config.job(held).stop_timeout
+        assert hold.timeout == 42.0 and pre_stop.timeout < hold.timeout
 
+    # A periodic job is killed at its interval: the backup bounds itself inside it.
     backup = config.job("backup")
-    assert backup.when.interval == 600.0 and backup.timeout == 3600.0
+    assert backup.when.interval == 900.0 and backup.timeout == 900.0
     assert backup.restarts_unlimited  # a periodic job reruns unless told otherwise
 
 
 def test_defaults_apply_when_the_environment_is_empty() -> None:
     config = load_config(DEFAULT_CONFIG, {})
-    assert config.job("redis").exec == ("redis-server", "/etc/redis/redis.conf")
+    assert config.job("redis").exec == ("redis-manage", "startRedis")
     # The default redis-manage's CONSUL_DATA_DIR has too.
     assert "-data-dir=/data/consul" in config.job("consul-agent").exec
-    assert config.job("redis-sentinel").port == 26379
+    assert config.job("redis-sentinel").exec == ("redis-sentinel", "/etc/redis/sentinel.conf")
     assert config.log_level == "INFO"
+    assert config.consul == "localhost:8500"
+    assert config.job("backup").when.interval == 600.0
 
 
 def test_render_substitutes_variables_and_defaults() -> None:

@@ -42,7 +42,7 @@ def test_three_nodes_form_one_replicated_cluster_and_leave_no_process(cluster_fa
 
     sentinels = wait_until(lambda: len(cluster.passing("redis-sentinel")) == 3 and
                            cluster.passing("redis-sentinel"), 15,
-                           "ContainerPilot's redis-sentinel job registered on every node",
+                           "healthSentinel registered redis-sentinel on every node",
                            describe=cluster.describe)
     assert sorted(s.service_id for s in sentinels) == [f"redis-sentinel-{n.name}" for n in cluster.nodes]
     assert sorted(s.port for s in sentinels) == sorted(n.sentinel_port for n in cluster.nodes)

@@ -26,6 +26,14 @@ public struct BackupTask {
     }
 
     public func run() throws -> Outcome {
+        // ContainerPilot runs a periodic job once at its own startup, before
+        // the agent and Redis exist: that run, and any while Redis is down,
+        // has nothing to back up and nothing to report as an error.
+        if !forced, case let .unreachable(reason) = observer.localRedis().observation {
+            let note = "redis-server does not answer (\(reason)); nothing to back up on this node now"
+            log(note)
+            return .skipped(reason: note)
+        }
         let interval = node.settings.backup.interval.inSeconds
         var session: String?
         defer { if let session { release(session) } }

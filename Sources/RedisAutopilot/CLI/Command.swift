@@ -4,6 +4,7 @@
 public enum Command: String, Sendable, CaseIterable {
     case preStart
     case onStart
+    case startRedis
     case health
     case healthSentinel
     case backup
@@ -36,6 +37,7 @@ public enum Command: String, Sendable, CaseIterable {
         switch self {
         case .preStart: return "prepare the Consul agent's config and data dir before the agent starts"
         case .onStart: return "wait for Consul, choose master or replica, write redis.conf and sentinel.conf"
+        case .startRedis: return "choose master or replica again, write redis.conf, then become redis-server"
         case .health: return "check Redis and keep its Consul registration in step with its real role"
         case .healthSentinel: return "check that Sentinel answers"
         case .backup: return "save a backup to the store when the cluster-wide interval has passed"
@@ -71,6 +73,19 @@ public enum Command: String, Sendable, CaseIterable {
             for that role, so a restarted old master comes back as a replica.
             When this node is the first master of an empty cluster, restores the
             last backup (RESTORE_ON_FAILURE says what to do if that fails).
+            """
+        case .startRedis:
+            return """
+            The redis job's exec: ContainerPilot runs it after onStart and again
+            each time redis-server exits (restarts: unlimited), so every start
+            of redis-server decides the node's role first. It observes Consul
+            and the sentinels as onStart does (a failover in progress is waited
+            for; a node whose data dir is empty while replicas hold data asks
+            Sentinel to promote one), writes REDIS_CONF for that role, then
+            replaces itself with `redis-server REDIS_CONF`. When Consul and the
+            sentinels cannot be read, it starts as the replica REDIS_CONF names,
+            or, if REDIS_CONF makes it a master, not at all (exit 1 after 2 s;
+            ContainerPilot runs it again).
             """
         case .health:
             return """

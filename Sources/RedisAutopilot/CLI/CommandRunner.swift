@@ -18,16 +18,18 @@ public struct CommandRunner: Sendable {
                 try PreStartHook(settings: settings, logger: logger).run()
             case .onStart:
                 try OnStartHook(node: try node(), reconfigScript: Self.ownExecutable()).run()
+            case .startRedis:
+                try RedisStartHook(node: try node()).run()
             case .health:
-                return try HealthHook(node: try node()).run() ? .success : .failure
+                return try HealthHook(node: try node(within: HookBudget.health)).run() ? .success : .failure
             case .healthSentinel:
-                try SentinelHealthHook(node: try node()).run()
+                return try SentinelHealthHook(node: try node(within: HookBudget.health)).run() ? .success : .failure
             case .preStop:
-                try PreStopHook(node: try node()).run()
+                try PreStopHook(node: try node(within: HookBudget.preStop)).run()
             case .awaitPreStop:
-                AwaitPreStopHook(node: try node()).run()
+                AwaitPreStopHook(node: try node(within: HookBudget.awaitPreStop)).run()
             case .backup:
-                let node = try node()
+                let node = try node(within: settings.backup.checkInterval.inSeconds - 10)
                 _ = try BackupTask(node: node, store: try makeBackupStore(settings: settings.backup), forced: false).run()
             case .backups:
                 return run(.listBackups)
@@ -38,7 +40,38 @@ public struct CommandRunner: Sendable {
             return .success
         } catch {
             logger.error("\(command.rawValue) failed: \(error)", ["hook": command.rawValue])
+            if command == .preStart || command == .onStart { endContainer(after: command) }
             return .failure
+        }
+    }
+
+    /// Invalid settings stop a command before a logger exists; for preStart
+    /// and onStart they end the container too. `report` prints the settings
+    /// error (and what follows) before ContainerPilot is signalled, since its
+    /// stop sequence terminates this very process.
+    public static func rejectSettings(_ error: Error, command: Command?, report: (String) -> Void) {
+        let text = "redis-manage: \(error)"
+        guard let command, command == .preStart || command == .onStart, let pid = ContainerPilotParent.pid() else {
+            report(text)
+            return
+        }
+        report(text + "\nredis-manage: \(command.rawValue) cannot run: ending the container (asking ContainerPilot, pid \(pid), to stop)")
+        _ = ContainerPilotParent.requestShutdown(of: pid)
+    }
+
+    /// Without Redis the container is of no use, and ContainerPilot would keep
+    /// it up for its other jobs: stop it, so Docker's restart policy starts it
+    /// again from the beginning. The line is logged first: ContainerPilot's
+    /// stop sequence terminates this process.
+    private func endContainer(after command: Command) {
+        guard let pid = ContainerPilotParent.pid() else {
+            logger.debug("not run by ContainerPilot: no container to end", ["hook": command.rawValue])
+            return
+        }
+        logger.error("ending the container: asking ContainerPilot (pid \(pid)) to stop; it exits once its jobs are done, "
+            + "and Docker's restart policy (restart: always or unless-stopped) starts the container again", ["hook": command.rawValue])
+        if !ContainerPilotParent.requestShutdown(of: pid) {
+            logger.error("could not signal ContainerPilot (pid \(pid)) to end the container", ["hook": command.rawValue])
         }
     }
 
@@ -76,8 +109,8 @@ public struct CommandRunner: Sendable {
         }
     }
 
-    private func node() throws -> NodeContext {
-        try NodeContext.make(settings: settings, logger: logger)
+    private func node(within budget: Double? = nil) throws -> NodeContext {
+        try NodeContext.make(settings: settings, logger: logger, within: budget)
     }
 
     /// The path Sentinel should run as its client-reconfig-script: this

@@ -7,16 +7,19 @@ import Foundation
 public final class ConsulClient {
     let transport: HTTPTransport
     let timeout: Double
+    /// The caller's own deadline, when it has one: no call outlives it.
+    let deadline: Deadline?
     private let token: String?
 
     /// Longest body text kept in an error: enough for Consul's one-line
     /// messages, short enough for a log line when a proxy answers with a page.
     static let errorBodyLimit = 512
 
-    public init(transport: HTTPTransport, token: String?, timeout: Double) {
+    public init(transport: HTTPTransport, token: String?, timeout: Double, deadline: Deadline? = nil) {
         self.transport = transport
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.timeout = timeout
+        self.deadline = deadline
     }
 
     /// An answer and the target it came from, so that errors name the call.
@@ -40,7 +43,8 @@ public final class ConsulClient {
         let request = HTTPRequest(method: method, target: target.text, headers: headers, body: requestBody)
         let response: HTTPResponse
         do {
-            response = try transport.send(request, timeout: callTimeout ?? timeout)
+            let bound = callTimeout ?? timeout
+            response = try transport.send(request, timeout: deadline.map { min(bound, max(0.05, $0.remainingSeconds)) } ?? bound)
         } catch {
             throw ConsulError.transport(method: method, path: target.text, underlying: error)
         }

@@ -14,11 +14,11 @@ public struct AwaitPreStopHook {
     /// The whole of preStop's budget plus a margin; after that the job stops
     /// anyway rather than hold the container's shutdown.
     var budget: Double {
-        node.settings.sentinel.failoverWaitTimeout.inSeconds + PreStopHook.resetBudget + 5
+        node.deadline?.remainingSeconds ?? node.settings.sentinel.failoverWaitTimeout.inSeconds + PreStopHook.resetBudget + 5
     }
 
     public func run() {
-        let deadline = Deadline.after(seconds: budget)
+        let deadline = node.deadline ?? Deadline.after(seconds: budget)
         while !deadline.hasPassed {
             guard let redis = try? node.redis() else {
                 node.log("awaitPreStop", "redis-server no longer answers; preStop is done")

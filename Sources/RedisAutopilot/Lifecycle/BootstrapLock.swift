@@ -50,15 +50,25 @@ struct BootstrapLock {
         return id
     }
 
-    /// Keeps the session alive until health releases it; a session Consul no
-    /// longer knows means the lock is gone, so the file goes too.
-    func renew() throws {
-        guard let session = heldSession else { return }
+    /// Keeps the session alive until health releases it. False when Consul no
+    /// longer knows the session: the lock is gone (the file goes too), and
+    /// whoever relied on holding it must stop.
+    @discardableResult
+    func renew() throws -> Bool {
+        guard let session = heldSession else { return false }
         do {
             _ = try node.consul.renewSession(id: session)
+            return true
         } catch ConsulError.sessionNotFound {
             forget()
+            return false
         }
+    }
+
+    /// Whether Consul shows the lock held by this node's session now.
+    func isHeldInConsul() -> Bool {
+        guard let session = heldSession, let pair = try? node.consul.getKV(ClusterNames.bootstrapLockKey) else { return false }
+        return pair.session == session
     }
 
     func release() throws {

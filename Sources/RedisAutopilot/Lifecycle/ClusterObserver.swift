@@ -1,3 +1,11 @@
+/// One sentinel's answer about the monitored master.
+struct SentinelReport: Sendable, Equatable {
+    var sentinel: NodeAddress
+    /// nil: this sentinel does not monitor the master (yet).
+    var master: NodeAddress?
+    var failingOver: Bool
+}
+
 /// Reads the cluster as Consul and the sentinels see it. Observation only:
 /// nothing here changes anything.
 struct ClusterObserver {
@@ -12,20 +20,32 @@ struct ClusterObserver {
         try node.consul.catalogService(service).map { NodeAddress(host: $0.instanceAddress, port: $0.servicePort) }
     }
 
-    /// The master each reachable sentinel of the cluster names; a sentinel
-    /// that does not answer is left out (and said so at DEBUG).
-    func sentinelAnswers(excludingOwn: Bool) throws -> [NodeAddress] {
-        var answers: [NodeAddress] = []
-        for address in try passing(ClusterNames.sentinelService) where !(excludingOwn && address == node.sentinelAnnounce) {
+    /// Instances none of whose checks is critical: passing or warning, so
+    /// alive, whatever their state.
+    func live(_ service: String) throws -> [NodeAddress] {
+        try node.consul.healthService(service, passingOnly: false).entries
+            .filter { entry in !entry.checks.contains { $0.status == .critical } }
+            .map { NodeAddress(host: $0.instanceAddress, port: $0.service.port) }
+    }
+
+    /// What each reachable sentinel of the cluster says of the master; a
+    /// sentinel that does not answer is left out (and said so at DEBUG).
+    func sentinelReports(includingOwn: Bool) throws -> [SentinelReport] {
+        var addresses = try passing(ClusterNames.sentinelService).filter { $0 != node.sentinelAnnounce }
+        if includingOwn { addresses.insert(node.sentinelAnnounce, at: 0) }
+        var reports: [SentinelReport] = []
+        for address in addresses {
             do {
-                let sentinel = try node.sentinel(at: address)
+                let sentinel = address == node.sentinelAnnounce ? try node.sentinel() : try node.sentinel(at: address)
                 defer { sentinel.close() }
-                if let master = try sentinel.masterAddress(name: ClusterNames.masterName) { answers.append(master) }
+                let master = try sentinel.masterAddress(name: ClusterNames.masterName)
+                let failingOver = try master != nil && sentinel.master(name: ClusterNames.masterName).isFailoverInProgress
+                reports.append(SentinelReport(sentinel: address, master: master, failingOver: failingOver))
             } catch {
                 node.logger.debug("sentinel did not answer", ["sentinel": address, "error": "\(error)"])
             }
         }
-        return answers
+        return reports
     }
 
     /// Redis's role, reduced for the decisions; any failure to answer is

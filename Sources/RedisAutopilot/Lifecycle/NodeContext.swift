@@ -17,6 +17,8 @@ public enum LifecycleError: Error, CustomStringConvertible {
     case noAnnounceAddress
     case bootstrapTimedOut(waitedSeconds: Int, lastReason: String)
     case badClusterSetting(key: String, value: String, expected: String)
+    case bootstrapLockLost(during: String)
+    case serverNotStarted(executable: String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,11 @@ public enum LifecycleError: Error, CustomStringConvertible {
             return "no role decided after \(waited)s; last observation: \(lastReason)"
         case let .badClusterSetting(key, value, expected):
             return "Consul key \(key) holds \(value.debugDescription); expected \(expected)"
+        case let .serverNotStarted(executable, reason):
+            return "cannot run \(executable): \(reason)"
+        case let .bootstrapLockLost(during):
+            return "the bootstrap lock \(ClusterNames.bootstrapLockKey) was lost \(during) (its Consul session expired "
+                + "or was destroyed); another node may be taking the master role, so this node does not start as master"
         }
     }
 }
@@ -43,23 +50,34 @@ public final class NodeContext {
     public let announce: NodeAddress
     /// The Sentinel address others reach this node at.
     public let sentinelAnnounce: NodeAddress
+    /// When the hook must be done (ContainerPilot kills it at its job's
+    /// `timeout`); nil for hooks without one.
+    public let deadline: Deadline?
 
-    public init(settings: Settings, logger: Logger, consul: ConsulClient, announceHost: String) {
+    /// What a deadline keeps back from Redis and Sentinel calls for the calls
+    /// that report their outcome (failing a Consul check takes milliseconds).
+    static let actReserve: Double = 1
+
+    public init(settings: Settings, logger: Logger, consul: ConsulClient, announceHost: String, deadline: Deadline? = nil) {
         self.settings = settings
         self.logger = logger
         self.consul = consul
+        self.deadline = deadline
         announce = NodeAddress(host: announceHost, port: settings.redis.announcePort)
         sentinelAnnounce = NodeAddress(host: announceHost, port: settings.sentinel.announcePort)
     }
 
-    public static func make(settings: Settings, logger: Logger) throws -> NodeContext {
+    /// `within`: the hook's own budget in seconds, inside its ContainerPilot
+    /// job's timeout; every Consul, Redis and Sentinel call is cut to fit it.
+    public static func make(settings: Settings, logger: Logger, within budget: Double? = nil) throws -> NodeContext {
         guard let host = settings.redis.announceIP ?? InterfaceAddresses.firstNonLoopbackIPv4() else {
             throw LifecycleError.noAnnounceAddress
         }
+        let deadline = budget.map { Deadline.after(seconds: $0) }
         let consul = ConsulClient(
             transport: HTTPClient(baseURL: settings.consul.httpAddress, trust: settings.consul.trust), token: settings.consul.token,
-            timeout: settings.consul.requestTimeout.inSeconds)
-        return NodeContext(settings: settings, logger: logger, consul: consul, announceHost: host)
+            timeout: settings.consul.requestTimeout.inSeconds, deadline: deadline)
+        return NodeContext(settings: settings, logger: logger, consul: consul, announceHost: host, deadline: deadline)
     }
 
     /// Where this node's own servers answer: loopback unless they are bound
@@ -75,7 +93,13 @@ public final class NodeContext {
         settings.redis.password.map { RedisCredentials(username: settings.redis.username, password: $0) }
     }
 
-    var redisTimeout: Double { settings.redis.timeout.inSeconds }
+    /// REDIS_TIMEOUT, cut so that a server that does not answer leaves the
+    /// hook time to say so before its deadline.
+    var redisTimeout: Double {
+        let configured = settings.redis.timeout.inSeconds
+        guard let deadline else { return configured }
+        return min(configured, max(0.05, deadline.remainingSeconds - Self.actReserve))
+    }
 
     public func redis() throws -> RedisClient {
         try RedisClient.connect(to: .tcp(host: localHost, port: settings.redis.port), credentials: credentials, timeout: redisTimeout)
@@ -96,6 +120,12 @@ public final class NodeContext {
     /// when several nodes share a host name, as in the tests.
     public func serviceID(_ role: RoleService) -> String {
         "\(role.name)-\(announce.host)-\(announce.port)"
+    }
+
+    /// This node's `redis-sentinel` registration, which healthSentinel makes
+    /// at the announced Sentinel address.
+    public var sentinelServiceID: String {
+        "\(ClusterNames.sentinelService)-\(sentinelAnnounce.host)-\(sentinelAnnounce.port)"
     }
 
     /// Consul names the TTL check embedded in a registration `service:<ID>`.

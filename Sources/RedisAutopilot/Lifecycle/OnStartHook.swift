@@ -4,15 +4,13 @@ import Foundation
 /// start, and writes their configuration for it.
 public struct OnStartHook {
     let node: NodeContext
-    let observer: ClusterObserver
-    let lock: BootstrapLock
+    let chooser: RoleChooser
     /// Where Sentinel finds the failover hook: this very executable.
     let reconfigScript: String?
 
     public init(node: NodeContext, reconfigScript: String?) {
         self.node = node
-        observer = ClusterObserver(node: node)
-        lock = BootstrapLock(node: node)
+        chooser = RoleChooser(node: node, hook: "onStart", includeOwnSentinel: false)
         self.reconfigScript = reconfigScript
     }
 
@@ -20,41 +18,13 @@ public struct OnStartHook {
         try waitForLeader()
         try dropRegistrationsFromBeforeThisStart()
         let dialect = RedisConfDialect(version: try RedisServerBinary.version())
-        let masterWait = node.settings.redis.masterWaitTimeout.inSeconds
-        // Beyond the wait for a registered master, a lock held by a node that
-        // died is freed only after its session expires (up to twice its TTL)
-        // and the lock-delay passes.
-        let deadline = Deadline.after(seconds: masterWait + 2 * BootstrapLock.sessionTTL + BootstrapLock.lockDelay + 10)
-        let started = Deadline.now
-        var waitedForMaster = 0.0
-        var lastReason = "nothing observed"
-        while !deadline.hasPassed {
-            let seen = try observe(waitedForMaster: waitedForMaster)
-            let plan = OnStartDecision.decide(seen, masterWaitTimeout: masterWait)
-            lastReason = plan.reason
-            node.log("onStart", plan.reason)
-            switch plan.step {
-            case .becomeReplica(let master):
-                try writeConfiguration(master: master, replicaOf: master, dialect: dialect)
-                return
-            case .becomeMaster:
-                // The restore can outlast the bootstrap session: renew it
-                // meanwhile so no other node takes the lock and starts too.
-                let heartbeat = Heartbeat(every: BootstrapLock.sessionTTL / 3) { [lock] in try lock.renew() }
-                try BackupRestore(node: node, heartbeat: heartbeat).runOnBootstrap()
-                try writeConfiguration(master: node.announce, replicaOf: nil, dialect: dialect)
-                return
-            case .waitForMaster:
-                pause(seconds: 1)
-                waitedForMaster += 1
-            case .acquireBootstrapLock:
-                if try !lock.acquire() {
-                    node.log("onStart", "bootstrap lock \(ClusterNames.bootstrapLockKey) is held by another node or in its lock-delay; observing again")
-                    pause(seconds: 1)
-                }
-            }
+        switch try chooser.choose() {
+        case .replica(let master):
+            try writeConfiguration(master: master, replicaOf: master, dialect: dialect)
+        case .master:
+            try chooser.prepareMaster()
+            try writeConfiguration(master: node.announce, replicaOf: nil, dialect: dialect)
         }
-        throw LifecycleError.bootstrapTimedOut(waitedSeconds: Int(started.elapsedSeconds), lastReason: lastReason)
     }
 
     private func waitForLeader() throws {
@@ -98,33 +68,12 @@ public struct OnStartHook {
         }
     }
 
-    private func observe(waitedForMaster: Double) throws -> OnStartSnapshot {
-        OnStartSnapshot(
-            me: node.announce,
-            passingMasters: try observer.passing(RoleService.master.name),
-            registeredMasters: try observer.registered(RoleService.master.name),
-            sentinelMasters: try observer.sentinelAnswers(excludingOwn: true),
-            holdsBootstrapLock: lock.heldSession != nil && holdsLockInConsul(),
-            waitedForMaster: waitedForMaster)
-    }
-
-    private func holdsLockInConsul() -> Bool {
-        guard let session = lock.heldSession, let pair = try? node.consul.getKV(ClusterNames.bootstrapLockKey) else { return false }
-        return pair.session == session
-    }
-
     private func writeConfiguration(master: NodeAddress, replicaOf: NodeAddress?, dialect: RedisConfDialect) throws {
         let settings = node.settings
         for directory in [settings.paths.dataDir, settings.paths.runDir] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let redisConf = RedisConfWriter.render(RedisConfInput(
-            port: settings.redis.port, bind: settings.redis.bind, dataDirectory: settings.paths.dataDir,
-            announce: node.announce, replicaOf: replicaOf, password: settings.redis.password,
-            username: settings.redis.username, minReplicasToWrite: settings.redis.minReplicasToWrite,
-            minReplicasMaxLagSeconds: Int(settings.redis.minReplicasMaxLag.inSeconds), dialect: dialect))
-        try ConfigFile.write(redisConf, to: settings.paths.redisConf)
-        node.log("onStart", "wrote \(settings.paths.redisConf) as \(replicaOf.map { "replica of \($0)" } ?? "master")")
+        try RedisConfFile(node: node).write(replicaOf: replicaOf, dialect: dialect, hook: "onStart")
 
         let existing = ConfigFile.read(settings.paths.sentinelConf).map {
             ExistingSentinelConf.parse($0, masterName: ClusterNames.masterName)
@@ -151,7 +100,7 @@ public struct OnStartHook {
     /// Replicas a fresh Sentinel can promote at once, instead of waiting up to
     /// ten seconds for the master's INFO to list them.
     private func knownReplicas(master: NodeAddress, replicaOf: NodeAddress?) throws -> [NodeAddress] {
-        var replicas = Set(try observer.passing(RoleService.replica.name))
+        var replicas = Set(try chooser.observer.passing(RoleService.replica.name))
         if replicaOf != nil { replicas.insert(node.announce) }
         replicas.remove(master)
         return replicas.sorted()

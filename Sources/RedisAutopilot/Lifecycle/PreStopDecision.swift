@@ -128,15 +128,19 @@ public struct HandoverProgress: Sendable, Equatable {
     public var sentinelCount: Int
     /// The node the local Sentinel names answers INFO as a master.
     public var namedAnswersAsMaster: Bool
+    /// How many of the peers that could finish a handover still answer: the
+    /// replicas that were online when it began, and the other sentinels.
+    public var livePeers: Int
 
     public init(me: NodeAddress, localNames: NodeAddress?, localFailoverInProgress: Bool, othersName: [NodeAddress],
-                sentinelCount: Int, namedAnswersAsMaster: Bool) {
+                sentinelCount: Int, namedAnswersAsMaster: Bool, livePeers: Int = 1) {
         self.me = me
         self.localNames = localNames
         self.localFailoverInProgress = localFailoverInProgress
         self.othersName = othersName
         self.sentinelCount = sentinelCount
         self.namedAnswersAsMaster = namedAnswersAsMaster
+        self.livePeers = livePeers
     }
 }
 
@@ -148,6 +152,14 @@ extension PreStopDecision {
     /// then (if it leads) leaves them on the old master, unable to fail over
     /// again because the promoted replica no longer reports as a replica.
     public static func handoverDone(_ seen: HandoverProgress) -> (done: Bool, reason: String) {
+        if seen.livePeers == 0 {
+            // The whole cluster is stopping (or this node is cut off): none of
+            // the replicas that could be promoted and none of the other
+            // sentinels answers. Waiting out FAILOVER_WAIT_TIMEOUT would only
+            // hold the container.
+            return (true, "no live peer left: neither the replicas that were online nor any other sentinel answers; "
+                + "nobody can take over, leaving now")
+        }
         guard let named = seen.localNames, named != seen.me else {
             return (false, "this node's Sentinel still names this node master")
         }

@@ -21,7 +21,7 @@ public struct PreStopHook {
     }
 
     public func run() throws {
-        let resetDeadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds + Self.resetBudget)
+        let resetDeadline = node.deadline ?? Deadline.after(seconds: handoverBudget + Self.resetBudget)
         let others = (try? observer.passing(ClusterNames.sentinelService).filter { $0 != node.sentinelAnnounce }) ?? []
         try handOver(otherSentinels: others)
         try leaveConsul()
@@ -31,8 +31,19 @@ public struct PreStopHook {
 
     // MARK: handover
 
+    /// FAILOVER_WAIT_TIMEOUT, cut so that leaving and a first round of
+    /// resets still fit in the hook's budget.
+    var handoverBudget: Double {
+        let configured = node.settings.sentinel.failoverWaitTimeout.inSeconds
+        guard let deadline = node.deadline else { return configured }
+        return min(configured, max(0, deadline.remainingSeconds - Self.leaveReserve))
+    }
+
+    /// Deregistering, shutting the servers down and one round of resets.
+    static let leaveReserve: Double = 8
+
     private func handOver(otherSentinels: [NodeAddress]) throws {
-        let deadline = Deadline.after(seconds: node.settings.sentinel.failoverWaitTimeout.inSeconds)
+        let deadline = Deadline.after(seconds: handoverBudget)
         var paused: (offset: Int64, since: Deadline)?
         // Once another node is master, the held writes must never run here:
         // they would be acknowledged on a master that is going away. They
@@ -40,9 +51,13 @@ public struct PreStopHook {
         // happen gives this node its writes back.
         var handedOver = false
         defer { if paused != nil && !handedOver { unpauseWrites() } }
+        // The replicas online when the handover began: those a failover can promote.
+        var candidates: Set<NodeAddress> = []
         while !deadline.hasPassed {
             let held = paused.map { WritePause(offset: $0.offset, seconds: $0.since.elapsedSeconds) }
-            let plan = PreStopDecision.handover(observeForHandover(), pause: held, catchUpLimit: Self.catchUpLimit)
+            let seen = observeForHandover()
+            candidates.formUnion(seen.onlineReplicas.keys)
+            let plan = PreStopDecision.handover(seen, pause: held, catchUpLimit: Self.catchUpLimit)
             node.log("preStop", plan.reason)
             switch plan.step {
             case .skip:
@@ -52,17 +67,17 @@ public struct PreStopHook {
             case .waitForReplicas:
                 pause(seconds: 0.05)
             case .awaitRunningFailover:
-                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, candidates: candidates, until: deadline)
                 if handedOver { return }
             case .requestFailover:
                 let sentinel = try node.sentinel()
                 defer { sentinel.close() }
                 try sentinel.failover(name: ClusterNames.masterName)
-                handedOver = waitForNewMaster(otherSentinels: otherSentinels, until: deadline)
+                handedOver = waitForNewMaster(otherSentinels: otherSentinels, candidates: candidates, until: deadline)
                 if handedOver { return }
             }
         }
-        node.log("preStop", "no new master within FAILOVER_WAIT_TIMEOUT (\(Int(node.settings.sentinel.failoverWaitTimeout.inSeconds))s); leaving anyway", level: .warn)
+        node.log("preStop", "no new master within the handover's \(Int(handoverBudget))s (FAILOVER_WAIT_TIMEOUT, within preStop's budget); leaving anyway", level: .warn)
     }
 
     private func observeForHandover() -> PreStopSnapshot {
@@ -107,10 +122,10 @@ public struct PreStopHook {
 
     /// True once the handover is known to a majority of the sentinels (see
     /// PreStopDecision.handoverDone); the reason is logged when it changes.
-    private func waitForNewMaster(otherSentinels: [NodeAddress], until deadline: Deadline) -> Bool {
+    private func waitForNewMaster(otherSentinels: [NodeAddress], candidates: Set<NodeAddress>, until deadline: Deadline) -> Bool {
         var lastReason = ""
         while !deadline.hasPassed {
-            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels))
+            let (done, reason) = PreStopDecision.handoverDone(observeProgress(otherSentinels: otherSentinels, candidates: candidates))
             if reason != lastReason {
                 node.log("preStop", reason)
                 lastReason = reason
@@ -121,7 +136,7 @@ public struct PreStopHook {
         return false
     }
 
-    private func observeProgress(otherSentinels: [NodeAddress]) -> HandoverProgress {
+    private func observeProgress(otherSentinels: [NodeAddress], candidates: Set<NodeAddress>) -> HandoverProgress {
         var named: NodeAddress?
         var inProgress = false
         if let sentinel = try? node.sentinel() {
@@ -129,15 +144,26 @@ public struct PreStopHook {
             named = try? sentinel.masterAddress(name: ClusterNames.masterName)
             inProgress = (try? sentinel.master(name: ClusterNames.masterName).isFailoverInProgress) ?? false
         }
+        var answering = 0
         let othersName = otherSentinels.compactMap { address -> NodeAddress? in
             guard let sentinel = try? node.sentinel(at: address) else { return nil }
             defer { sentinel.close() }
+            answering += 1
             return try? sentinel.masterAddress(name: ClusterNames.masterName)
         }
+        answering += candidates.filter(answersPing).count
         return HandoverProgress(
             me: node.announce, localNames: named, localFailoverInProgress: inProgress, othersName: othersName,
             sentinelCount: otherSentinels.count + 1,
-            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false)
+            namedAnswersAsMaster: named.map { $0 != node.announce && answersAsMaster($0) } ?? false,
+            livePeers: answering)
+    }
+
+    private func answersPing(_ address: NodeAddress) -> Bool {
+        guard let client = try? RedisClient.connect(
+            to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: min(node.redisTimeout, 0.5)) else { return false }
+        defer { client.close() }
+        return (try? client.ping()) != nil
     }
 
     private func answersAsMaster(_ address: NodeAddress) -> Bool {
@@ -150,15 +176,15 @@ public struct PreStopHook {
     // MARK: leaving
 
     private func leaveConsul() throws {
-        for role in RoleService.allCases {
+        for id in RoleService.allCases.map(node.serviceID) + [node.sentinelServiceID] {
             do {
-                try node.consul.deregisterService(id: node.serviceID(role))
+                try node.consul.deregisterService(id: id)
             } catch ConsulError.http(_, _, 404, _) {
                 continue
             }
         }
         try BootstrapLock(node: node).release()
-        node.log("preStop", "deregistered redis and redis-replica for \(node.announce)")
+        node.log("preStop", "deregistered redis, redis-replica and redis-sentinel for \(node.announce)")
     }
 
     /// The other sentinels would rediscover this node from the master's INFO

@@ -23,8 +23,16 @@ public struct BackupSettings: Sendable, Equatable {
     public var destination: BackupDestination
     /// `BACKUP_SAVE_TIMEOUT`: bound on BGSAVE plus the upload.
     public var saveTimeout: Duration
+    /// `BACKUP_CHECK_INTERVAL`: how often the backup job runs; the json5 reads
+    /// it too. ContainerPilot kills the job at this interval (a periodic job's
+    /// timeout), so a backup must end, and say why, before then.
+    public var checkInterval: Duration
     /// `RESTORE_ON_FAILURE`
     public var restoreOnFailure: RestoreFailurePolicy
+
+    /// Room between the end of a timed-out backup (its error logged, its
+    /// lock released) and ContainerPilot's SIGKILL at the job's timeout.
+    static let killMargin: Duration = .seconds(30)
 
     private enum StoreChoice: String {
         case auto, manta, s3, local
@@ -41,8 +49,15 @@ public struct BackupSettings: Sendable, Equatable {
             try ValueParsers.choice(text, ["auto": .auto, "manta": .manta, "s3": .s3, "local": .local])
         }
         let directory = reader.value("BACKUP_DIR", default: "/var/backups/redis", ValueParsers.absolutePath)
-        let saveTimeout = reader.value("BACKUP_SAVE_TIMEOUT", default: .seconds(3600)) { text throws(InvalidValue) in
+        let checkInterval = reader.value("BACKUP_CHECK_INTERVAL", default: .seconds(600)) { text throws(InvalidValue) in
+            try ValueParsers.duration(text, minimum: .seconds(60))
+        }
+        let saveTimeout = reader.value("BACKUP_SAVE_TIMEOUT", default: checkInterval - Self.killMargin) { text throws(InvalidValue) in
             try ValueParsers.duration(text, minimum: .seconds(1))
+        }
+        if saveTimeout > checkInterval - Self.killMargin {
+            reader.report("BACKUP_SAVE_TIMEOUT", expected: "at most BACKUP_CHECK_INTERVAL minus 30s (\(DurationText.format(checkInterval - Self.killMargin))): "
+                + "ContainerPilot kills the backup job at its interval; raise BACKUP_CHECK_INTERVAL with it")
         }
         let restoreOnFailure = reader.value("RESTORE_ON_FAILURE", default: RestoreFailurePolicy.fail) { text throws(InvalidValue) in
             try ValueParsers.choice(text, ["fail": .fail, "empty": .empty])
@@ -77,7 +92,8 @@ public struct BackupSettings: Sendable, Equatable {
         case .local, .auto: destination = .local(directory: directory)
         }
         return BackupSettings(
-            interval: interval, keep: keep, destination: destination, saveTimeout: saveTimeout, restoreOnFailure: restoreOnFailure
+            interval: interval, keep: keep, destination: destination, saveTimeout: saveTimeout, checkInterval: checkInterval,
+            restoreOnFailure: restoreOnFailure
         )
     }
 }

@@ -1,0 +1,144 @@
+/// What a node saw of the cluster in one observation, before its redis-server
+/// starts: at onStart, and again at every start of the redis job.
+public struct RoleSnapshot: Sendable, Equatable {
+    /// This node's announced Redis address.
+    public var me: NodeAddress
+    /// `redis` instances Consul reports passing.
+    public var passingMasters: [NodeAddress]
+    /// Every `redis` instance in the catalog, passing or not.
+    public var registeredMasters: [NodeAddress]
+    /// One answer per reachable sentinel: the master it names.
+    public var sentinelMasters: [NodeAddress]
+    /// Sentinels that report a failover of the master in progress.
+    public var sentinelsFailingOver: [NodeAddress]
+    /// Other nodes' `redis-replica` instances whose checks are not critical:
+    /// replicas that live and hold what they last replicated.
+    public var liveReplicas: [NodeAddress]
+    /// What REDIS_DATA_DIR holds (`LocalData.evidence`); empty: no data.
+    public var localData: [String]
+    /// Whether this node holds the bootstrap lock.
+    public var holdsBootstrapLock: Bool
+    /// This node already asked Sentinel to promote a replica in this run.
+    public var failoverRequested: Bool
+    /// Seconds since this decision loop began.
+    public var elapsed: Double
+
+    public init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
+                sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
+                localData: [String] = [], holdsBootstrapLock: Bool = false, failoverRequested: Bool = false,
+                elapsed: Double = 0) {
+        self.me = me
+        self.passingMasters = passingMasters
+        self.registeredMasters = registeredMasters
+        self.sentinelMasters = sentinelMasters
+        self.sentinelsFailingOver = sentinelsFailingOver
+        self.liveReplicas = liveReplicas
+        self.localData = localData
+        self.holdsBootstrapLock = holdsBootstrapLock
+        self.failoverRequested = failoverRequested
+        self.elapsed = elapsed
+    }
+}
+
+public enum RoleStep: Sendable, Equatable {
+    /// Write the configuration as a replica of this master; done.
+    case becomeReplica(of: NodeAddress)
+    /// Holding the lock and no other master: take the master role; done.
+    case becomeMaster
+    /// Nobody is master: take the bootstrap lock, then observe again.
+    case acquireBootstrapLock
+    /// Sentinels name this node, which has lost its data while replicas hold
+    /// theirs: ask Sentinel to promote one of them, then observe again.
+    case requestFailover
+    /// Nothing to decide yet (a master registered but not passing, a failover
+    /// running): observe again shortly.
+    case wait
+}
+
+public struct RolePlan: Sendable, Equatable {
+    public var step: RoleStep
+    /// One sentence: what was seen and what is done.
+    public var reason: String
+}
+
+/// Chooses this node's role before its redis-server accepts a connection, so
+/// a node never comes up as a second writable master, and never as a master
+/// with less data than the replicas that would copy it.
+public enum RoleDecision {
+    public static func decide(_ seen: RoleSnapshot, masterWaitTimeout: Double) -> RolePlan {
+        let me = seen.me
+        let otherPassing = Array(Set(seen.passingMasters.filter { $0 != me })).sorted()
+        let sentinelChoice = seen.sentinelMasters.mostNamed()
+
+        // A failover moves the role while it runs: a choice made now could
+        // follow the master it is replacing.
+        if !seen.sentinelsFailingOver.isEmpty {
+            return RolePlan(
+                step: .wait,
+                reason: "sentinels \(seen.sentinelsFailingOver.sorted().listed) report a failover in progress; "
+                    + "waiting for its outcome before choosing a role")
+        }
+        // Sentinel is the authority on who is master after a failover; Consul
+        // follows it within one health run. When they disagree, following
+        // Sentinel's choice is safe: Sentinel reconfigures replicas it manages.
+        if let choice = sentinelChoice, choice.address != me {
+            return RolePlan(
+                step: .becomeReplica(of: choice.address),
+                reason: "sentinels name \(choice.address) master (\(choice.votes) of \(seen.sentinelMasters.count) answers); "
+                    + "Consul passing masters: \(seen.passingMasters.listed); starting as its replica")
+        }
+        if let master = otherPassing.first {
+            let note = otherPassing.count > 1
+                ? "; more than one passing master (\(otherPassing.listed)), following the first in address order"
+                : ""
+            let sentinelNote = sentinelChoice.map { " although sentinels still name this node (\($0.votes) answers)" } ?? ""
+            return RolePlan(
+                step: .becomeReplica(of: master),
+                reason: "Consul reports \(master) as passing master\(sentinelNote)\(note); starting as its replica")
+        }
+
+        let replicas = Array(Set(seen.liveReplicas.filter { $0 != me })).sorted()
+        let dataless = seen.localData.isEmpty && !replicas.isEmpty
+        if let choice = sentinelChoice, choice.address == me {
+            // Sentinels still name this node, so no failover happened while it
+            // was down: taking the role back avoids a needless failover, unless
+            // its data is gone and its replicas would copy the emptiness.
+            if dataless {
+                if seen.failoverRequested {
+                    return RolePlan(
+                        step: .wait,
+                        reason: "sentinels still name this node (\(me)) master; its data dir is empty and replicas \(replicas.listed) "
+                            + "hold data; failover requested, waiting for Sentinel to promote one")
+                }
+                return RolePlan(
+                    step: .requestFailover,
+                    reason: "sentinels name this node (\(me)) master but its data dir is empty while replicas \(replicas.listed) "
+                        + "hold data; asking Sentinel to promote one instead of resyncing them from nothing")
+            }
+            return masterUnderLock(seen, seen: "sentinels name this node (\(me)) master and no other master passes in Consul")
+        }
+        let pending = Array(Set(seen.registeredMasters.filter { $0 != me })).sorted()
+        if !pending.isEmpty && seen.elapsed < masterWaitTimeout {
+            return RolePlan(
+                step: .wait,
+                reason: "master registered but not passing (\(pending.listed)); waited \(Int(seen.elapsed))s "
+                    + "of MASTER_WAIT_TIMEOUT \(Int(masterWaitTimeout))s; waiting")
+        }
+        if dataless {
+            return RolePlan(
+                step: .wait,
+                reason: "no passing master and no sentinel names one, but replicas \(replicas.listed) hold data and this node "
+                    + "has none; not starting as an empty master over them; waiting for a master (Sentinel or an operator must promote one)")
+        }
+        let waitNote = pending.isEmpty ? "no master registered" : "registered master \(pending.listed) did not pass within MASTER_WAIT_TIMEOUT"
+        return masterUnderLock(seen, seen: "no passing master in Consul and no sentinel answer naming one (\(waitNote))")
+    }
+
+    /// The master role is taken only under the bootstrap lock, which guards
+    /// against a concurrent bootstrap.
+    private static func masterUnderLock(_ snapshot: RoleSnapshot, seen: String) -> RolePlan {
+        snapshot.holdsBootstrapLock
+            ? RolePlan(step: .becomeMaster, reason: "\(seen); the bootstrap lock is held: starting as master")
+            : RolePlan(step: .acquireBootstrapLock, reason: "\(seen); taking the bootstrap lock")
+    }
+}

@@ -1,0 +1,49 @@
+/// What healthSentinel saw: this node's `redis-sentinel` registration on its
+/// agent and what the local Sentinel answered.
+public struct SentinelHealthSnapshot: Sendable, Equatable {
+    /// The address this node's registration announces, nil when absent.
+    public var registered: NodeAddress?
+    /// `redis-sentinel` registrations on this agent under another ID (the one
+    /// ContainerPilot made before redis-manage registered Sentinel itself, or
+    /// an address this node no longer announces).
+    public var staleServiceIDs: [String]
+    /// The Sentinel address this node announces.
+    public var announce: NodeAddress
+    /// nil: Sentinel answered PING; otherwise why it did not.
+    public var failure: String?
+
+    public init(registered: NodeAddress?, staleServiceIDs: [String] = [], announce: NodeAddress, failure: String? = nil) {
+        self.registered = registered
+        self.staleServiceIDs = staleServiceIDs
+        self.announce = announce
+        self.failure = failure
+    }
+}
+
+public enum SentinelHealthAction: Sendable, Equatable {
+    case register(NodeAddress)
+    case deregisterStale(id: String)
+    case pass(note: String)
+    case fail(note: String)
+}
+
+/// Keeps `redis-sentinel` in Consul at the address other nodes reach this
+/// Sentinel at (SENTINEL_ANNOUNCE_PORT behind NAT), the one every consumer
+/// (onStart, preStop, the other nodes) reads.
+public enum SentinelHealthDecision {
+    public static func decide(_ seen: SentinelHealthSnapshot) -> (actions: [SentinelHealthAction], healthy: Bool, reason: String) {
+        var actions: [SentinelHealthAction] = seen.staleServiceIDs.sorted().map { .deregisterStale(id: $0) }
+        if let failure = seen.failure {
+            if seen.registered != nil { actions.append(.fail(note: "sentinel does not answer: \(failure)")) }
+            return (actions, false, "sentinel does not answer (\(failure)); marking redis-sentinel critical")
+        }
+        var what = "registered at \(seen.announce)"
+        if seen.registered != seen.announce {
+            actions.append(.register(seen.announce))
+            what = seen.registered.map { "re-registering at \(seen.announce) (was \($0))" } ?? "registering at \(seen.announce)"
+        }
+        actions.append(.pass(note: "sentinel answers PING"))
+        let stale = seen.staleServiceIDs.isEmpty ? "" : "; removing \(seen.staleServiceIDs.sorted().joined(separator: ", "))"
+        return (actions, true, "sentinel answers PING; redis-sentinel \(what)\(stale)")
+    }
+}
