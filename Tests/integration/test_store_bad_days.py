@@ -26,7 +26,8 @@ S3_FAULT_PROXY = Path(__file__).resolve().parents[1] / "doubles" / "s3_fault_pro
 def test_item5_a_503_on_the_restore_download_is_retried(cluster_factory, tmp_path) -> None:
     """The first master of an empty cluster restores the recorded backup; Manta answers
     its first two GETs 503. onStart retries instead of failing."""
-    manta = MantaDouble(tmp_path)
+    # Storage nodes with room for any upload: this scenario is about the download.
+    manta = MantaDouble(tmp_path, arguments=["--free-space-mb", str(1 << 20)])
     try:
         cluster, _ = make_cluster(cluster_factory, tmp_path, size=1, **manta.env())
         cluster.start()
