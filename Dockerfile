@@ -5,10 +5,19 @@
 #
 # Give a container 60 s to stop (docker stop -t 60, compose `stop_grace_period: 60s`):
 # preStop may hand the master role over before Redis goes down.
+#
+# `make test` lints this file with hadolint. Two of its rules are off, for these reasons:
+# DL3008 (pin apt package versions): the packages come from the base image's Debian release,
+#   which replaces a version when it ships a security fix; a pinned version then no longer
+#   installs and the build breaks, while the release already fixes what can change.
+# DL3029 (no --platform in FROM): ContainerPilot 3.8.0 is released for linux/amd64 only, so
+#   every stage is amd64 whatever the host; an arm64 host builds and runs it under emulation
+#   (e.g. Docker Desktop's) instead of failing at the smoke test with an exec format error.
+# hadolint global ignore=DL3008,DL3029
 
 # --- 1. the binary: the same release build as `make release` -----------------------------
 # The toolchain CI uses (Swift 6.3.1), on Debian 12 like the image it runs in.
-FROM swift:6.3.1-bookworm AS build
+FROM --platform=linux/amd64 swift:6.3.1-bookworm AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -21,9 +30,10 @@ RUN swift build -c release --static-swift-stdlib \
     && install -m 0755 .build/release/redis-manage /usr/local/bin/redis-manage
 
 # --- 2. ContainerPilot and Consul, from their release URLs, checksums verified ------------
-FROM redis:7.4.7-bookworm AS fetch
+FROM --platform=linux/amd64 redis:7.4.7-bookworm AS fetch
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl unzip \
+    && apt-get install -y --no-install-recommends ca-certificates curl gpg unzip \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /fetch
 
@@ -45,21 +55,29 @@ RUN set -eu; \
     tar -xzf containerpilot.tar.gz -C containerpilot; \
     install -m 0755 containerpilot/containerpilot /usr/local/bin/containerpilot
 
+# Consul is checked as HashiCorp's own image checks it: the release's SHA256SUMS must carry a
+# good signature by HashiCorp's release key and list the zip's SHA-256. The key itself is
+# fetched from hashicorp.com at build time, so a renewed expiry date is picked up; what is
+# trusted is its fingerprint, pinned here. The fingerprint is the "HashiCorp Security" key
+# that signs every release since April 2021 (HCSEC-2021-12), as HashiCorp's own Dockerfiles
+# (hashicorp/docker-consul) pin it and as gpg prints it on a verified download. An expired
+# or revoked key, another signer or a changed file stops the build (scripts/verify-signed-sums).
 ARG CONSUL_VERSION=1.22.3
-# consul_1.22.3_linux_amd64.zip's SHA-256, as HashiCorp's Homebrew tap pins it and, separately,
-# a SaltStack configuration that mirrors the same zip (releases.hashicorp.com itself could not
-# be reached from where this was written). ContainerPilot 3.8.0 is released for linux/amd64
-# only, so the image is amd64 only.
-ARG CONSUL_SHA256=0942ef6ed43522adfb4cddbefea2f0e64306318afb8aeab3727563f0caef04be
+ARG HASHICORP_KEY_FINGERPRINT=C874011F0AB405110D02105534365D9472D7468F
+COPY scripts/verify-signed-sums /usr/local/bin/verify-signed-sums
 RUN set -eu; \
-    curl -fsSLo consul.zip \
-        "https://releases.hashicorp.com/consul/${CONSUL_VERSION}/consul_${CONSUL_VERSION}_linux_amd64.zip"; \
-    echo "${CONSUL_SHA256}  consul.zip" | sha256sum -c -; \
-    unzip -q consul.zip -d consul; \
+    release="https://releases.hashicorp.com/consul/${CONSUL_VERSION}"; \
+    zip="consul_${CONSUL_VERSION}_linux_amd64.zip"; \
+    sums="consul_${CONSUL_VERSION}_SHA256SUMS"; \
+    curl -fsSLo hashicorp.asc https://www.hashicorp.com/.well-known/pgp-key.txt; \
+    curl -fsSL -o "$zip" "$release/$zip" -o "$sums" "$release/$sums" -o "$sums.sig" "$release/$sums.sig"; \
+    verify-signed-sums "$HASHICORP_KEY_FINGERPRINT" hashicorp.asc "$sums" "$sums.sig" "$zip"; \
+    unzip -q "$zip" -d consul; \
     install -m 0755 consul/consul /usr/local/bin/consul
 
 # --- 3. the image: the official Redis 7 image plus the three binaries ---------------------
-FROM redis:7.4.7-bookworm
+FROM --platform=linux/amd64 redis:7.4.7-bookworm
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # redis-manage links the Swift runtime statically; for https (Manta, S3) it loads OpenSSL 3's
 # libssl.so.3 at run time, and ca-certificates lets it verify those servers.
 RUN apt-get update \
@@ -68,9 +86,11 @@ RUN apt-get update \
 COPY --from=fetch /usr/local/bin/containerpilot /usr/local/bin/consul /usr/local/bin/
 COPY --from=build /usr/local/bin/redis-manage /usr/local/bin/redis-manage
 COPY etc/containerpilot.json5 /etc/containerpilot.json5
-# Every binary must start here, with this image's libraries (libssl.so.3 is loaded later, for https).
+# Every binary must start here, with this image's libraries (libssl.so.3 is loaded later, for
+# https). grep reads all of ldconfig's output: `grep -q` would exit early and, under pipefail,
+# fail the step through ldconfig's SIGPIPE.
 RUN redis-manage --version && containerpilot -version && consul version \
-    && ldconfig -p | grep -q 'libssl\.so\.3 ' \
+    && ldconfig -p | grep 'libssl\.so\.3 ' >/dev/null \
     && mkdir -p /data /etc/redis /etc/consul /var/run/redis /var/backups/redis
 ENV CONTAINERPILOT=/etc/containerpilot.json5
 EXPOSE 6379 26379

@@ -5,17 +5,34 @@ IMAGE ?= redis-manage
 # Optional: ContainerPilot publishes only a SHA-1, which the build checks; see the Dockerfile.
 CONTAINERPILOT_SHA256 ?=
 
-.PHONY: build test release image demo bench help
+.PHONY: build deps demo-deps lint test release image demo bench help
+
+# Installs only what is missing (a no-op in a second when nothing is), or stops with the exact command.
+INSTALL_DEPS = PYTHON=$(PYTHON) scripts/install-test-deps
+# deps must be done before lint and build start, also under -j.
+.NOTPARALLEL: test demo
 
 ## build: debug build (.build/debug/redis-manage)
 build:
 	$(SWIFT) build
 
-## test: build, run the XCTest unit tests, then the Python tests under Tests/ if there are any
+## deps: install what `make test` needs (Debian packages and PyPI, as root), or say the command to run
+deps:
+	@$(INSTALL_DEPS) test
+
+## demo-deps: install what `make demo` needs, or say the command to run
+demo-deps:
+	@$(INSTALL_DEPS) demo
+
+## lint: hadolint on the Dockerfile (its exceptions are explained in the Dockerfile)
+lint:
+	hadolint Dockerfile
+
+## test: install what is missing, lint, build, run the XCTest unit tests, then the Python tests under Tests/
 # --disable-swift-testing: the tests are XCTest; without it Swift Testing adds a
 # misleading "0 tests" line. pytest runs only when Python tests exist, so its
 # "no tests collected" status (5) is never mistaken for success once they do.
-test: build
+test: deps lint build
 	$(SWIFT) test --disable-swift-testing
 	@if find Tests -name 'test_*.py' -o -name '*_test.py' | grep -q .; then \
 		echo "$(PYTHON) -m pytest -q Tests"; \
@@ -34,8 +51,8 @@ image:
 		echo "make image: $(DOCKER) is not installed here; 'make demo' runs a cluster without it" >&2; exit 2; }
 	$(DOCKER) build -t $(IMAGE) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
 
-## demo: build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
-demo: build
+## demo: install what is missing, build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
+demo: demo-deps build
 	$(PYTHON) Tests/integration/demo.py
 
 ## bench: release build, then the benchmarks on real clusters; writes BENCHMARKS.md

@@ -40,8 +40,10 @@ final class MotoS3Server {
             from moto.core.responses import BaseResponse
             from moto.core.authorization import ActionAuthenticatorMixin
             setup_class = BaseResponse.setup_class
-            def keep_raw_target(self, request, full_url, headers, use_raw_body=False):
-                setup_class(self, request, full_url, headers, use_raw_body)
+            # Whatever moto passes on: 5.2.5 made full_url and headers optional, and some of
+            # its handlers call setup_class without them.
+            def keep_raw_target(self, request, *args, **kwargs):
+                setup_class(self, request, *args, **kwargs)
                 self.raw_request_target = getattr(request, "environ", {}).get("RAW_URI")
             BaseResponse.setup_class = keep_raw_target
             check = ActionAuthenticatorMixin._authenticate_and_authorize_action

@@ -327,6 +327,8 @@ class Node:
             "REDIS_RUN_DIR": str(self.run_dir),
             "BACKUP_DIR": str(self.backup_dir),
             "REDIS_ANNOUNCE_IP": "127.0.0.1",
+            # The bed's servers answer on loopback only, as everything it starts does.
+            "REDIS_BIND": "127.0.0.1",
             "CONSUL_HTTP_ADDR": self.consul_address,
             "LOG_LEVEL": "DEBUG",
             RUN_MARKER: cluster.run_id,

@@ -25,7 +25,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 COMPOSE_FILES = [EXAMPLES / "compose" / "docker-compose.yml", EXAMPLES / "triton" / "docker-compose.yml"]
-ENV_EXAMPLES = [EXAMPLES / "triton" / "_env.example", EXAMPLES / "s3" / "_env.example"]
+PUBLISH_FILES = [EXAMPLES / "compose" / "publish.yml", EXAMPLES / "triton" / "publish.yml"]
+ENV_EXAMPLES = [EXAMPLES / "triton" / "_env.example", EXAMPLES / "s3" / "_env.example",
+                EXAMPLES / "compose" / "local-backups.env"]
 SETUP = EXAMPLES / "triton" / "setup.sh"
 ENV_LINE = re.compile(r"^#? ?([A-Z][A-Z0-9_]*)=")
 
@@ -42,10 +44,13 @@ def compose(path: Path) -> dict:
 
 
 def environment_names(service: dict) -> set[str]:
+    """The variables handed to the container, less Triton's placement hints (`affinity:...`)."""
     environment = service.get("environment") or {}
     if isinstance(environment, list):
-        return {entry.split("=", 1)[0] for entry in environment}
-    return set(environment)
+        names = {entry.split("=", 1)[0] for entry in environment}
+    else:
+        names = set(environment)
+    return {name for name in names if not name.startswith("affinity:")}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -73,8 +78,43 @@ def test_compose_file_runs_consul_and_redis_with_time_to_stop(path: Path) -> Non
     assert set(services) == {"consul", "redis"}
     redis = services["redis"]
     assert redis["stop_grace_period"] == "60s"
-    assert {"6379", "26379"} <= {str(port) for port in redis["ports"]}
     assert services["consul"]["image"].startswith("hashicorp/consul:")
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.parent.name)
+def test_compose_file_publishes_nothing_beyond_loopback(path: Path) -> None:
+    services = compose(path)["services"]
+    assert "ports" not in services["redis"], "Redis and Sentinel are published only through publish.yml"
+    for port in services["consul"].get("ports", []):
+        assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_triton_spreads_the_nodes_over_hosts_as_the_original_did() -> None:
+    redis = compose(COMPOSE_FILES[1])["services"]["redis"]
+    assert redis["environment"] == ["affinity:com.docker.compose.service!=~redis"]
+
+
+def test_local_publish_file_binds_loopback_only() -> None:
+    ports = compose(PUBLISH_FILES[0])["services"]["redis"]["ports"]
+    assert ports == ["127.0.0.1::6379", "127.0.0.1::26379"]
+
+
+def test_triton_publish_file_requires_a_password_and_keeps_sentinel_private() -> None:
+    redis = compose(PUBLISH_FILES[1])["services"]["redis"]
+    assert [str(port) for port in redis["ports"]] == ["6379"], "Sentinel has no password of its own"
+    assert redis["environment"]["REDIS_PASSWORD"].startswith("${REDIS_PASSWORD:?")
+
+
+def test_local_compose_shares_one_backup_volume_as_an_explicit_local_store() -> None:
+    document = compose(COMPOSE_FILES[0])
+    redis = document["services"]["redis"]
+    assert redis["volumes"] == ["backups:/var/backups/redis"]
+    assert "backups" in document["volumes"]
+    # The later file wins: a BACKUP_STORE in _env replaces local-backups.env's.
+    assert redis["env_file"] == [{"path": "./local-backups.env"}, {"path": "./_env", "required": False}]
+    defaults = read_env_lines(COMPOSE_FILES[0].parent / "local-backups.env")
+    assert defaults == {"BACKUP_STORE": "local"}
+    assert "BACKUP_STORE" not in redis["environment"], "environment would override _env"
 
 
 @pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.parent.name)
@@ -96,9 +136,15 @@ def test_env_example_names_only_documented_variables(path: Path) -> None:
     assert names <= documented_variables(), names - documented_variables()
 
 
+def read_env_lines(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
 def test_setup_writes_only_documented_variables() -> None:
     names = set(re.findall(r"^\s*(?:echo \"|printf ')([A-Z][A-Z0-9_]*)=", SETUP.read_text(), flags=re.MULTILINE))
-    assert names == {"CONSUL", "MANTA_URL", "MANTA_USER", "MANTA_KEY_ID", "MANTA_BUCKET", "MANTA_PRIVATE_KEY"}
+    assert names == {"CONSUL", "MANTA_URL", "MANTA_USER", "MANTA_KEY_ID", "MANTA_BUCKET", "MANTA_PRIVATE_KEY",
+                     "REDIS_PASSWORD"}
     assert names <= documented_variables()
 
 
@@ -124,11 +170,29 @@ def test_dockerfile_builds_as_make_release_and_runs_containerpilot() -> None:
     assert ("ENV", "CONTAINERPILOT=/etc/containerpilot.json5") in instructions
     assert ("ENTRYPOINT", '["containerpilot"]') in instructions
     assert ("EXPOSE", "6379 26379") in instructions
-    # Downloads are checked: every curl download in the Dockerfile is followed by a sha256sum -c.
+    # Downloads are checked: ContainerPilot's against its pinned SHA-1, Consul's against the
+    # SHA256SUMS signed by HashiCorp's pinned key (scripts/verify-signed-sums).
     downloads = [arguments for arguments in runs if re.search(r"\bcurl -", arguments)]
     assert len(downloads) == 2
-    for arguments in downloads:
-        assert "| sha256sum -c -" in re.split(r"\bcurl -", arguments, maxsplit=1)[1], arguments
+    containerpilot, consul = downloads
+    assert "| sha1sum -c -" in containerpilot
+    assert re.search(r'verify-signed-sums "\$HASHICORP_KEY_FINGERPRINT" hashicorp\.asc "\$sums" "\$sums\.sig" "\$zip";', consul)
+    assert consul.index("verify-signed-sums") < consul.index("unzip"), "nothing is unpacked before it is checked"
+    assert ("ARG", "HASHICORP_KEY_FINGERPRINT=C874011F0AB405110D02105534365D9472D7468F") in instructions
+    assert ("COPY", "scripts/verify-signed-sums /usr/local/bin/verify-signed-sums") in instructions
+
+
+def test_dockerfile_builds_every_stage_for_amd64_and_explains_each_lint_exception() -> None:
+    instructions = dockerfile_instructions()
+    stages = [arguments for instruction, arguments in instructions if instruction == "FROM"]
+    assert len(stages) == 3
+    assert all(stage.startswith("--platform=linux/amd64 ") for stage in stages), stages
+    text = (REPO / "Dockerfile").read_text()
+    ignored = re.findall(r"^# hadolint (?:global )?ignore=([A-Z0-9,]+)$", text, flags=re.MULTILINE)
+    rules = {rule for group in ignored for rule in group.split(",")}
+    assert rules == {"DL3008", "DL3029"}
+    for rule in rules:
+        assert re.search(rf"^# {rule} \(.+\): ", text, flags=re.MULTILINE), f"{rule} is ignored without a reason"
 
 
 # --- examples/triton/setup.sh ------------------------------------------------------------
@@ -186,8 +250,13 @@ def test_setup_writes_consul_name_and_manta_credentials(tmp_path: Path, triton_b
     assert env["MANTA_KEY_ID"] == md5_fingerprint(rsa_key.with_suffix(".pub"))
     assert "\n" not in env["MANTA_PRIVATE_KEY"]
     assert env["MANTA_PRIVATE_KEY"].replace("#", "\n") == rsa_key.read_text()
+    assert re.fullmatch(r"[0-9a-f]{48}", env["REDIS_PASSWORD"])
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     assert "PRIVATE KEY" not in result.stdout + result.stderr
+    assert env["REDIS_PASSWORD"] not in result.stdout + result.stderr
+    again = run_setup(["-f", "-k", str(rsa_key), "-o", str(output)], f"{triton_bin}:{os.environ['PATH']}")
+    assert again.returncode == 0, again.stderr
+    assert read_env(output)["REDIS_PASSWORD"] != env["REDIS_PASSWORD"], "each cluster gets its own password"
 
 
 def test_setup_keeps_an_existing_env_unless_forced(tmp_path: Path, triton_bin: Path, rsa_key: Path) -> None:

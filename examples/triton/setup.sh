@@ -1,6 +1,7 @@
 #!/bin/sh
-# Writes _env for the Triton example: where Consul is (Triton CNS) and the Manta
-# credentials the backups use. Needs the `triton` CLI with a working profile and ssh-keygen.
+# Writes _env for the Triton example: where Consul is (Triton CNS), the Manta credentials
+# the backups use, and a new random REDIS_PASSWORD that every node shares. Needs the `triton`
+# CLI with a working profile and ssh-keygen.
 #
 #   ./setup.sh [-k PRIVATE_KEY] [-o OUTPUT] [-f]
 #
@@ -25,7 +26,7 @@ while getopts "k:o:fh" option; do
         k) key="$OPTARG" ;;
         o) output="$OPTARG" ;;
         f) force=true ;;
-        h) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        h) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *) fail "usage: $0 [-k PRIVATE_KEY] [-o OUTPUT] [-f]" ;;
     esac
 done
@@ -56,6 +57,10 @@ case "$key_id" in
     *) fail "ssh-keygen gave no MD5 fingerprint for $key" ;;
 esac
 
+# 24 random bytes, hex: no character that an env file or redis.conf would need quoted.
+password="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+[ "${#password}" -eq 48 ] || fail "could not read 24 random bytes from /dev/urandom"
+
 # The key holds secrets: the file is readable by its owner only, from the start.
 umask 077
 partial="$output.partial.$$"
@@ -68,7 +73,8 @@ trap 'rm -f "$partial"' EXIT
     echo "MANTA_BUCKET=${MANTA_BUCKET:-/${login}/stor/triton-redis}"
     # An env file holds one line per variable: the key's newlines become '#'.
     printf 'MANTA_PRIVATE_KEY=%s\n' "$(tr '\n' '#' < "$key")"
+    printf 'REDIS_PASSWORD=%s\n' "$password"
 } > "$partial"
 mv "$partial" "$output"
 trap - EXIT
-echo "wrote $output (Consul at consul.svc.${account_id}.${datacenter}.cns.joyent.com, Manta user ${login}, key ${key_id})"
+echo "wrote $output (Consul at consul.svc.${account_id}.${datacenter}.cns.joyent.com, Manta user ${login}, key ${key_id}, a new REDIS_PASSWORD)"

@@ -60,6 +60,8 @@ public enum Command: String, Sendable, CaseIterable {
             last status of this node's redis, redis-replica and redis-sentinel
             checks, so the restarted agent brings them back critical instead of
             listing an old master as passing until its TTL runs out.
+            Logs a WARN when REDIS_PASSWORD is unset and REDIS_BIND is not only
+            loopback, and when BACKUP_STORE=auto found no S3 or Manta settings.
             """
         case .onStart:
             return """
@@ -114,6 +116,10 @@ public enum Command: String, Sendable, CaseIterable {
             service/redis/last-backup. A replica whose link is up takes it; the
             master only when no replica passes in Consul, or when the backup is
             overdue by a whole BACKUP_TTL. BACKUP_KEEP > 0 deletes older backups.
+            BACKUP_STORE=local (and auto without S3_BUCKET or MANTA_USER) writes to
+            BACKUP_DIR on this node: another node restores from it only when
+            BACKUP_DIR is a volume they all mount, and it is lost with the
+            container otherwise. Use S3 or Manta for a cluster.
             --now (for an operator): back up from this node now, whatever the
             interval and role; still takes the lock, and fails when it cannot.
             """

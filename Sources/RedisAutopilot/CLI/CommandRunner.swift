@@ -15,6 +15,8 @@ public struct CommandRunner: Sendable {
         do {
             switch command {
             case .preStart:
+                // preStart runs once per boot, before anything else: the place to say it once.
+                DeploymentWarnings.check(settings).forEach { logger.warn($0, ["hook": command.rawValue]) }
                 try PreStartHook(settings: settings, logger: logger).run()
             case .onStart:
                 try OnStartHook(node: try node(), reconfigScript: Self.ownExecutable()).run()

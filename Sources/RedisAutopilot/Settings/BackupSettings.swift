@@ -29,6 +29,9 @@ public struct BackupSettings: Sendable, Equatable {
     public var checkInterval: Duration
     /// `RESTORE_ON_FAILURE`
     public var restoreOnFailure: RestoreFailurePolicy
+    /// `BACKUP_STORE=auto` found neither S3 nor Manta settings: the local
+    /// store was not asked for, so nobody said that BACKUP_DIR is shared.
+    public var fellBackToLocal: Bool = false
 
     /// Room between the end of a timed-out backup (its error logged, its
     /// lock released) and ContainerPilot's SIGKILL at the job's timeout.
@@ -93,7 +96,7 @@ public struct BackupSettings: Sendable, Equatable {
         }
         return BackupSettings(
             interval: interval, keep: keep, destination: destination, saveTimeout: saveTimeout, checkInterval: checkInterval,
-            restoreOnFailure: restoreOnFailure
+            restoreOnFailure: restoreOnFailure, fellBackToLocal: choice == .auto && resolved == .local
         )
     }
 }
