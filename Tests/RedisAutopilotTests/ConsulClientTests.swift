@@ -216,6 +216,36 @@ final class ConsulClientTests: ConsulClientTestCase {
         }
     }
 
+    /// A token without service:read on `redis` gets 200 and an empty list:
+    /// taken at its word, that is a cluster without a master.
+    func testAReadFilteredByACLsIsAnErrorNamingThePermission() {
+        var filtered = ConsulAnswer.json("[]", index: 7)
+        filtered.headers.add("X-Consul-Results-Filtered-By-ACLs", "true")
+        transport.answer(filtered)
+        assertConsulError(try client.healthService("redis", passingOnly: true)) { error in
+            guard case let .filteredByACL("GET", path, needed) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, "/v1/health/service/redis?passing")
+            XCTAssertEqual(needed, "service:read on \"redis\" and node:read on its nodes")
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("CONSUL_HTTP_TOKEN"), text)
+            XCTAssertFalse(text.contains(Self.token), text)
+        }
+        transport.answer(filtered)
+        assertConsulError(try client.agentServices()) { error in
+            guard case .filteredByACL(_, "/v1/agent/services", "service:read on this agent's services") = error else {
+                return XCTFail("\(error)")
+            }
+        }
+        transport.answer(filtered)
+        assertConsulError(try client.listKV(prefix: "service/redis/")) { error in
+            guard case .filteredByACL(_, _, "key:read under \"service/redis/\"") = error else { return XCTFail("\(error)") }
+        }
+        var unfiltered = ConsulAnswer.json("[]", index: 7)
+        unfiltered.headers.add("X-Consul-Results-Filtered-By-ACLs", "false")
+        transport.answer(unfiltered)
+        XCTAssertEqual(try client.healthService("redis").entries, [])
+    }
+
     func testAnEchoedTokenIsScrubbedFromTheErrorBody() {
         transport.answer(ConsulAnswer.text("ACL not found for token \(Self.token)", status: 403))
         assertConsulError(try client.agentServices()) { error in

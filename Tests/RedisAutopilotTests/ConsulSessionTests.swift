@@ -50,6 +50,34 @@ final class ConsulSessionTests: ConsulClientTestCase {
         assertSent("PUT", "/v1/session/create", json: #"{"TTL": "10s", "Checks": []}"#)
     }
 
+    /// After an agent (re)starts Consul refuses sessions on its node until
+    /// the leader has reconciled it (state/session.go's messages).
+    func testCreateSessionWaitsWhileTheNodeIsNotYetReconciled() throws {
+        for message in ["Missing node registration", "Missing check 'serfHealth' registration",
+                        "Check 'serfHealth' is in critical state"] {
+            transport.answer(ConsulAnswer.text(message, status: 500))
+        }
+        transport.answer(ConsulAnswer.json(#"{"ID": "\#(Self.id)"}"#))
+        var waited: [String] = []
+        let id = try client.createSession(ConsulSessionRequest(ttl: 30), waitingUpTo: 10, pause: 0.01) { waited.append("\($0)") }
+        XCTAssertEqual(id, Self.id)
+        XCTAssertEqual(waited.count, 3)
+        XCTAssertTrue(waited[1].contains("Missing check 'serfHealth' registration"), waited[1])
+    }
+
+    func testCreateSessionDoesNotWaitForOtherRefusalsNorPastItsTime() {
+        transport.answer(ConsulAnswer.text("Check 'service:redis-10.0.0.5' is in critical state", status: 500))
+        var waited = 0
+        assertConsulError(try client.createSession(ConsulSessionRequest(), waitingUpTo: 10, pause: 0.01) { _ in waited += 1 }) { error in
+            XCTAssertFalse(error.isNodeNotYetHealthy)
+        }
+        transport.answer(ConsulAnswer.text("Check 'serfHealth' is in critical state", status: 500))
+        assertConsulError(try client.createSession(ConsulSessionRequest(), waitingUpTo: 0, pause: 0.01) { _ in waited += 1 }) { error in
+            XCTAssertTrue(error.isNodeNotYetHealthy)
+        }
+        XCTAssertEqual(waited, 0)
+    }
+
     func testCreateSessionAgainstCriticalCheckFails() {
         transport.answer(ConsulAnswer.text(
             "rpc error making call: Check 'service:redis-10.0.0.5' is in critical state", status: 500))

@@ -128,4 +128,17 @@ final class HealthDecisionTests: XCTestCase {
         alone.otherPassingMasters = []
         XCTAssertTrue(HealthDecision.decide(alone).actions.contains { if case .pass(.master, _) = $0 { return true } else { return false } })
     }
+
+    /// Consul's catalog keeps a crashed node's statuses until its restarted
+    /// agent syncs: the dead old master is listed as passing for seconds.
+    func testAListedMasterThatDoesNotAnswerAsMasterIsNotWaitedFor() {
+        let me = NodeAddress(host: "10.0.0.2", port: 6379)
+        let old = NodeAddress(host: "10.0.0.1", port: 6379)
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 1, loading: false), registered: [.master: me], announce: me,
+            sentinelMaster: me, listedMastersNotAnswering: [old]))
+        XCTAssertEqual(plan.actions, [.pass(.master, note: "master with 1 connected replica(s)")])
+        XCTAssertTrue(plan.reason.contains("Consul still lists 10.0.0.1:6379 as passing redis, but it does not answer as master"),
+                      plan.reason)
+    }
 }

@@ -156,8 +156,7 @@ final class LocalStoreTests: XCTestCase {
     func testStoreUsedThroughTheProtocolWithGzipBothWays() throws {
         let backups: BackupStore = store
         let data = compressibleBytes(count: 2_000_000, seed: 84)
-        let compressing = try GzipCompressingSource(BytesSource(data))
-        try backups.put(name: "dump.rdb.gz", from: compressing, length: nil)
+        try backups.put(name: "dump.rdb.gz", from: try GzipCompressingSource(BytesSource(data)), length: nil)
         let restored = BytesSink()
         let gunzip = try GzipDecompressingSink(into: restored)
         try backups.get(name: "dump.rdb.gz", into: gunzip)

@@ -64,7 +64,8 @@ final class MantaStoreTests: XCTestCase {
             }
         }
         let objectPuts = try double.requests().filter { $0.method == "PUT" && $0.path.hasPrefix(Self.directory + "/") }
-        XCTAssertEqual(objectPuts.map(\.status), Array(repeating: "204", count: 6))
+        // The first found the directory missing; the store made it and sent the object again.
+        XCTAssertEqual(objectPuts.map(\.status), ["404"] + Array(repeating: "204", count: 6))
         XCTAssertEqual(try store.list().map(\.name), ["empty", "one", "three-mb"])
         XCTAssertEqual(try store.list().map(\.size), [0, 1, 3_000_000])
     }
@@ -76,9 +77,12 @@ final class MantaStoreTests: XCTestCase {
         let total = 200 * 1024 * 1024
         try resetPeakResidentMemory()
         let baseline = residentBytes()
-        let source = PatternSource(total: total)
-        try store.put(name: "big.rdb.gz", from: source, length: nil)
-        XCTAssertEqual(source.offset, total)
+        var source: PatternSource?
+        try store.put(name: "big.rdb.gz", from: UploadSource(length: nil) {
+            source = PatternSource(total: total)
+            return source!
+        })
+        XCTAssertEqual(source?.offset, total)
         let sink = PatternCheckingSink()
         try store.get(name: "big.rdb.gz", into: sink)
         XCTAssertEqual(sink.offset, total)
@@ -137,7 +141,7 @@ final class MantaStoreTests: XCTestCase {
         try store.delete(name: "dump.rdb.gz")
 
         let requests = try double.requests()
-        XCTAssertEqual(requests.map(\.method), ["GET", "PUT", "PUT", "GET", "GET", "DELETE"])
+        XCTAssertEqual(requests.map(\.method), ["PUT", "PUT", "PUT", "GET", "GET", "DELETE"])
         for request in requests {
             XCTAssertEqual(request.subuser, Self.subuser, "\(request)")
             XCTAssertEqual(request.role, "operator,writer", "\(request)")
@@ -165,12 +169,14 @@ final class MantaStoreTests: XCTestCase {
 
     func testClockTenMinutesOffIsRefusedByTheServer() throws {
         let key = try RSAPrivateKey(parsing: Self.keys.get().account)
-        let signer = try MantaRequestSigner(user: Self.user, privateKey: key, clock: { Date().addingTimeInterval(-600) })
-        let store = MantaStore(baseURL: double.baseURL, signer: signer, directory: try MantaPath(parsing: Self.directory),
-                               timeout: 30, transport: HTTPClient(baseURL: double.baseURL))
-        XCTAssertThrowsError(try store.list()) { error in
-            self.assertRefused(error, status: 400, code: "InvalidHeader", operation: "list")
-            XCTAssertTrue("\(error)".contains("clock skew"), "\(error)")
+        for (offset, code, message) in [(-600.0, "RequestExpired", "Date header is too old"), (600.0, "InvalidHeader", "clock skew")] {
+            let signer = try MantaRequestSigner(user: Self.user, privateKey: key, clock: { Date().addingTimeInterval(offset) })
+            let store = MantaStore(baseURL: double.baseURL, signer: signer, directory: try MantaPath(parsing: Self.directory),
+                                   timeout: 30, transport: HTTPClient(baseURL: double.baseURL))
+            XCTAssertThrowsError(try store.list()) { error in
+                self.assertRefused(error, status: 400, code: code, operation: "list")
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
         }
     }
 
@@ -220,13 +226,13 @@ final class MantaStoreTests: XCTestCase {
 
     // MARK: - Directories
 
-    func testMissingDirectoriesAreCreatedOnceBeforeTheFirstUpload() throws {
+    func testMissingDirectoriesAreCreatedWhenTheFirstUploadFindsThemMissing() throws {
         let store = try makeStore(directory: "/alice/stor/a/b/c")
         try store.put(name: "one", from: BytesSource([1]), length: 1)
         try store.put(name: "two", from: BytesSource([2]), length: nil)
         let requests = try double.requests()
         XCTAssertEqual(requests.map { "\($0.method) \($0.path) \($0.status)" }, [
-            "GET /alice/stor/a/b/c?limit=1 404",
+            "PUT /alice/stor/a/b/c/one 404",
             "PUT /alice/stor/a 204",
             "PUT /alice/stor/a/b 204",
             "PUT /alice/stor/a/b/c 204",
@@ -236,36 +242,31 @@ final class MantaStoreTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: storedPath("two", in: "/alice/stor/a/b/c")))
     }
 
-    func testExistingDirectoryCostsOneSmallListing() throws {
+    /// Nothing is listed before an upload: a subuser whose role may put but
+    /// not list can back up.
+    func testAnExistingDirectoryCostsNoRequest() throws {
         try makeStore().put(name: "first", from: BytesSource([1]), length: 1)
         try double.clearRequests()
         let store = try makeStore()
         try store.put(name: "second", from: BytesSource([2]), length: 1)
-        XCTAssertEqual(try double.requests().map { "\($0.method) \($0.path)" },
-                       ["GET \(Self.directory)?limit=1", "PUT \(Self.directory)/second"])
+        XCTAssertEqual(try double.requests().map { "\($0.method) \($0.path)" }, ["PUT \(Self.directory)/second"])
     }
 
-    func testDirectoryDeletedBetweenPutsIsMadeAgainByTheNextPut() throws {
+    func testDirectoryDeletedBetweenPutsIsMadeAgain() throws {
         let store = try makeStore()
         try store.put(name: "first", from: BytesSource([1]), length: 1)
         try store.delete(name: "first")
         try rawClient().delete(try MantaPath(parsing: Self.directory))
-        XCTAssertThrowsError(try store.put(name: "second", from: BytesSource([2]), length: 1)) { error in
-            self.assertRefused(error, status: 404, code: "DirectoryDoesNotExist", operation: "put")
-        }
         try store.put(name: "second", from: BytesSource([2]), length: 1)
         XCTAssertEqual(try store.list().map(\.name), ["second"])
     }
 
     func testObjectWhereTheDirectoryShouldBeIsReported() throws {
         let store = try makeStore(directory: "/alice/stor/taken")
-        _ = try rawClient().putObject(try MantaPath(parsing: "/alice/stor/taken"), from: BytesSource([1]), length: 1,
-                                      contentType: "text/plain")
+        _ = try rawClient().putObject(try MantaPath(parsing: "/alice/stor/taken"), length: 1, maximumLength: nil,
+                                      contentType: "text/plain") { BytesSource([1]) }
         XCTAssertThrowsError(try store.put(name: "x", from: BytesSource([2]), length: 1)) { error in
-            guard case let BackupStoreError.failed(_, _, _, cause) = error,
-                  case let MantaError.notADirectory(path, found) = cause else { return XCTFail("\(error)") }
-            XCTAssertEqual(path, "/alice/stor/taken")
-            XCTAssertEqual(found, "Manta answered 406 NotAcceptable: /alice/stor/taken accepts text/plain")
+            self.assertRefused(error, status: 400, code: "ParentNotDirectory", operation: "put")
         }
     }
 
@@ -279,8 +280,8 @@ final class MantaStoreTests: XCTestCase {
         }
         let client = try rawClient()
         try client.putDirectory(try MantaPath(parsing: Self.directory + "/subdirectory"))
-        _ = try client.putObject(try MantaPath(parsing: Self.directory).appending(".hidden"), from: BytesSource([1]), length: 1,
-                                 contentType: "text/plain")
+        _ = try client.putObject(try MantaPath(parsing: Self.directory).appending(".hidden"), length: 1, maximumLength: nil,
+                                 contentType: "text/plain") { BytesSource([1]) }
         let listed = try store.list()
         XCTAssertEqual(listed.map(\.name), ["dump-1", "dump-2", "dump-3"])
         XCTAssertEqual(listed.map(\.size), [10, 20, 30])
@@ -355,6 +356,7 @@ final class MantaStoreTests: XCTestCase {
 
     func testUploadCutHalfWayLeavesThePreviousObject() throws {
         let store = try makeStore()
+        store.retry.maxAttempts = 1
         let old = randomBytes(count: 1000, seed: 6)
         try store.put(name: "dump", from: BytesSource(old), length: old.count)
         try double.control("POST", "/fail-after-bytes?bytes=\(1024 * 1024)")
@@ -368,7 +370,7 @@ final class MantaStoreTests: XCTestCase {
         let sink = BytesSink()
         try store.get(name: "dump", into: sink)
         XCTAssertEqual(sink.bytes, old)
-        XCTAssertEqual(try double.requests().filter { $0.method == "PUT" }.map(\.status), ["204", "204", "dropped", "dropped"])
+        XCTAssertEqual(try double.requests().filter { $0.method == "PUT" }.map(\.status), ["404", "204", "204", "dropped", "dropped"])
     }
 
     func testSourceShorterOrLongerThanAnnouncedIsALengthMismatch() throws {
@@ -391,6 +393,129 @@ final class MantaStoreTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("InjectedFailure"), "\(error)")
         }
         XCTAssertEqual(try store.list(), [])
+    }
+
+    // MARK: - Manta's bad days
+
+    private func storeWithDirectory(_ recorder: RetryRecorder, deadline: Deadline? = nil) throws -> MantaStore {
+        let store = try makeStore()
+        try store.put(name: "first", from: BytesSource([1]), length: 1)
+        try double.clearRequests()
+        store.retry = recorder.policy(deadline: deadline)
+        return store
+    }
+
+    private func statuses(_ method: String) throws -> [String] {
+        try double.requests().filter { $0.method == method }.map(\.status)
+    }
+
+    func testBusyAndBrokenAnswersAreRetriedWithCappedExponentialBackoff() throws {
+        let recorder = RetryRecorder()
+        let store = try storeWithDirectory(recorder)
+        for code in ["ServiceUnavailable", "ThrottledError", "InternalError"] {
+            try double.control("POST", "/faults?code=\(code)&method=PUT")
+        }
+        try store.put(name: "dump", from: BytesSource([1, 2, 3]), length: nil)
+        XCTAssertEqual(try statuses("PUT"), ["503", "503", "500", "204"])
+        // Full jitter: a draw of 0.5 of 1, 2 and 4 seconds.
+        XCTAssertEqual(recorder.waits, [0.5, 1, 2])
+        XCTAssertEqual(recorder.reports.count, 3)
+        XCTAssertTrue(recorder.reports[0].contains("503 ServiceUnavailable"), recorder.reports[0])
+        XCTAssertTrue(recorder.reports[0].hasSuffix("retry 1 of 3 in 0.5s"), recorder.reports[0])
+        let sink = BytesSink()
+        try store.get(name: "dump", into: sink)
+        XCTAssertEqual(sink.bytes, [1, 2, 3])
+    }
+
+    func testAStoreThatStaysBusyFailsAfterFourAttempts() throws {
+        let recorder = RetryRecorder()
+        let store = try storeWithDirectory(recorder)
+        try double.control("POST", "/faults?code=ServiceUnavailable&count=9")
+        XCTAssertThrowsError(try store.put(name: "dump", from: BytesSource([1]), length: 1)) { error in
+            self.assertRefused(error, status: 503, code: "ServiceUnavailable", operation: "put")
+        }
+        XCTAssertEqual(try statuses("PUT"), ["503", "503", "503", "503"])
+    }
+
+    func testRetryAfterIsWaitedForOnlyWithinTheDeadline() throws {
+        let recorder = RetryRecorder()
+        let store = try storeWithDirectory(recorder, deadline: .after(seconds: 100))
+        try double.control("POST", "/faults?code=SharksExhaustedError&retry_after=30")
+        try store.put(name: "dump", from: BytesSource([1]), length: 1)
+        XCTAssertEqual(recorder.waits, [30])
+        XCTAssertEqual(try statuses("PUT"), ["503", "204"])
+
+        let hurried = RetryRecorder()
+        store.retry = hurried.policy(deadline: .after(seconds: 10))
+        try double.control("POST", "/faults?code=SharksExhaustedError&retry_after=30")
+        XCTAssertThrowsError(try store.put(name: "late", from: BytesSource([1]), length: 1)) { error in
+            self.assertRefused(error, status: 503, code: "SharksExhaustedError", operation: "put")
+        }
+        XCTAssertEqual(hurried.waits, [])
+    }
+
+    func testNotEnoughSpaceIsNotRetried() throws {
+        let recorder = RetryRecorder()
+        let store = try storeWithDirectory(recorder)
+        try double.control("POST", "/faults?code=NotEnoughSpace")
+        XCTAssertThrowsError(try store.put(name: "dump", from: BytesSource([1]), length: 1)) { error in
+            self.assertRefused(error, status: 507, code: "NotEnoughSpace", operation: "put")
+        }
+        XCTAssertEqual(try statuses("PUT"), ["507"])
+    }
+
+    func testARestoreDownloadIsRetriedAfterA503() throws {
+        let recorder = RetryRecorder()
+        let store = try storeWithDirectory(recorder)
+        try double.control("POST", "/faults?code=ServiceUnavailable&method=GET")
+        let sink = BytesSink()
+        try store.get(name: "first", into: sink)
+        XCTAssertEqual(sink.bytes, [1])
+        XCTAssertEqual(try statuses("GET"), ["503", "200"])
+    }
+
+    func testAnUploadCutHalfWayIsSentAgainFromItsStart() throws {
+        let recorder = RetryRecorder()
+        let store = try storeWithDirectory(recorder)
+        let total = 8 * 1024 * 1024
+        try double.control("POST", "/fail-after-bytes?bytes=\(1024 * 1024)")
+        var opened = 0
+        try store.put(name: "dump", from: UploadSource(length: nil) {
+            opened += 1
+            return PatternSource(total: total)
+        })
+        XCTAssertEqual(opened, 2)
+        XCTAssertEqual(try statuses("PUT"), ["dropped", "204"])
+        let sink = PatternCheckingSink()
+        try store.get(name: "dump", into: sink)
+        XCTAssertEqual(sink.offset, total)
+        XCTAssertNil(sink.firstMismatch)
+    }
+
+    /// Storage nodes with 100 MB free: an upload of unknown length reserves
+    /// 5 GiB unless it says how large it can be.
+    func testAnUploadOfUnknownLengthSendsItsMaximum() throws {
+        double.stop()
+        double = try MantaDoubleProcess(scratch: scratch, arguments: try Self.doubleArguments(in: scratch) + ["--free-space-mb", "100"])
+        let store = try makeStore()
+        try store.put(name: "declared", from: UploadSource(length: nil, maximumLength: 20 * 1024 * 1024) { BytesSource([1, 2]) })
+        XCTAssertThrowsError(try store.put(name: "undeclared", from: BytesSource([1, 2]), length: nil)) { error in
+            self.assertRefused(error, status: 507, code: "NotEnoughSpace", operation: "put")
+        }
+        XCTAssertEqual(try store.list().map(\.name), ["declared"])
+    }
+
+    /// A subuser whose role may put objects, but not list them, backs up.
+    func testASubuserThatMayPutButNotListCanUpload() throws {
+        double.stop()
+        double = try MantaDoubleProcess(scratch: scratch, arguments: try Self.doubleArguments(in: scratch).filter { $0 != "--role" && !Self.roles.contains($0) }
+            + ["--role", "writer=putobject", "--role-tag", "/alice/stor=writer"])
+        let store = try makeStore(directory: "/alice/stor", key: Self.keys.get().subuser, subuser: Self.subuser)
+        try store.put(name: "dump", from: BytesSource([9]), length: 1)
+        XCTAssertEqual(try double.requests().map { "\($0.method) \($0.path) \($0.status)" }, ["PUT /alice/stor/dump 204"])
+        XCTAssertThrowsError(try store.list()) { error in
+            self.assertRefused(error, status: 403, code: "AuthorizationFailed", operation: "list")
+        }
     }
 
     func testInvalidNamesAreRefusedWithoutARequest() throws {

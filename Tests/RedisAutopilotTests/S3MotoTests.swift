@@ -392,4 +392,53 @@ final class S3MotoTests: XCTestCase {
         XCTAssertEqual(try store.incompleteUploads(), [])
         XCTAssertEqual(try store.list(), [])
     }
+
+    // MARK: - S3's bad days, through the fault proxy
+
+    private func storeBehindProxy(_ recorder: RetryRecorder, prefix: String = "r/") throws -> (S3Store, S3FaultProxy, TemporaryDirectory) {
+        let bucket = try freshBucket()
+        let scratch = try TemporaryDirectory()
+        let proxy = try S3FaultProxy(upstreamPort: try moto().port, scratch: scratch)
+        let store = try moto().store(bucket: bucket, prefix: prefix, endpoint: proxy.endpoint)
+        store.retry = recorder.policy()
+        return (store, proxy, scratch)
+    }
+
+    func testServerErrorsAndSlowDownAreRetried() throws {
+        let recorder = RetryRecorder()
+        let (store, proxy, _) = try storeBehindProxy(recorder)
+        try proxy.arm("InternalError", method: "PUT")
+        try proxy.arm("SlowDown", method: "PUT")
+        try proxy.arm("ServiceUnavailable", method: "GET")
+        try roundTrip(store, name: "small", count: 1000, announce: true)
+        XCTAssertEqual(try proxy.requests().map { $0.components(separatedBy: " -> ")[1] },
+                       ["InternalError", "SlowDown", "200", "ServiceUnavailable", "200"])
+        XCTAssertEqual(recorder.waits, [0.5, 1, 0.5])
+        XCTAssertTrue(recorder.reports[0].contains("S3 PutObject of r/small"), recorder.reports[0])
+    }
+
+    func testAPartIsSentAgainAfterATimeoutOrAReset() throws {
+        let recorder = RetryRecorder()
+        let (store, proxy, _) = try storeBehindProxy(recorder)
+        try proxy.arm("RequestTimeout", match: "partNumber=1&")
+        try proxy.arm("reset", match: "partNumber=2&")
+        try roundTrip(store, name: "parts", count: 11 * Self.mebibyte, announce: false)
+        let parts = try proxy.requests().filter { $0.contains("partNumber=") }.map { $0.components(separatedBy: " -> ")[1] }
+        XCTAssertEqual(parts, ["RequestTimeout", "200", "reset", "200", "200"])
+        XCTAssertEqual(try store.incompleteUploads(), [])
+    }
+
+    /// Starting or completing a multipart upload is a POST: sent again after
+    /// an ambiguous failure it could make a second upload, so it is not.
+    func testAPostIsNotRetried() throws {
+        let recorder = RetryRecorder()
+        let (store, proxy, _) = try storeBehindProxy(recorder)
+        try proxy.arm("ServiceUnavailable", method: "POST")
+        XCTAssertThrowsError(try store.put(name: "big", from: S3PatternSource(count: 6 * Self.mebibyte), length: nil)) { error in
+            guard case let BackupStoreError.failed(_, _, _, cause) = error, let s3 = cause as? S3Error else { return XCTFail("\(error)") }
+            XCTAssertEqual(s3.httpStatus, 503)
+            XCTAssertEqual(s3.code, "ServiceUnavailable")
+        }
+        XCTAssertEqual(recorder.waits, [])
+    }
 }

@@ -32,6 +32,16 @@ from typing import Any
 
 DOUBLE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "consul_double.py")
 ADDRESS = "127.0.0.1"
+# How late the double's catalog follows its agents: `consul` (Consul's own delays, see
+# consul_state.Timing) or `instant` (every change at once). CONSUL_DOUBLE_TIMING overrides.
+DEFAULT_TIMING = "consul"
+
+
+def double_timing() -> str:
+    choice = os.environ.get("CONSUL_DOUBLE_TIMING", DEFAULT_TIMING).strip().lower() or DEFAULT_TIMING
+    if choice not in ("consul", "instant"):
+        raise BackendError(f"CONSUL_DOUBLE_TIMING must be consul or instant, not {choice!r}")
+    return choice
 
 
 class BackendError(Exception):
@@ -174,8 +184,11 @@ class DoubleCluster(Cluster):
     def kill_agent(self, node: str) -> None:
         self._control("PUT", f"/control/agent/{node}/kill")
 
-    def revive_agent(self, node: str) -> None:
-        self._control("PUT", f"/control/agent/{node}/revive")
+    def revive_agent(self, node: str, sync_after: float | None = None) -> None:
+        """`sync_after`: its first full sync that many seconds later (one draw of Consul's
+        random stagger), instead of a random one."""
+        query = "" if sync_after is None else f"?sync_after={sync_after}"
+        self._control("PUT", f"/control/agent/{node}/revive{query}")
 
     def add_agent(self, node: str) -> Agent:
         answer = self._control("PUT", f"/control/agent/add/{node}")
@@ -185,6 +198,10 @@ class DoubleCluster(Cluster):
 
     def set_leader(self, present: bool) -> None:
         self._control("PUT", f"/control/leader/{'on' if present else 'off'}")
+
+    def sync_agent(self, node: str) -> None:
+        """The agent's anti-entropy full sync, now."""
+        self._control("PUT", f"/control/agent/{node}/sync")
 
     def state(self) -> dict[str, Any]:
         return self._control("GET", "/control/state")
@@ -217,10 +234,15 @@ def start_double(nodes: list[str], *, leader_delay: float | None = None,
                  token: str | None = None, session_ttl_min: float | None = None,
                  workdir: str | None = None, timeout: float = 15.0,
                  verbose: bool = False, data_dir_template: str | None = None,
-                 tls: tuple[str, str] | None = None) -> DoubleCluster:
+                 tls: tuple[str, str] | None = None, timing: str | None = None,
+                 failure_detection: float | None = None, member_reconcile: float | None = None,
+                 sync_stagger: float | None = None, acl_file: str | None = None) -> DoubleCluster:
     """`data_dir_template` ({node} for the node name): agents keep their state there as
     Consul's do, and a revived agent restores it (see agent_data_dir.py). `tls`
-    (certificate, key): the agents serve https."""
+    (certificate, key): the agents serve https. `timing` is `consul` or `instant` (default:
+    double_timing()); with `consul`, `failure_detection`, `member_reconcile` and
+    `sync_stagger` replace Consul's delays (tests that need not wait them in full).
+    `acl_file`: tokens and their policies (consul_acl.py)."""
     owns_workdir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="consul-double-")
     ready_path = os.path.join(workdir, "consul-double.ready.json")
@@ -239,6 +261,14 @@ def start_double(nodes: list[str], *, leader_delay: float | None = None,
         command += ["--data-dir", data_dir_template]
     if tls is not None:
         command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+    if (timing or double_timing()) == "instant":
+        command.append("--instant")
+    for option, value in (("--failure-detection", failure_detection),
+                          ("--member-reconcile", member_reconcile), ("--sync-stagger", sync_stagger)):
+        if value is not None:
+            command += [option, str(value)]
+    if acl_file is not None:
+        command += ["--acl-file", acl_file]
     if verbose:
         command.append("--verbose")
     with open(log_path, "ab") as log:

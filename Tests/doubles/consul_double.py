@@ -30,9 +30,10 @@ from typing import Any, Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from consul_acl import ACLs, FILTERED_HEADER, Authorizer  # noqa: E402
 from consul_state import (  # noqa: E402
     CHECK_STATUSES, CRITICAL, DATACENTER, KV_MAX_VALUE_SIZE, NODE_ADDRESS, PASSING, WARNING,
-    AgentUnavailable, ConsulError, ConsulState, parse_go_duration,
+    AgentUnavailable, ConsulError, ConsulState, Fields, Timing, parse_go_duration,
 )
 
 DEFAULT_WAIT = 300.0
@@ -69,6 +70,7 @@ class Request:
         self.query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
         self.headers = headers
         self.body = body
+        self.authz: Authorizer | None = None
 
     def has(self, name: str) -> bool:
         return name in self.query
@@ -121,10 +123,10 @@ Route = tuple[frozenset[str], re.Pattern[str], Callable[..., Reply]]
 class ConsulAPI:
     """The /v1 endpoints of one agent."""
 
-    def __init__(self, state: ConsulState, node: str, token: str | None):
+    def __init__(self, state: ConsulState, node: str, acls: ACLs):
         self.state = state
         self.node = node
-        self.token = token
+        self.acls = acls
         self.routes: list[Route] = []
         add = self._route
         add("GET", r"/v1/status/leader", self.status_leader)
@@ -152,12 +154,9 @@ class ConsulAPI:
         self.routes.append((frozenset(methods.split()), re.compile(pattern + r"\Z"), handler))
 
     def handle(self, request: Request) -> Reply:
-        if self.token is not None and request.path.startswith("/v1/"):
-            presented = request.token()
-            if not presented:
-                return Reply.text(403, "Permission denied: anonymous token lacks permission")
-            if presented != self.token:
-                return Reply.text(403, "ACL not found")
+        # Consul's status endpoints resolve no token at all.
+        if request.path.startswith("/v1/") and not request.path.startswith("/v1/status/"):
+            request.authz = self.acls.resolve(request.token())
         if request.param("dc") not in ("", DATACENTER):
             return Reply.text(500, "No path to datacenter")
         for methods, pattern, handler in self.routes:
@@ -171,8 +170,16 @@ class ConsulAPI:
 
     # -- blocking reads ------------------------------------------------------
 
+    @staticmethod
+    def _authz(request: Request) -> Authorizer:
+        assert request.authz is not None
+        return request.authz
+
     def _read(self, request: Request, query: Callable[[], tuple[int, Any]],
-              render: Callable[[Any], Reply] = Reply.json) -> Reply:
+              render: Callable[[Any], Reply] = Reply.json,
+              keep: Callable[[Authorizer, Any], bool] | None = None) -> Reply:
+        """`keep` filters a list answer by the token's rights; Consul then says so in
+        X-Consul-Results-Filtered-By-ACLs."""
         min_index = request.uint_param("index") or 0
         wait = DEFAULT_WAIT
         if request.has("wait"):
@@ -188,7 +195,14 @@ class ConsulAPI:
         stale = request.has("stale")
         index, result = self.state.read(self.node, query, min_index=min_index, wait=wait,
                                         needs_leader=not stale)
+        filtered = False
+        if keep is not None:
+            authz = self._authz(request)
+            kept = [item for item in result if keep(authz, item)]
+            filtered, result = len(kept) != len(result), kept
         reply = render(result)
+        if filtered:
+            reply.headers[FILTERED_HEADER] = "true"
         reply.headers.update({
             "X-Consul-Index": str(index),
             "X-Consul-KnownLeader": "true" if self.state.has_leader() else "false",
@@ -206,33 +220,72 @@ class ConsulAPI:
         return Reply.json([leader] if leader else [])
 
     def agent_self(self, request: Request) -> Reply:
+        self._authz(request).require("agent", self.node, "read")
         return Reply.json(self.state.agent_self(self.node))
 
+    def _filtered_map(self, request: Request, entries: dict[str, Any],
+                      keep: Callable[[Authorizer, Any], bool]) -> Reply:
+        authz = self._authz(request)
+        kept = {key: value for key, value in entries.items() if keep(authz, value)}
+        headers = {FILTERED_HEADER: "true"} if len(kept) != len(entries) else None
+        return Reply.json(kept, headers=headers)
+
     def agent_services(self, request: Request) -> Reply:
-        return Reply.json(self.state.agent_services(self.node))
+        return self._filtered_map(request, self.state.agent_services(self.node),
+                                  lambda authz, s: authz.allows("service", s["Service"], "read"))
 
     def agent_checks(self, request: Request) -> Reply:
-        return Reply.json(self.state.agent_checks(self.node))
+        return self._filtered_map(request, self.state.agent_checks(self.node), self._may_read_check)
+
+    def _may_read_check(self, authz: Authorizer, check: dict[str, Any]) -> bool:
+        if check["ServiceName"]:
+            return authz.allows("service", check["ServiceName"], "read")
+        return authz.allows("node", self.node, "read")
+
+    def _require_check_write(self, request: Request, check_id: str) -> None:
+        """vetCheckUpdate: service:write for a service's check, node:write for a node's."""
+        check = self.state.agent_checks(self.node).get(check_id)
+        if check is None:
+            return  # the state answers Consul's 404
+        if check["ServiceName"]:
+            self._authz(request).require("service", check["ServiceName"], "write")
+        else:
+            self._authz(request).require("node", self.node, "write")
 
     def service_register(self, request: Request) -> Reply:
-        self.state.register_service(self.node, request.json_body(),
-                                    request.bool_param("replace-existing-checks"))
+        body = request.json_body()
+        name = Fields(body, "service").string("name")
+        if name:
+            self._authz(request).require("service", name, "write")
+        self.state.register_service(self.node, body, request.bool_param("replace-existing-checks"))
         return Reply(200)
 
     def service_deregister(self, request: Request, id: str) -> Reply:
+        service = self.state.agent_services(self.node).get(id)
+        if service is not None:
+            self._authz(request).require("service", service["Service"], "write")
         self.state.deregister_service(self.node, id)
         return Reply(200)
 
     def check_register(self, request: Request) -> Reply:
-        self.state.register_check(self.node, request.json_body())
+        body = request.json_body()
+        service_id = Fields(body, "check").string("serviceid")
+        service = self.state.agent_services(self.node).get(service_id) if service_id else None
+        if service is not None:
+            self._authz(request).require("service", service["Service"], "write")
+        elif not service_id:
+            self._authz(request).require("node", self.node, "write")
+        self.state.register_check(self.node, body)
         return Reply(200)
 
     def check_deregister(self, request: Request, id: str) -> Reply:
+        self._require_check_write(request, id)
         self.state.deregister_check(self.node, id)
         return Reply(200)
 
     def check_verb(self, request: Request, verb: str, id: str) -> Reply:
         status = {"pass": PASSING, "warn": WARNING, "fail": CRITICAL}[verb]
+        self._require_check_write(request, id)
         self.state.update_ttl_check(self.node, id, status, request.param("note"))
         return Reply(200)
 
@@ -246,6 +299,7 @@ class ConsulAPI:
             raise ConsulError(400, f"Invalid check status: '{status}'")
         if not isinstance(output, str):
             raise ConsulError(400, "Request decode failed: Output must be a string")
+        self._require_check_write(request, id)
         self.state.update_ttl_check(self.node, id, status, output)
         return Reply(200)
 
@@ -254,11 +308,15 @@ class ConsulAPI:
     def health_service(self, request: Request, name: str) -> Reply:
         passing = request.bool_param("passing")
         tags = request.query.get("tag", [])
-        return self._read(request, lambda: self.state.query_health_service(name, passing, tags))
+        return self._read(request, lambda: self.state.query_health_service(name, passing, tags),
+                          keep=lambda authz, entry: authz.allows("service", name, "read")
+                          and authz.allows("node", entry["Node"]["Node"], "read"))
 
     def catalog_service(self, request: Request, name: str) -> Reply:
         tags = request.query.get("tag", [])
-        return self._read(request, lambda: self.state.query_catalog_service(name, tags))
+        return self._read(request, lambda: self.state.query_catalog_service(name, tags),
+                          keep=lambda authz, entry: authz.allows("service", name, "read")
+                          and authz.allows("node", entry["Node"], "read"))
 
     # -- KV ----------------------------------------------------------------------
 
@@ -279,10 +337,12 @@ class ConsulAPI:
                 return Reply.json(keys)
 
             return self._read(request, lambda: self.state.query_kv_keys(key, separator),
-                              render_keys)
+                              render_keys, keep=lambda authz, k: authz.allows("key", k, "list"))
         recurse = request.has("recurse")
         if not recurse and not key:
             raise ConsulError(400, "Missing key name")
+        if not recurse:
+            self._authz(request).require("key", key, "read")
         raw = request.has("raw") and not recurse
 
         def render(entries: list[Any]) -> Reply:
@@ -294,7 +354,8 @@ class ConsulAPI:
                               "Content-Security-Policy": "sandbox"})
             return Reply.json([e.json() for e in entries])
 
-        return self._read(request, lambda: self.state.query_kv(key, recurse), render)
+        return self._read(request, lambda: self.state.query_kv(key, recurse), render,
+                          keep=lambda authz, entry: authz.allows("key", entry.key, "read"))
 
     def _kv_put(self, request: Request, key: str) -> Reply:
         if not key:
@@ -304,6 +365,7 @@ class ConsulAPI:
             raise ConsulError(413, f"Request body({len(request.body)} bytes) too large, max size: "
                                    f"{KV_MAX_VALUE_SIZE} bytes.")
         flags = request.uint_param("flags") or 0
+        self._authz(request).require("key", key, "write")
         result = self.state.kv_put(
             self.node, key, request.body, flags, cas=request.uint_param("cas"),
             acquire=request.param("acquire") if request.has("acquire") else None,
@@ -315,24 +377,36 @@ class ConsulAPI:
         recurse = request.has("recurse")
         if not recurse and not key:
             raise ConsulError(400, "Missing key name")
+        self._authz(request).require("key", key, "write")
         return Reply.json(self.state.kv_delete(self.node, key, recurse=recurse,
                                                cas=request.uint_param("cas")))
 
     # -- sessions ------------------------------------------------------------------
 
     def session_create(self, request: Request) -> Reply:
-        session_id = self.state.create_session(self.node, request.json_body())
+        body = request.json_body()
+        node = Fields(body, "session").string("node") or self.node
+        self._authz(request).require("session", node, "write")
+        session_id = self.state.create_session(self.node, body)
         return Reply.json({"ID": session_id})
+
+    def _require_session_write(self, request: Request, session_id: str) -> None:
+        _, found = self.state.read(self.node, lambda: self.state.query_session(session_id),
+                                   needs_leader=False)
+        if found:
+            self._authz(request).require("session", found[0]["Node"], "write")
 
     def session_destroy(self, request: Request, id: str) -> Reply:
         if not id:
             raise ConsulError(400, "Missing session")
+        self._require_session_write(request, id)
         self.state.destroy_session(self.node, id)
         return Reply.json(True)
 
     def session_renew(self, request: Request, id: str) -> Reply:
         if not id:
             raise ConsulError(400, "Missing session")
+        self._require_session_write(request, id)
         sessions = self.state.renew_session(self.node, id)
         if sessions is None:
             return Reply.text(404, f"Session id '{id}' not found")
@@ -341,15 +415,18 @@ class ConsulAPI:
     def session_info(self, request: Request, id: str) -> Reply:
         if not id:
             raise ConsulError(400, "Missing session")
-        return self._read(request, lambda: self.state.query_session(id))
+        return self._read(request, lambda: self.state.query_session(id),
+                          keep=lambda authz, s: authz.allows("session", s["Node"], "read"))
 
     def session_list(self, request: Request) -> Reply:
-        return self._read(request, lambda: self.state.query_sessions(None))
+        return self._read(request, lambda: self.state.query_sessions(None),
+                          keep=lambda authz, s: authz.allows("session", s["Node"], "read"))
 
     def session_node(self, request: Request, node: str) -> Reply:
         if not node:
             raise ConsulError(400, "Missing node name")
-        return self._read(request, lambda: self.state.query_sessions(node))
+        return self._read(request, lambda: self.state.query_sessions(node),
+                          keep=lambda authz, s: authz.allows("session", s["Node"], "read"))
 
 
 def _reject_conflicting(request: Request, *names: str) -> None:
@@ -504,10 +581,10 @@ class AgentServer:
 class ConsulDouble:
     """The agents, the control API and the ready document."""
 
-    def __init__(self, state: ConsulState, token: str | None, ready_file: str | None,
+    def __init__(self, state: ConsulState, acls: ACLs, ready_file: str | None,
                  verbose: bool, tls: ssl.SSLContext | None = None):
         self.state = state
-        self.token = token
+        self.acls = acls
         self.tls = tls
         self.ready_file = ready_file
         self.verbose = verbose
@@ -524,7 +601,7 @@ class ConsulDouble:
         self.publish()
 
     def _start_agent(self, node: str) -> AgentServer:
-        server = AgentServer(ConsulAPI(self.state, node, self.token), self.verbose, tls=self.tls)
+        server = AgentServer(ConsulAPI(self.state, node, self.acls), self.verbose, tls=self.tls)
         server.start()
         with self._agents_lock:
             self.agents[node] = server
@@ -567,7 +644,15 @@ class ConsulDouble:
         if len(parts) == 4 and parts[:3] == ["control", "agent", "add"]:
             return self._add_agent(parts[3])
         if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] in ("kill", "revive"):
-            return self._kill_or_revive(parts[2], parts[3])
+            sync_after = request.param("sync_after")
+            try:
+                delay = float(sync_after) if sync_after else None
+            except ValueError:
+                raise ConsulError(400, f"sync_after must be seconds, not {sync_after!r}") from None
+            return self._kill_or_revive(parts[2], parts[3], delay)
+        if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] == "sync":
+            self.state.sync_agent(parts[2])
+            return Reply.json({"node": parts[2], "synced": True})
         if len(parts) == 3 and parts[:2] == ["control", "leader"] and parts[2] in ("on", "off"):
             self.state.set_leader(parts[2] == "on")
             return Reply.json({"leader": parts[2]})
@@ -581,7 +666,7 @@ class ConsulDouble:
         self.publish()
         return Reply.json({"node": node, "port": server.port, "address": NODE_ADDRESS})
 
-    def _kill_or_revive(self, node: str, action: str) -> Reply:
+    def _kill_or_revive(self, node: str, action: str, sync_after: float | None = None) -> Reply:
         with self._agents_lock:
             server = self.agents.get(node)
         if server is None:
@@ -595,7 +680,7 @@ class ConsulDouble:
                     server.start()
                 except OSError as error:
                     raise ConsulError(500, f"cannot listen again on port {server.port}: {error}")
-            self.state.revive_agent(node)
+            self.state.revive_agent(node, sync_after)
         return Reply.json({"node": node, "alive": action == "revive", "port": server.port})
 
 
@@ -605,7 +690,23 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated node names, one agent each")
     parser.add_argument("--leader-delay", type=float, default=0.0, metavar="SECONDS",
                         help="/v1/status/leader answers \"\" for this long after start")
-    parser.add_argument("--token", help="require this ACL token on every /v1 request")
+    parser.add_argument("--token", help="turn ACLs on (default deny) with this management token")
+    parser.add_argument("--acl-file", metavar="PATH",
+                        help='ACLs on: {"tokens": {SECRET: policy}, "anonymous": policy}, a policy '
+                             'being "management" or rules as in consul_acl.py')
+    timing = Timing()
+    parser.add_argument("--failure-detection", type=float, default=timing.failure_detection,
+                        metavar="SECONDS", help="how long after an agent dies its serfHealth "
+                        "goes critical (gossip's failure detection)")
+    parser.add_argument("--member-reconcile", type=float, default=timing.member_reconcile,
+                        metavar="SECONDS", help="how long after an agent (re)starts the leader "
+                        "registers its node with a passing serfHealth")
+    parser.add_argument("--sync-stagger", type=float, default=timing.sync_stagger,
+                        metavar="SECONDS", help="a (re)started agent's first full sync comes a "
+                        "random time up to this after it starts (ae.go serverUpIntv)")
+    parser.add_argument("--instant", action="store_true",
+                        help="every change reaches the catalog at once, with or without a leader "
+                             "(kinder than Consul; the timing options are then ignored)")
     parser.add_argument("--ready-file", metavar="PATH",
                         help="write the ready document here (atomically) once listening")
     parser.add_argument("--session-ttl-min", type=float, default=10.0, metavar="SECONDS",
@@ -633,6 +734,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--leader-delay must not be negative")
     if arguments.session_ttl_min <= 0:
         parser.error("--session-ttl-min must be positive")
+    for option in ("failure_detection", "member_reconcile", "sync_stagger"):
+        if getattr(arguments, option) < 0:
+            parser.error(f"--{option.replace('_', '-')} must not be negative")
     if arguments.data_dir is not None and "{node}" not in arguments.data_dir:
         parser.error("--data-dir needs {node} in it: each agent has its own directory")
     arguments.nodes = nodes
@@ -641,14 +745,24 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    if arguments.instant:
+        timing = Timing.instant()
+    else:
+        timing = Timing(failure_detection=arguments.failure_detection,
+                        member_reconcile=arguments.member_reconcile,
+                        sync_stagger=arguments.sync_stagger)
+    if arguments.acl_file:
+        acls = ACLs.from_file(arguments.acl_file, arguments.token)
+    else:
+        acls = ACLs({arguments.token: "management"} if arguments.token else None)
     state = ConsulState(arguments.nodes, leader_delay=arguments.leader_delay,
                         session_ttl_min=arguments.session_ttl_min,
-                        data_dir_template=arguments.data_dir)
+                        data_dir_template=arguments.data_dir, timing=timing)
     tls = None
     if arguments.tls_cert:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(arguments.tls_cert, arguments.tls_key)
-    double = ConsulDouble(state, arguments.token, arguments.ready_file, arguments.verbose, tls)
+    double = ConsulDouble(state, acls, arguments.ready_file, arguments.verbose, tls)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

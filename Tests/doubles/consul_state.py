@@ -1,6 +1,11 @@
 """The cluster state behind the Consul double: catalog, health checks, KV store,
 sessions and the Raft-like index, with Consul's documented semantics and no HTTP.
 
+Each agent keeps its own services and checks; the catalog has a copy of each node that
+follows the agent only as Consul's does (see Timing): through the agent's anti-entropy
+syncs, and for serfHealth through the leader's reconciliation of gossip, both needing a
+leader.
+
 Every public method takes the one lock; methods starting with `_` expect it held.
 Time-driven changes (TTL checks, session TTLs, lock delays, reaping, the leader
 appearing) are applied by `advance`, run by a timekeeper thread that sleeps on the
@@ -20,6 +25,8 @@ own implementation's, and is written next to the code:
 from __future__ import annotations
 
 import base64
+import dataclasses
+import random
 import re
 import threading
 import time
@@ -228,7 +235,6 @@ class Check:
     name: str
     status: str
     output: str = ""
-    catalog_output: str = ""
     notes: str = ""
     service_id: str = ""
     service_name: str = ""
@@ -238,7 +244,6 @@ class Check:
     expires_at: float | None = None
     deregister_after: float | None = None
     critical_since: float | None = None
-    local: bool = True
     create_index: int = 0
     modify_index: int = 0
 
@@ -253,7 +258,6 @@ class Check:
 
     def catalog_json(self) -> dict[str, Any]:
         result = self.agent_json()
-        result["Output"] = self.catalog_output
         result["CreateIndex"] = self.create_index
         result["ModifyIndex"] = self.modify_index
         return result
@@ -290,8 +294,16 @@ class Service:
         }
 
 
+PARTIAL_SYNC = "partial"
+AWAITING_FULL_SYNC = "awaiting full sync"
+
+
 @dataclass
 class Node:
+    """One agent and its node in the catalog. `services` and `checks` are the agent's own
+    (what /v1/agent/* shows); `catalog_services` and `catalog_checks` are the servers' copy
+    (what health and catalog reads show), which changes only when the agent syncs and, for
+    `serfHealth`, when the leader reconciles the node's membership."""
     name: str
     node_id: str
     address: str
@@ -300,6 +312,21 @@ class Node:
     modify_index: int
     services: dict[str, Service] = field(default_factory=dict)
     checks: dict[str, Check] = field(default_factory=dict)
+    registered: bool = False
+    catalog_services: dict[str, Service] = field(default_factory=dict)
+    catalog_checks: dict[str, Check] = field(default_factory=dict)
+    # Consul's local state marks what it has not synced yet (InSync false, Deleted true).
+    unsynced_services: set[str] = field(default_factory=set)
+    unsynced_checks: set[str] = field(default_factory=set)
+    deleted_services: set[str] = field(default_factory=set)
+    deleted_checks: set[str] = field(default_factory=set)
+    # agent/ae/ae.go's state machine: in partialSync every local change is sent at once;
+    # otherwise nothing goes out until the full sync at `full_sync_at`.
+    sync_state: str = PARTIAL_SYNC
+    full_sync_at: float | None = None
+    # The membership change the leader will reconcile (serfHealth passing or critical).
+    serf_target: str | None = None
+    serf_due: float | None = None
 
     def catalog_json(self) -> dict[str, Any]:
         return {
@@ -420,21 +447,55 @@ def truncate_output(output: str) -> str:
 
 # ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Timing:
+    """When Consul's catalog follows what happens to an agent. The defaults are Consul's
+    own; `instant()` makes every change reach the catalog at once (the double's old
+    behaviour, kinder than Consul)."""
+    # memberlist's LAN defaults: a dead node is probed within ProbeInterval (1 s), fails its
+    # ProbeTimeout (0.5 s) and indirect probes, then stays suspect for SuspicionMult (4) x
+    # ProbeInterval before the leader hears it failed and marks serfHealth critical.
+    failure_detection: float = 5.0
+    # A started or restarted agent joins, then the leader's reconcileMember (leader.go,
+    # handleAliveMember) registers the node and its passing serfHealth.
+    member_reconcile: float = 1.0
+    # agent/ae/ae.go: serverUpIntv. The full sync after an agent sees a server waits a
+    # random 0-3 s (waitFullSyncDelay); until then the catalog keeps the node's old state.
+    sync_stagger: float = 3.0
+    # agent/ae/ae.go: a full sync that fails (no leader) is retried after retryFailIntv
+    # (15 s) plus up to as much again; periodic full syncs every AEInterval (1 min) + stagger.
+    retry_fail: float = 15.0
+    full_sync_interval: float = 60.0
+    # Without a leader nothing reaches the catalog: agent syncs, reconciliation and
+    # session invalidation wait for one.
+    freeze_without_leader: bool = True
+
+    @classmethod
+    def instant(cls) -> Timing:
+        return cls(failure_detection=0.0, member_reconcile=0.0, sync_stagger=0.0,
+                   retry_fail=0.0, freeze_without_leader=False)
+
+
 class ConsulState:
     """One datacenter: a server (the leader) and the agents of `node_names`."""
 
     def __init__(self, node_names: list[str], *, leader_delay: float = 0.0,
                  session_ttl_min: float = 10.0, clock: Callable[[], float] = time.monotonic,
                  data_dir_template: str | None = None,
-                 wall_clock: Callable[[], float] = time.time):
+                 wall_clock: Callable[[], float] = time.time, timing: Timing | None = None,
+                 random_fraction: Callable[[], float] = random.random):
         """`data_dir_template` (`{node}` stands for the node name) gives each agent a data
         directory in Consul's layout (agent_data_dir.py): a revived agent then restores
         its services and checks from it, as a restarted Consul agent does. Without it a
-        revived agent keeps what it had in memory."""
+        revived agent keeps what it had in memory. `timing` says how late the catalog
+        follows the agents (Timing's defaults are Consul's); `random_fraction` draws the
+        staggers, in [0, 1)."""
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._clock = clock
         self._wall_clock = wall_clock
+        self._timing = timing or Timing()
+        self._random = random_fraction
         self._data_dir_template = data_dir_template
         self._data_dirs: dict[str, AgentDataDir] = {}
         self._index = 0
@@ -453,9 +514,13 @@ class ConsulState:
         self._leader_up = False
         self._closed = False
         with self._lock:
+            now = self._clock()
             for name in node_names:
-                self._add_node(name)
-            self._advance(self._clock())
+                # The cluster's first nodes have joined and synced before anyone asks.
+                node = self._add_node(name)
+                self._register_member(node, PASSING, self._next_index())
+                node.full_sync_at = now + self._stagger(self._timing.full_sync_interval)
+            self._advance(now)
 
     # -- index bookkeeping -------------------------------------------------
 
@@ -470,17 +535,21 @@ class ConsulState:
     def _touch_node(self, node: Node, index: int) -> None:
         node.modify_index = index
         self._catalog_index = index
-        for service in node.services.values():
+        for service in node.catalog_services.values():
             self._touch_service(service.name, index)
 
     def _touch_check_owner(self, node: Node, check: Check, index: int) -> None:
         if check.service_id:
-            service = node.services.get(check.service_id)
+            service = node.catalog_services.get(check.service_id)
             if service is not None:
                 self._touch_service(service.name, index)
             self._catalog_index = index
         else:
             self._touch_node(node, index)
+
+    def _stagger(self, interval: float) -> float:
+        """lib.RandomStagger: a random duration in [0, interval)."""
+        return interval * self._random()
 
     # -- leader and time -----------------------------------------------------
 
@@ -494,6 +563,9 @@ class ConsulState:
     def _require_leader(self, now: float) -> None:
         if not self._has_leader(now):
             raise ConsulError(500, NO_LEADER)
+
+    def _catalog_writable(self, now: float) -> bool:
+        return self._has_leader(now) or not self._timing.freeze_without_leader
 
     def _advance(self, now: float) -> float | None:
         """Apply every change due by `now`; answer the next deadline, if any."""
@@ -513,6 +585,9 @@ class ConsulState:
                     changed = True
 
         for node in self._nodes.values():
+            if node.serf_due is not None and node.serf_due <= now and self._catalog_writable(now):
+                self._reconcile_member(node, now)
+                changed = True
             if not node.alive:
                 continue
             for check in list(node.checks.values()):
@@ -523,8 +598,11 @@ class ConsulState:
             for service in list(node.services.values()):
                 due = self._reap_due(node, service)
                 if due is not None and due <= now:
-                    self._remove_service(node, service, self._next_index(), now)
+                    self._remove_service(node, service, now)
                     changed = True
+            if node.full_sync_at is not None and node.full_sync_at <= now:
+                self._full_sync(node, now)
+                changed = True
 
         if changed:
             self._changed.notify_all()
@@ -546,8 +624,12 @@ class ConsulState:
         if self._leader_up:
             deadlines += [s.expires_at for s in self._sessions.values() if s.expires_at is not None]
         for node in self._nodes.values():
+            if node.serf_due is not None and self._catalog_writable(now):
+                deadlines.append(node.serf_due)
             if not node.alive:
                 continue
+            if node.full_sync_at is not None:
+                deadlines.append(node.full_sync_at)
             deadlines += [c.expires_at for c in node.checks.values() if c.expires_at is not None]
             for service in node.services.values():
                 due = self._reap_due(node, service)
@@ -568,18 +650,149 @@ class ConsulState:
             self._closed = True
             self._changed.notify_all()
 
+    # -- membership: the leader's view of each node (serfHealth) --------------
+
+    def _register_member(self, node: Node, status: str, index: int) -> None:
+        """The leader's handleAliveMember / handleFailedMember: the node and its serfHealth."""
+        node.registered = True
+        node.catalog_checks[SERF_CHECK_ID] = Check(
+            node=node.name, check_id=SERF_CHECK_ID, name=SERF_CHECK_NAME, status=status,
+            output=SERF_ALIVE_OUTPUT if status == PASSING else SERF_DEAD_OUTPUT,
+            create_index=index, modify_index=index)
+        self._touch_node(node, index)
+
+    def _reconcile_member(self, node: Node, now: float) -> None:
+        target, node.serf_target, node.serf_due = node.serf_target, None, None
+        serf = node.catalog_checks.get(SERF_CHECK_ID)
+        if serf is not None and serf.status == target:
+            return
+        index = self._next_index()
+        self._register_member(node, target, index)
+        if target == CRITICAL:
+            self._invalidate_sessions_of_check(node.name, SERF_CHECK_ID, index, now)
+
+    def _expect_member(self, node: Node, status: str, after: float, now: float) -> None:
+        serf = node.catalog_checks.get(SERF_CHECK_ID)
+        if serf is not None and serf.status == status:
+            # Back before the failure was detected: memberlist never declared it dead.
+            node.serf_target = node.serf_due = None
+            return
+        node.serf_target, node.serf_due = status, now + after
+
+    # -- anti-entropy: the agent's state reaching the catalog ------------------
+
+    def _local_change(self, node: Node, now: float, service_id: str = "", check_id: str = "",
+                      deleted: bool = False) -> None:
+        """Consul's local state marks the entry out of sync and triggers SyncChanges, which
+        the anti-entropy loop runs at once only in its partialSync state."""
+        if service_id:
+            (node.deleted_services if deleted else node.unsynced_services).add(service_id)
+            (node.unsynced_services if deleted else node.deleted_services).discard(service_id)
+        if check_id:
+            (node.deleted_checks if deleted else node.unsynced_checks).add(check_id)
+            (node.unsynced_checks if deleted else node.deleted_checks).discard(check_id)
+        if node.sync_state == PARTIAL_SYNC:
+            self._sync_changes(node, now)
+
+    def _sync_changes(self, node: Node, now: float) -> None:
+        """local.State.SyncChanges: sends what is marked out of sync; entries the catalog has
+        and the agent never marked (lost with a restart) are left to the next full sync. The
+        agent's write endpoints also call it directly (agent_endpoint.go, syncChanges)."""
+        if not self._catalog_writable(now):
+            return  # "failed to sync changes": the marks stay for the next try
+        marks = (node.deleted_services, node.deleted_checks, node.unsynced_services,
+                 node.unsynced_checks)
+        if node.registered and not any(marks):
+            return
+        index = self._next_index()
+        if not node.registered:
+            # syncNodeInfo: the agent registers its node before its services.
+            node.registered = True
+            self._touch_node(node, index)
+        for service_id in sorted(node.deleted_services):
+            self._catalog_drop_service(node, service_id, index, now)
+        for check_id in sorted(node.deleted_checks):
+            self._catalog_drop_check(node, check_id, index, now)
+        for service_id in sorted(node.unsynced_services):
+            if service_id in node.services:
+                self._catalog_put_service(node, node.services[service_id], index)
+        for check_id in sorted(node.unsynced_checks):
+            if check_id in node.checks:
+                self._catalog_put_check(node, node.checks[check_id], index, now)
+        for mark in marks:
+            mark.clear()
+        self._changed.notify_all()
+
+    def _full_sync(self, node: Node, now: float) -> None:
+        """local.State.SyncFull: the catalog's copy of the node becomes the agent's, every
+        entry the agent does not have is deleted. Fails without a leader; retried after
+        retryFailIntv, as ae.go does."""
+        if not self._catalog_writable(now):
+            node.full_sync_at = now + self._timing.retry_fail + self._stagger(self._timing.retry_fail)
+            return
+        node.deleted_services = set(node.catalog_services) - set(node.services)
+        node.deleted_checks = {c for c in node.catalog_checks if c != SERF_CHECK_ID} - set(node.checks)
+        node.unsynced_services = set(node.services)
+        node.unsynced_checks = set(node.checks)
+        node.sync_state = PARTIAL_SYNC
+        node.full_sync_at = now + self._timing.full_sync_interval \
+            + self._stagger(self._timing.full_sync_interval)
+        self._sync_changes(node, now)
+
+    def _await_full_sync(self, node: Node, now: float, delay: float | None = None) -> None:
+        """A (re)started agent: its first full sync comes a random 0-3 s after it finds a
+        server (ae.go waitFullSyncDelay after the SyncFull that ServerUp triggers), or
+        `delay` later: one draw of that stagger, chosen by a test."""
+        node.sync_state = AWAITING_FULL_SYNC
+        node.full_sync_at = now + (self._stagger(self._timing.sync_stagger) if delay is None else delay)
+        node.unsynced_services = set(node.services)
+        node.unsynced_checks = set(node.checks)
+
+    def _catalog_put_service(self, node: Node, service: Service, index: int) -> None:
+        previous = node.catalog_services.get(service.service_id)
+        copy = dataclasses.replace(service, tags=list(service.tags), meta=dict(service.meta),
+                                   weights=dict(service.weights),
+                                   create_index=previous.create_index if previous else index,
+                                   modify_index=index)
+        node.catalog_services[service.service_id] = copy
+        if previous is not None and previous.name != service.name:
+            self._touch_service(previous.name, index)
+        self._touch_service(service.name, index)
+
+    def _catalog_put_check(self, node: Node, check: Check, index: int, now: float) -> None:
+        previous = node.catalog_checks.get(check.check_id)
+        copy = dataclasses.replace(check, service_tags=list(check.service_tags),
+                                   create_index=previous.create_index if previous else index,
+                                   modify_index=index)
+        node.catalog_checks[check.check_id] = copy
+        self._touch_check_owner(node, copy, index)
+        if check.status == CRITICAL and (previous is None or previous.status != CRITICAL):
+            # The state store invalidates the sessions of a check that turns critical.
+            self._invalidate_sessions_of_check(node.name, check.check_id, index, now)
+
+    def _catalog_drop_service(self, node: Node, service_id: str, index: int, now: float) -> None:
+        service = node.catalog_services.pop(service_id, None)
+        if service is None:
+            return
+        for check in list(node.catalog_checks.values()):
+            if check.service_id == service_id:
+                self._catalog_drop_check(node, check.check_id, index, now)
+        self._touch_service(service.name, index)
+
+    def _catalog_drop_check(self, node: Node, check_id: str, index: int, now: float) -> None:
+        check = node.catalog_checks.pop(check_id, None)
+        if check is None:
+            return
+        self._touch_check_owner(node, check, index)
+        self._invalidate_sessions_of_check(node.name, check_id, index, now)
+
     # -- nodes (agents) ----------------------------------------------------
 
     def _add_node(self, name: str) -> Node:
         index = self._next_index()
         node = Node(name=name, node_id=str(uuid.uuid4()), address=NODE_ADDRESS, alive=True,
                     create_index=index, modify_index=index)
-        node.checks[SERF_CHECK_ID] = Check(
-            node=name, check_id=SERF_CHECK_ID, name=SERF_CHECK_NAME, status=PASSING,
-            output=SERF_ALIVE_OUTPUT, catalog_output=SERF_ALIVE_OUTPUT, local=False,
-            create_index=index, modify_index=index)
         self._nodes[name] = node
-        self._catalog_index = index
         if self._data_dir_template is not None:
             self._data_dirs[name] = AgentDataDir(self._data_dir_template.replace("{node}", name))
         return node
@@ -600,27 +813,39 @@ class ConsulState:
             return node is not None and node.alive
 
     def add_agent(self, name: str) -> None:
+        """A new agent: its API answers at once, but the catalog has no node (so no
+        serfHealth) until the leader reconciles the member, and none of its services until
+        its first full sync."""
         with self._changed:
             if name in self._nodes:
                 raise ConsulError(409, f"agent {name!r} already exists")
-            self._add_node(name)
+            now = self._clock()
+            node = self._add_node(name)
+            self._expect_member(node, PASSING, self._timing.member_reconcile, now)
+            self._await_full_sync(node, now)
+            self._advance(now)
             self._changed.notify_all()
 
     def kill_agent(self, name: str) -> None:
-        """The agent dies: Serf marks the node failed, which invalidates its sessions."""
+        """The agent dies: its API stops answering at once; the catalog keeps what it had
+        until gossip detects the failure and the leader marks serfHealth critical, which
+        invalidates the node's sessions."""
         with self._changed:
             node = self._known_node(name)
             now = self._clock()
             self._advance(now)
             if node.alive:
                 node.alive = False
-                self._set_check_status(node, node.checks[SERF_CHECK_ID], CRITICAL,
-                                       SERF_DEAD_OUTPUT, now)
+                node.full_sync_at = None
+                self._expect_member(node, CRITICAL, self._timing.failure_detection, now)
+            self._advance(now)
             self._changed.notify_all()
 
-    def revive_agent(self, name: str) -> None:
+    def revive_agent(self, name: str, sync_after: float | None = None) -> None:
         """The agent starts again: with a data directory, it has exactly the services and
-        checks persisted there (see _restore_local_state); without one, what it had."""
+        checks persisted there (see _restore_local_state); without one, what it had. The
+        catalog keeps the node's entries from before the crash until the agent's first full
+        sync; serfHealth passes again once the leader reconciles the rejoined member."""
         with self._changed:
             node = self._known_node(name)
             now = self._clock()
@@ -629,28 +854,28 @@ class ConsulState:
                 if data_dir is not None:
                     self._restore_local_state(node, data_dir, now)
                 node.alive = True
-                self._set_check_status(node, node.checks[SERF_CHECK_ID], PASSING,
-                                       SERF_ALIVE_OUTPUT, now)
+                node.deleted_services.clear()
+                node.deleted_checks.clear()
+                self._expect_member(node, PASSING, self._timing.member_reconcile, now)
+                self._await_full_sync(node, now, sync_after)
             self._advance(now)
             self._changed.notify_all()
 
     def _restore_local_state(self, node: Node, data_dir: AgentDataDir, now: float) -> None:
         """Consul's loadServices and loadChecks: persisted services come back; each persisted
         check comes back critical unless its state file is unexpired, with its TTL clock
-        started afresh; a check whose service is gone is deleted. The catalog takes the
-        result at once, where Consul's keeps the node's statuses from before the crash until
-        the agent's first anti-entropy sync (up to 3 s after it rejoins)."""
-        index = self._next_index()
-        previous_services, previous_checks = node.services, node.checks
+        started afresh; a check whose service is gone is deleted. Only the agent's own state
+        changes here: the catalog follows at the next sync."""
+        previous_services = node.services
         node.services = {}
         for raw in data_dir.load_services():
             try:
-                service = self._persisted_service(node, raw, previous_services, index)
+                service = self._persisted_service(node, raw, previous_services)
             except ConsulError:
                 continue  # Consul logs a file it cannot decode and goes on
             if service is not None:
                 node.services[service.service_id] = service
-        node.checks = {SERF_CHECK_ID: previous_checks[SERF_CHECK_ID]}
+        node.checks = {}
         for raw_check, raw_type in data_dir.load_checks():
             try:
                 definition = self._persisted_check_definition(raw_check, raw_type)
@@ -663,29 +888,21 @@ class ConsulState:
                 data_dir.purge_check(definition.check_id)
                 continue
             # As a new registration: critical, unless _put_check finds an unexpired state file.
-            self._put_check(node, definition, service, now, index, keep_status=False)
-        for check_id in previous_checks:
-            if check_id not in node.checks:
-                self._invalidate_sessions_of_check(node.name, check_id, index, now)
-        for service in previous_services.values():
-            self._touch_service(service.name, index)
-        self._touch_node(node, index)
+            self._put_check(node, definition, service, now, keep_status=False)
 
     @staticmethod
-    def _persisted_service(node: Node, raw: Any, previous: dict[str, Service],
-                           index: int) -> Service | None:
+    def _persisted_service(node: Node, raw: Any, previous: dict[str, Service]) -> Service | None:
         fields = Fields(raw, "persisted service")
         service_id, name = fields.string("id"), fields.string("service")
         if not service_id or not name:
             return None
         weights = Fields(fields.raw("weights"), "Weights")
-        before = previous.get(service_id)
         return Service(
             node=node.name, service_id=service_id, name=name, tags=fields.strings("tags"),
             address=fields.string("address"), port=fields.integer("port"),
             meta=fields.string_map("meta"), enable_tag_override=fields.boolean("enabletagoverride"),
             weights={"Passing": weights.integer("passing", 1), "Warning": weights.integer("warning", 1)},
-            create_index=before.create_index if before else index, modify_index=index)
+            create_index=0, modify_index=0)
 
     @staticmethod
     def _persisted_check_definition(raw_check: Any, raw_type: Any) -> CheckDefinition | None:
@@ -705,6 +922,16 @@ class ConsulState:
         if node is None:
             raise ConsulError(404, f"no agent named {name!r}")
         return node
+
+    def sync_agent(self, name: str) -> None:
+        """The agent's full sync, now (the control API's shortcut past the stagger)."""
+        with self._changed:
+            node = self._known_node(name)
+            now = self._clock()
+            self._advance(now)
+            if node.alive:
+                self._full_sync(node, now)
+            self._changed.notify_all()
 
     def set_leader(self, present: bool) -> None:
         with self._changed:
@@ -775,18 +1002,20 @@ class ConsulState:
         with self._lock:
             node = self._live_node(agent)
             self._advance(self._clock())
-            return {cid: c.agent_json() for cid, c in sorted(node.checks.items()) if c.local}
+            return {cid: c.agent_json() for cid, c in sorted(node.checks.items())}
 
     def query_health_service(self, name: str, passing: bool,
                              tags: list[str]) -> tuple[int, list[Any]]:
         """Caller holds the lock (use `read`)."""
         result = []
         for node in sorted(self._nodes.values(), key=lambda n: n.name):
-            node_checks = [c for c in node.checks.values() if not c.service_id]
-            for service in sorted(node.services.values(), key=lambda s: s.service_id):
+            if not node.registered:
+                continue
+            node_checks = [c for c in node.catalog_checks.values() if not c.service_id]
+            for service in sorted(node.catalog_services.values(), key=lambda s: s.service_id):
                 if service.name != name or not all(t in service.tags for t in tags):
                     continue
-                checks = node_checks + [c for c in node.checks.values()
+                checks = node_checks + [c for c in node.catalog_checks.values()
                                         if c.service_id == service.service_id]
                 # Consul's ?passing drops an instance when any of its node's checks or
                 # its own checks is not passing: warning is filtered out too.
@@ -800,7 +1029,9 @@ class ConsulState:
         """Caller holds the lock (use `read`)."""
         result = []
         for node in sorted(self._nodes.values(), key=lambda n: n.name):
-            for service in sorted(node.services.values(), key=lambda s: s.service_id):
+            if not node.registered:
+                continue
+            for service in sorted(node.catalog_services.values(), key=lambda s: s.service_id):
                 if service.name != name or not all(t in service.tags for t in tags):
                     continue
                 node_json = node.catalog_json()
@@ -859,6 +1090,10 @@ class ConsulState:
         return self._session_index, [s.json() for s in sessions if node in (None, s.node)]
 
     # -- agent writes (local to the agent: no leader needed) ---------------
+    #
+    # Each write endpoint changes the agent's state, then calls SyncChanges itself
+    # (agent_endpoint.go, syncChanges): what is out of sync reaches the catalog at once when
+    # there is a leader, whatever state the anti-entropy loop is in.
 
     def register_service(self, agent: str, body: Any, replace_existing_checks: bool) -> None:
         fields = Fields(body, "service")
@@ -890,39 +1125,37 @@ class ConsulState:
             node = self._live_node(agent)
             now = self._clock()
             self._advance(now)
-            index = self._next_index()
-            previous = node.services.get(service_id)
             service = Service(
                 node=node.name, service_id=service_id, name=name, tags=tags, address=address,
                 port=port, meta=meta, enable_tag_override=enable_tag_override,
                 weights={"Passing": weights_fields.integer("passing", 1),
                          "Warning": weights_fields.integer("warning", 1)},
-                create_index=previous.create_index if previous else index, modify_index=index)
+                create_index=0, modify_index=0)
             node.services[service_id] = service
+            node.unsynced_services.add(service_id)
+            node.deleted_services.discard(service_id)
             data_dir = self._data_dirs.get(node.name)
             if data_dir is not None:
                 data_dir.save_service(service.agent_json())
-            if previous is not None and previous.name != name:
-                self._touch_service(previous.name, index)
             for check in node.checks.values():
                 if check.service_id == service_id:
                     check.service_name, check.service_tags = name, list(tags)
+                    node.unsynced_checks.add(check.check_id)
             new_ids = set()
             for definition in definitions:
                 # Consul keeps the status and output of a check it already had when a
                 # service is registered again; the TTL clock starts over.
-                self._put_check(node, definition, service, now, index,
-                                keep_status=True)
+                self._put_check(node, definition, service, now, keep_status=True)
                 new_ids.add(definition.check_id)
             if replace_existing_checks:
                 for check in list(node.checks.values()):
                     if check.service_id == service_id and check.check_id not in new_ids:
-                        self._remove_check(node, check, index, now)
-            self._touch_service(name, index)
+                        self._remove_check(node, check, now)
+            self._sync_changes(node, now)
             self._changed.notify_all()
 
     def _put_check(self, node: Node, definition: CheckDefinition, service: Service | None,
-                   now: float, index: int, keep_status: bool) -> None:
+                   now: float, keep_status: bool) -> None:
         previous = node.checks.get(definition.check_id)
         data_dir = self._data_dirs.get(node.name)
         status = definition.status or CRITICAL
@@ -937,18 +1170,17 @@ class ConsulState:
             status, output, critical_since = previous.status, previous.output, previous.critical_since
         node.checks[definition.check_id] = Check(
             node=node.name, check_id=definition.check_id, name=definition.name,
-            status=status, output=output, catalog_output=output, notes=definition.notes,
+            status=status, output=output, notes=definition.notes,
             service_id=service.service_id if service else "",
             service_name=service.name if service else "",
             service_tags=list(service.tags) if service else [],
             check_type="ttl", ttl=definition.ttl, expires_at=now + definition.ttl,
-            deregister_after=definition.deregister_after, critical_since=critical_since,
-            create_index=previous.create_index if previous else index, modify_index=index)
+            deregister_after=definition.deregister_after, critical_since=critical_since)
+        node.unsynced_checks.add(definition.check_id)
+        node.deleted_checks.discard(definition.check_id)
         if data_dir is not None:
             data_dir.save_check(node.checks[definition.check_id].agent_json(), definition.ttl,
                                 definition.deregister_after)
-        if status == CRITICAL and (previous is None or previous.status != CRITICAL):
-            self._invalidate_sessions_of_check(node.name, definition.check_id, index, now)
 
     def deregister_service(self, agent: str, service_id: str) -> None:
         with self._changed:
@@ -959,26 +1191,26 @@ class ConsulState:
             if service is None:
                 raise ConsulError(404, f'Unknown service ID "{service_id}". Ensure that the '
                                        f'service ID is passed, not the service name.')
-            self._remove_service(node, service, self._next_index(), now)
+            self._remove_service(node, service, now)
+            self._sync_changes(node, now)
             self._changed.notify_all()
 
-    def _remove_service(self, node: Node, service: Service, index: int, now: float) -> None:
+    def _remove_service(self, node: Node, service: Service, now: float) -> None:
         del node.services[service.service_id]
         data_dir = self._data_dirs.get(node.name)
         if data_dir is not None:
             data_dir.purge_service(service.service_id)
         for check in list(node.checks.values()):
             if check.service_id == service.service_id:
-                self._remove_check(node, check, index, now)
-        self._touch_service(service.name, index)
+                self._remove_check(node, check, now)
+        self._local_change(node, now, service_id=service.service_id, deleted=True)
 
-    def _remove_check(self, node: Node, check: Check, index: int, now: float) -> None:
+    def _remove_check(self, node: Node, check: Check, now: float) -> None:
         del node.checks[check.check_id]
         data_dir = self._data_dirs.get(node.name)
         if data_dir is not None:
             data_dir.purge_check(check.check_id)
-        self._touch_check_owner(node, check, index)
-        self._invalidate_sessions_of_check(node.name, check.check_id, index, now)
+        self._local_change(node, now, check_id=check.check_id, deleted=True)
 
     def register_check(self, agent: str, body: Any) -> None:
         fields = Fields(body, "check")
@@ -994,9 +1226,8 @@ class ConsulState:
                 service = node.services.get(definition.service_id)
                 if service is None:
                     raise ConsulError(500, f'ServiceID "{definition.service_id}" does not exist')
-            index = self._next_index()
-            self._put_check(node, definition, service, now, index, keep_status=False)
-            self._touch_check_owner(node, node.checks[definition.check_id], index)
+            self._put_check(node, definition, service, now, keep_status=False)
+            self._sync_changes(node, now)
             self._changed.notify_all()
 
     def deregister_check(self, agent: str, check_id: str) -> None:
@@ -1005,12 +1236,13 @@ class ConsulState:
             now = self._clock()
             self._advance(now)
             check = self._local_check(node, check_id)
-            self._remove_check(node, check, self._next_index(), now)
+            self._remove_check(node, check, now)
+            self._sync_changes(node, now)
             self._changed.notify_all()
 
     def _local_check(self, node: Node, check_id: str) -> Check:
         check = node.checks.get(check_id)
-        if check is None or not check.local:
+        if check is None:
             raise ConsulError(404, f'Unknown check ID "{check_id}". Ensure that the check ID '
                                    f'is passed, not the check name.')
         return check
@@ -1031,21 +1263,19 @@ class ConsulState:
                 # Consul's persistCheckState: Expires is Unix seconds, cut to the second.
                 data_dir.save_check_state(check_id, status, check.output,
                                           int(self._wall_clock() + check.ttl))
+            self._sync_changes(node, now)
             self._changed.notify_all()
 
     def _set_check_status(self, node: Node, check: Check, status: str, output: str,
                           now: float) -> None:
+        """A new output alone stays on the agent (Consul defers it by check_update_interval);
+        a new status is out of sync at once."""
         check.output = output
         if status == check.status:
             return
         check.status = status
-        check.catalog_output = output
         check.critical_since = now if status == CRITICAL else None
-        index = self._next_index()
-        check.modify_index = index
-        self._touch_check_owner(node, check, index)
-        if status == CRITICAL:
-            self._invalidate_sessions_of_check(node.name, check.check_id, index, now)
+        self._local_change(node, now, check_id=check.check_id)
 
     # -- sessions ------------------------------------------------------------
 
@@ -1111,11 +1341,13 @@ class ConsulState:
             now = self._clock()
             self._advance(now)
             self._require_leader(now)
+            # state/session.go (sessionCreateTxn, validateSessionChecksTxn): the catalog's
+            # node and checks, not the agent's.
             node = self._nodes.get(node_name or agent_node.name)
-            if node is None:
+            if node is None or not node.registered:
                 raise ConsulError(500, "Missing node registration")
             for check_id in node_checks + service_checks:
-                check = node.checks.get(check_id)
+                check = node.catalog_checks.get(check_id)
                 if check is None:
                     raise ConsulError(500, f"Missing check '{check_id}' registration")
                 if check.status == CRITICAL:
@@ -1270,6 +1502,17 @@ class ConsulState:
                                       ExpiresIn=None if c.expires_at is None
                                       else round(c.expires_at - now, 3))
                             for cid, c in node.checks.items()},
+                        "catalog": {
+                            "registered": node.registered,
+                            "services": sorted(node.catalog_services),
+                            "checks": {cid: c.status for cid, c in node.catalog_checks.items()},
+                        },
+                        "sync": {"state": node.sync_state,
+                                 "full_sync_in": None if node.full_sync_at is None
+                                 else round(node.full_sync_at - now, 3),
+                                 "serf_target": node.serf_target,
+                                 "serf_due_in": None if node.serf_due is None
+                                 else round(node.serf_due - now, 3)},
                     } for name, node in self._nodes.items()},
                 "sessions": [dict(s.json(), ExpiresIn=None if s.expires_at is None
                                   else round(s.expires_at - now, 3))

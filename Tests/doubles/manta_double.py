@@ -2,7 +2,8 @@
 """A Manta storage API double that checks every request's HTTP signature.
 
     python3 Tests/doubles/manta_double.py --root DIR --user LOGIN --public-key PATH \
-        [--subuser NAME --subuser-public-key PATH] [--role NAME ...] \
+        [--subuser NAME --subuser-public-key PATH] [--role NAME[=ACTION,...] ...] \
+        [--subuser-role NAME ...] [--role-tag PATH=ROLE,...] [--free-space-mb MB] \
         [--fail-after-bytes N] [--ready-file PATH] [--verbose]
 
 Listens on a free 127.0.0.1 port (the API) and a second one (the control API, no
@@ -13,9 +14,10 @@ Authentication follows Manta's (muskie with node-http-signature's parser):
 `Authorization: Signature keyId="/LOGIN/keys/FP",algorithm="rsa-sha256",signature="B64"`,
 or `/LOGIN/SUBUSER/keys/FP` for a subuser, FP being the MD5 colon-hex fingerprint of the
 registered key. The parameters are separated by a bare comma: a space is a parse error
-there, as in Manta. Without `headers=` the signed string is `date: <Date>`; a Date more
-than 300 s away from now is refused. The signature is verified by OpenSSL through
-`cryptography`.
+there, as in Manta. Without `headers=` the signed string is `date: <Date>`. A Date more
+than 300 s old is 400 `RequestExpired` before any signature check (restify's dateParser),
+one more than 300 s ahead 400 `InvalidHeader` (node-http-signature's clock skew). The
+signature is verified by OpenSSL through `cryptography`.
 
 Objects: directories are made with PUT and `content-type: application/json; type=directory`
 (204); an object PUT under a missing directory is 404 `DirectoryDoesNotExist`;
@@ -23,9 +25,11 @@ Objects: directories are made with PUT and `content-type: application/json; type
 `Computed-MD5`, `Etag` and `Last-Modified`. GET and HEAD give `Content-MD5`,
 `Content-Length`, `Content-Type`, `Etag` and `Durability-Level` (406 `NotAcceptable` when an
 `Accept` header excludes the object's type, as muskie negotiates); a directory GET is JSON
-lines with `Result-Set-Size` (entries in the directory) and `limit` (1..1024, default
-256) / `marker` paging, the marker entry itself included, as Manta does. Errors are JSON
-`{"code": ..., "message": ...}`.
+lines, streamed chunked, with `Result-Set-Size` (entries in the directory) and `limit`
+(1..1024, default 256) / `marker` paging, the marker entry itself included, as Manta does.
+Errors are JSON `{"code": ..., "message": ...}`. With --free-space-mb, an object PUT that
+needs more room than that is 507 `NotEnoughSpace` before its body is read: room for its
+Content-Length, or when chunked for its `Max-Content-Length`, 5 GiB without one.
 
 Object bytes live under --root at the object's Manta path (`ROOT/LOGIN/stor/...`), so a
 test can damage a stored object; metadata (MD5, type, mtime) is kept in memory. Bodies
@@ -39,11 +43,17 @@ Control API (on the control port):
 | `DELETE /requests` | forget them |
 | `POST /fail-after-bytes?bytes=N` | the next object upload is cut (connection closed, nothing stored) after N body bytes |
 | `POST /corrupt-next-upload` | the next object upload is stored with its first byte changed, as if damaged in transit: its `Computed-MD5` differs from the sender's |
+| `POST /faults?code=C[&count=N][&method=M][&retry_after=S][&status=X][&message=T]` | the next N (1) authenticated requests (of method M) are answered with Manta's error C: `ServiceUnavailable`, `ThrottledError` (503), `SharksExhaustedError` (503, give `retry_after=30` as Manta does), `InternalError` (500), `NotEnoughSpace` (507), or any code with `status=` |
+| `DELETE /faults` | forget the faults not yet served |
 
 Where the double departs from Manta, on purpose: a Date that cannot be parsed is refused
-(Manta's JavaScript Date would let it through); roles given with --role are the only
-valid ones (409 `InvalidRole` otherwise), without --role any role is accepted and only
-recorded; there are no access policies, a subuser may do what the account may.
+by the signature check (Manta's JavaScript Date would let it through). Roles: without
+--role any Role header is accepted and only recorded, and a subuser may do what the
+account may. With --role, a Role header naming a role the caller may not take is 409
+`InvalidRole`; a role given as `NAME=action,...` allows a subuser those actions on paths
+tagged with it (the parent directory's tags for a PUT, set with a `Role-Tag` header or
+--role-tag), a role given as `NAME` alone allows everything. Control endpoints
+`POST /faults?code=...` and --free-space-mb model Manta's bad days (see the README).
 """
 
 from __future__ import annotations
@@ -76,6 +86,7 @@ CLOCK_SKEW_SECONDS = 300
 PIECE = 256 * 1024
 DIRECTORY_CONTENT_TYPE = "application/x-json-stream; type=directory"
 DIRECTORY_PUT_TYPES = {"application/json; type=directory", "application/x-json-stream; type=directory"}
+MIB = 1024 * 1024
 MIN_COPIES = 1
 DEFAULT_COPIES = 2
 MAX_COPIES = 9
@@ -181,18 +192,57 @@ class Principal:
     account: str
     subuser: str | None
     key_id: str
+    # The roles the request acts with: its Role header, else the subuser's default roles.
+    roles: list[str] = field(default_factory=list)
+
+
+# Manta's access policy actions for what the double serves.
+ACTIONS = ("getobject", "putobject", "putdirectory", "getdirectory", "deleteobject", "deletedirectory")
+
+
+@dataclass
+class Role:
+    name: str
+    # None: a role named with --role NAME alone, which allows everything everywhere (as if
+    # its policy allowed every action and every path were tagged with it).
+    actions: set[str] | None
+
+
+def parse_role(text: str) -> Role:
+    """`NAME` or `NAME=action,action` (Manta policy actions, e.g. putobject)."""
+    name, _, actions = text.partition("=")
+    if not name:
+        raise ValueError(f"--role {text!r}: no role name")
+    if not _:
+        return Role(name, None)
+    wanted = {a.strip().lower() for a in actions.split(",") if a.strip()}
+    unknown = wanted - set(ACTIONS)
+    if unknown:
+        raise ValueError(f"--role {text!r}: unknown actions {sorted(unknown)} (known: {', '.join(ACTIONS)})")
+    return Role(name, wanted)
 
 
 class KeyRing:
-    """The one account of the double, its key and its subuser's key, and the valid roles."""
+    """The one account of the double, its key and its subuser's key, and the roles.
+
+    Roles as mahi and muskie apply them (simplified): every name in a `Role` header must be
+    a role the caller may take, else 409 `InvalidRole` (the account may take any of its
+    roles, a subuser only those it is a member of); without the header a subuser acts with
+    its default roles (all it is a member of). The account may do anything; a subuser may
+    do an action on a path only through an active role that grants the action and is in
+    the role tags of the path, or of its parent directory when the action creates it."""
 
     def __init__(self, login: str, account_key: Any, subuser: str | None, subuser_key: Any,
-                 roles: list[str] | None):
+                 roles: list[Role] | None, subuser_roles: list[str] | None = None):
         self.login = login
         self.keys: dict[str | None, dict[str, Any]] = {None: {md5_fingerprint(account_key): account_key}}
         if subuser is not None:
             self.keys[subuser] = {md5_fingerprint(subuser_key): subuser_key}
-        self.roles = set(roles) if roles else None
+        self.roles = {role.name: role for role in roles} if roles else None
+        self.subuser_roles = set(subuser_roles) if subuser_roles is not None else set(self.roles or ())
+        unknown = self.subuser_roles - set(self.roles or ())
+        if unknown:
+            raise ValueError(f"--subuser-role names roles no --role defines: {sorted(unknown)}")
 
     def authenticate(self, method: str, target: str, headers: Any, path: str) -> Principal:
         authorization = headers.get("authorization")
@@ -226,7 +276,7 @@ class KeyRing:
             raise MantaError(403, "KeyDoesNotExist", f"{owner}/keys/{principal.key_id} does not exist")
         if not self.verify(key, algorithm, params["signature"], signing_string):
             raise MantaError(403, "InvalidSignature", "The signature we calculated does not match the one you sent")
-        self.check_roles(headers.get("role"))
+        principal.roles = self.active_roles(principal, headers.get("role"))
         return principal
 
     @staticmethod
@@ -259,6 +309,21 @@ class KeyRing:
         skew = abs(time.time() - when.timestamp())
         if skew > CLOCK_SKEW_SECONDS:
             raise invalid_header(f"clock skew of {skew:.3f}s was greater than {CLOCK_SKEW_SECONDS}s")
+
+    @staticmethod
+    def check_date_age(headers: Any) -> None:
+        """restify's dateParser, which muskie runs before authentication: a Date header more
+        than 300 s in the past is 400 RequestExpired. One in the future passes here and is
+        refused by the signature check's clock skew (InvalidHeader)."""
+        value = headers.get("date")
+        if value is None:
+            return
+        try:
+            sent = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError):
+            return  # a JavaScript Date that does not parse compares false: let it through
+        if time.time() - sent > CLOCK_SKEW_SECONDS:
+            raise MantaError(400, "RequestExpired", "Date header is too old")
 
     def principal(self, key_id: str) -> Principal:
         parts = key_id.split("/")
@@ -294,12 +359,28 @@ class KeyRing:
             return False
         return True
 
-    def check_roles(self, value: str | None) -> None:
-        if not value or self.roles is None:
-            return
-        for role in [part.strip() for part in value.split(",")]:
-            if role not in self.roles:
+    def active_roles(self, principal: Principal, value: str | None) -> list[str]:
+        if self.roles is None:
+            return []
+        if not value:
+            return sorted(self.subuser_roles) if principal.subuser else []
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        for role in names:
+            allowed = role in self.roles and (principal.subuser is None or role in self.subuser_roles)
+            if not allowed:
                 raise MantaError(409, "InvalidRole", f'Role "{role}" is invalid.')
+        return names
+
+    def authorize(self, principal: Principal, action: str, path: str, tags: set[str]) -> None:
+        """`tags`: the role tags of the resource the action is checked against."""
+        if principal.subuser is None or self.roles is None:
+            return
+        for name in principal.roles:
+            actions = self.roles[name].actions
+            if actions is None or (name in tags and action in actions):
+                return
+        raise MantaError(403, "AuthorizationFailed",
+                         f"{principal.subuser} is not allowed to access {path}")
 
 
 @dataclass
@@ -311,6 +392,7 @@ class Entry:
     etag: str = ""
     content_type: str = ""
     durability: int = 0
+    role_tags: set[str] = field(default_factory=set)
 
     def listing(self, name: str) -> dict[str, Any]:
         mtime = datetime.datetime.fromtimestamp(self.mtime, datetime.timezone.utc)
@@ -327,6 +409,27 @@ class UploadHooks:
     """What the control API arms for the next object upload."""
     fail_after_bytes: int | None = None
     corrupt: bool = False
+
+
+# Manta's own answers for the faults the control API injects (muskie's errors.js).
+FAULTS = {
+    "ThrottledError": (503, "manta throttled this request"),
+    "ServiceUnavailable": (503, "manta is unable to serve this request"),
+    "SharksExhaustedError": (503, "No storage nodes available for this request"),
+    "InternalError": (500, "An unknown error occurred"),
+    "NotEnoughSpace": (507, "not enough free space for 5120 MB"),
+}
+
+
+@dataclass
+class Fault:
+    """The next `count` requests (of `method`, if given) are answered with this error."""
+    status: int
+    code: str
+    message: str
+    count: int
+    method: str | None = None
+    retry_after: str | None = None
 
 
 class Namespace:
@@ -384,9 +487,20 @@ class Namespace:
         if parent.type != "directory":
             raise MantaError(400, "ParentNotDirectory", f"{self.parent(path)} is not a directory")
 
-    def make_directory(self, path: str) -> None:
+    def tags_of(self, path: str) -> set[str]:
+        with self.lock:
+            entry = self.entries.get(path)
+            return set(entry.role_tags) if entry else set()
+
+    def set_tags(self, path: str, tags: set[str]) -> None:
+        with self.lock:
+            self.entries[path].role_tags = set(tags)
+
+    def make_directory(self, path: str, tags: set[str] | None = None) -> None:
         with self.lock:
             if path in self.roots:
+                if tags is not None:
+                    self.entries[path].role_tags = set(tags)
                 return
             self.check_parent(path)
             existing = self.entries.get(path)
@@ -398,6 +512,8 @@ class Namespace:
                 self.entries[path] = Entry("directory", time.time())
                 self.children[path] = set()
                 self.children[self.parent(path)].add(path.rsplit("/", 1)[1])
+            if tags is not None:
+                self.entries[path].role_tags = set(tags)
 
     def check_object_target(self, path: str) -> None:
         with self.lock:
@@ -542,13 +658,27 @@ class RequestLog:
 
 
 class MantaDouble:
-    def __init__(self, namespace: Namespace, keyring: KeyRing, verbose: bool):
+    def __init__(self, namespace: Namespace, keyring: KeyRing, verbose: bool,
+                 free_space_mb: int | None = None):
         self.namespace = namespace
         self.keyring = keyring
         self.verbose = verbose
+        # The most free space any storage node has: an upload needing more is 507.
+        self.free_space_mb = free_space_mb
         self.log = RequestLog()
         self.hooks = UploadHooks()
         self.hooks_lock = threading.Lock()
+        self.faults: list[Fault] = []
+
+    def take_fault(self, method: str) -> Fault | None:
+        with self.hooks_lock:
+            for fault in self.faults:
+                if fault.method in (None, method):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
 
     def take_hooks(self) -> UploadHooks:
         with self.hooks_lock:
@@ -593,6 +723,7 @@ class APIHandler(BaseHTTPRequestHandler):
 
     def handle_api(self) -> None:
         self.response_started = False
+        self.retry_after: str | None = None
         record: dict[str, Any] = {"method": self.command, "path": self.path, "role": self.headers.get("role"),
                                   "account": None, "subuser": None, "keyId": None, "status": None}
         self.record = record
@@ -600,11 +731,17 @@ class APIHandler(BaseHTTPRequestHandler):
         body: BodyReader | None = None
         try:
             body = BodyReader(self.rfile, self.headers)
+            KeyRing.check_date_age(self.headers)
             split = urllib.parse.urlsplit(self.path)
             path = self.double.namespace.normalize(split.path)
             principal = self.double.keyring.authenticate(self.command, self.path, self.headers, path)
             record.update(account=principal.account, subuser=principal.subuser, keyId=principal.key_id)
+            fault = self.double.take_fault(self.command)
+            if fault is not None:
+                self.retry_after = fault.retry_after
+                raise MantaError(fault.status, fault.code, fault.message)
             query = urllib.parse.parse_qs(split.query)
+            self.principal = principal
             self.route(path, query, body)
         except DropConnection:
             record["status"] = "dropped"
@@ -641,6 +778,8 @@ class APIHandler(BaseHTTPRequestHandler):
             self.send_response(error.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
+            if self.retry_after is not None:
+                self.send_header("Retry-After", self.retry_after)
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
@@ -657,6 +796,13 @@ class APIHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def authorize(self, action: str, path: str, against: str) -> None:
+        self.double.keyring.authorize(self.principal, action, path, self.double.namespace.tags_of(against))
+
+    def role_tags(self) -> set[str] | None:
+        value = self.headers.get("role-tag")
+        return None if value is None else {part.strip() for part in value.split(",") if part.strip()}
+
     def route(self, path: str, query: dict[str, list[str]], body: BodyReader) -> None:
         namespace = self.double.namespace
         if self.command == "PUT":
@@ -664,20 +810,26 @@ class APIHandler(BaseHTTPRequestHandler):
             normalized = "; ".join(part.strip() for part in content_type.split(";"))
             if normalized in DIRECTORY_PUT_TYPES:
                 body.drain()
-                namespace.make_directory(path)
+                self.authorize("putdirectory", path, namespace.parent(path))
+                namespace.make_directory(path, self.role_tags())
                 self.send_empty(204, {})
                 return
+            self.authorize("putobject", path, namespace.parent(path))
             self.put_object(path, body)
             return
         body.drain()
         if self.command in ("GET", "HEAD"):
             entry = namespace.lookup(path)
             if entry.type == "directory":
+                self.authorize("getdirectory", path, path)
                 self.get_directory(path, query)
             else:
+                self.authorize("getobject", path, path)
                 self.get_object(path, entry)
             return
         if self.command == "DELETE":
+            entry = namespace.lookup(path)
+            self.authorize("deletedirectory" if entry.type == "directory" else "deleteobject", path, path)
             namespace.delete(path)
             self.send_empty(204, {})
             return
@@ -703,6 +855,7 @@ class APIHandler(BaseHTTPRequestHandler):
                 raise MantaError(400, "InvalidMaxContentLength",
                                  f"{self.headers.get('max-content-length')} is an invalid max-content-length value")
         namespace.check_object_target(path)
+        self.check_space(body.known_length if not body.chunked else limit)
         hooks = self.double.take_hooks()
         digest = hashlib.md5()
         received = 0
@@ -734,10 +887,21 @@ class APIHandler(BaseHTTPRequestHandler):
             raise MantaError(400, "ContentMD5Mismatch", f"Content-MD5 expected {claimed}, but was {computed}")
         entry = Entry("object", time.time(), size=received, md5=computed, etag=str(uuid.uuid4()),
                       content_type=self.headers.get("content-type") or "application/octet-stream",
-                      durability=0 if received == 0 else copies)
+                      durability=0 if received == 0 else copies, role_tags=self.role_tags() or set())
         namespace.commit_object(path, upload, entry)
         self.send_empty(204, {"Etag": entry.etag, "Last-Modified": http_date(entry.mtime),
                                      "Computed-MD5": computed})
+
+    def check_space(self, size: int | None) -> None:
+        """muskie picks storage nodes with room for the whole object before reading it: its
+        Content-Length, or for a chunked upload its Max-Content-Length, 5 GiB when absent
+        (obj.js, defaultMaxStreamingSizeMB; picker.js)."""
+        free = self.double.free_space_mb
+        if free is None or size is None:
+            return
+        needed = -(-size // MIB)
+        if needed > free:
+            raise MantaError(507, "NotEnoughSpace", f"not enough free space for {needed} MB")
 
     def get_object(self, path: str, entry: Entry) -> None:
         accept = self.headers.get("accept")
@@ -775,14 +939,21 @@ class APIHandler(BaseHTTPRequestHandler):
             raise MantaError(400, "InvalidArgumentError", f"limit={raw_limit} is invalid: must be between [1, 1024]")
         marker = query.get("marker", [None])[0]
         total, entries = self.double.namespace.list(path, limit, marker)
-        payload = b"".join(json.dumps(entry, separators=(",", ":")).encode() + b"\n" for entry in entries)
+        # muskie streams a listing as it reads it from the metadata tier: chunked, one
+        # JSON line per chunk.
         self.send_response(200)
         self.send_header("Content-Type", DIRECTORY_CONTENT_TYPE)
         self.send_header("Result-Set-Size", str(total))
-        self.send_header("Content-Length", str(len(payload)))
+        if self.command == "HEAD":
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        for entry in entries:
+            line = json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+            self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
 
 class ControlHandler(BaseHTTPRequestHandler):
@@ -811,6 +982,10 @@ class ControlHandler(BaseHTTPRequestHandler):
         if urllib.parse.urlsplit(self.path).path == "/requests":
             self.double.log.clear()
             self.reply(200, {})
+        elif urllib.parse.urlsplit(self.path).path == "/faults":
+            with self.double.hooks_lock:
+                self.double.faults.clear()
+            self.reply(200, {})
         else:
             self.reply(404, {"error": f"no control endpoint DELETE {self.path}"})
 
@@ -829,10 +1004,39 @@ class ControlHandler(BaseHTTPRequestHandler):
                     return
             elif split.path == "/corrupt-next-upload":
                 self.double.hooks.corrupt = True
+            elif split.path == "/faults":
+                try:
+                    self.double.faults.append(parse_fault(query))
+                except ValueError as error:
+                    self.reply(400, {"error": str(error)})
+                    return
             else:
                 self.reply(404, {"error": f"no control endpoint POST {self.path}"})
                 return
         self.reply(200, {})
+
+
+def parse_fault(query: dict[str, list[str]]) -> Fault:
+    """`code=` one of FAULTS (or any, with `status=`), `count=` (1), `method=`, `message=`,
+    `retry_after=` (seconds, sent as Retry-After)."""
+    def one(name: str, default: str | None = None) -> str | None:
+        return query.get(name, [default])[0]
+
+    code = one("code") or ""
+    status, message = FAULTS.get(code, (0, ""))
+    try:
+        status = int(one("status") or status)
+        count = int(one("count", "1") or 1)
+    except ValueError:
+        raise ValueError("status and count must be integers") from None
+    if not code or not 400 <= status <= 599 or count < 1:
+        raise ValueError(f"a fault needs a code ({', '.join(FAULTS)} or any with status=) and count >= 1")
+    retry_after = one("retry_after")
+    if retry_after is not None and not retry_after.isdigit():
+        raise ValueError("retry_after is whole seconds")
+    method = one("method")
+    return Fault(status, code, one("message") or message or code, count,
+                 method.upper() if method else None, retry_after)
 
 
 def accepts(accept: str, content_type: str) -> bool:
@@ -884,7 +1088,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--public-key", required=True, help="the account's key (.pub, PEM public or private)")
     parser.add_argument("--subuser", help="a subuser login (MANTA_SUBUSER)")
     parser.add_argument("--subuser-public-key", help="the subuser's key")
-    parser.add_argument("--role", action="append", help="a valid role name (repeat); default: any")
+    parser.add_argument("--role", action="append", type=parse_role, metavar="NAME[=ACTION,...]",
+                        help="a role of the account (repeat), granting the given policy actions "
+                             f"({', '.join(ACTIONS)}) or all; without any --role, any Role header "
+                             "is accepted and nothing is enforced")
+    parser.add_argument("--subuser-role", action="append", metavar="NAME",
+                        help="a role the subuser is a member of (repeat); default: every --role")
+    parser.add_argument("--role-tag", action="append", default=[], metavar="PATH=ROLE,...",
+                        help="role tags of a directory, made with its parents if missing "
+                             "(e.g. /LOGIN/stor/backups=writer)")
+    parser.add_argument("--free-space-mb", type=int, metavar="MB",
+                        help="the most free space a storage node has: an upload that needs more "
+                             "(its Content-Length, or Max-Content-Length, 5 GiB if absent, when "
+                             "chunked) is 507 NotEnoughSpace; default: unlimited")
     parser.add_argument("--fail-after-bytes", type=int, help="cut the first object upload after N body bytes")
     parser.add_argument("--ready-file", help="where to write {port, control_port, pid, scheme} once listening")
     parser.add_argument("--tls-cert", help="serve the API over https with this PEM certificate (chain)")
@@ -898,8 +1114,22 @@ def main(argv: list[str] | None = None) -> int:
 
     account_key = load_public_key(args.public_key)
     subuser_key = load_public_key(args.subuser_public_key) if args.subuser_public_key else None
-    double = MantaDouble(Namespace(args.root, args.user),
-                         KeyRing(args.user, account_key, args.subuser, subuser_key, args.role), args.verbose)
+    try:
+        keyring = KeyRing(args.user, account_key, args.subuser, subuser_key, args.role, args.subuser_role)
+    except ValueError as error:
+        parser.error(str(error))
+    namespace = Namespace(args.root, args.user)
+    for tagging in args.role_tag:
+        path, _, roles = tagging.partition("=")
+        try:
+            path = namespace.normalize(path)
+            levels = path.split("/")
+            for depth in range(4, len(levels)):
+                namespace.make_directory("/".join(levels[:depth]))
+            namespace.make_directory(path, {r.strip() for r in roles.split(",") if r.strip()})
+        except MantaError as error:
+            parser.error(f"--role-tag {tagging!r}: {error.message}")
+    double = MantaDouble(namespace, keyring, args.verbose, args.free_space_mb)
     if args.fail_after_bytes is not None:
         double.hooks.fail_after_bytes = args.fail_after_bytes
     APIHandler.double = double

@@ -548,13 +548,13 @@ def test_session_ttl_outside_limits_is_rejected(a1):
 
 @double_only
 def test_killed_agent_fails_its_node_and_invalidates_its_sessions(start_double):
-    double = start_double()
+    double = start_double(failure_detection=0.3, member_reconcile=0.3)
     one, two = Client(double.url("node1")), Client(double.url("node2"))
     two.register({"Name": "web", "ID": "w2", "Check": {"TTL": "30s", "Status": "passing"}})
     session = two.session(LockDelay="0s")
     two.put("/v1/kv/lock", "v", acquire=session)
     double.kill_agent("node2")
-    assert one.health("web", passing=True) == []
+    eventually(lambda: one.health("web", passing=True) == [])
     serf = [c for c in one.health("web")[0]["Checks"] if c["CheckID"] == "serfHealth"]
     assert serf[0]["Status"] == "critical"
     assert one.get(f"/v1/session/info/{session}").json() == []
@@ -563,7 +563,7 @@ def test_killed_agent_fails_its_node_and_invalidates_its_sessions(start_double):
         two.get("/v1/agent/self", timeout=2)
     double.revive_agent("node2")
     assert two.get("/v1/agent/self").json()["Config"]["NodeName"] == "node2"
-    assert one.health("web", passing=True) != []
+    eventually(lambda: one.health("web", passing=True) != [])
 
 
 def persisted(double: consul_backend.DoubleCluster, node: str, folder: str, identifier: str) -> dict | None:
@@ -599,7 +599,8 @@ def test_agent_persists_registrations_and_ttl_status_in_consuls_layout(start_dou
 
 @double_only
 def test_revived_agent_restores_a_ttl_status_only_from_an_unexpired_state_file(start_double, tmp_path):
-    double = start_double(data_dir_template=str(tmp_path / "{node}"))
+    double = start_double(data_dir_template=str(tmp_path / "{node}"), failure_detection=0,
+                          member_reconcile=0)
     one, two = Client(double.url("node1")), Client(double.url("node2"))
     for sid in ("kept", "cleared"):
         two.register({"Name": sid, "ID": sid, "Check": {"TTL": "30s"}})
@@ -610,6 +611,7 @@ def test_revived_agent_restores_a_ttl_status_only_from_an_unexpired_state_file(s
     os.unlink(os.path.join(double.data_dir("node2"), "checks", "state", agent_data_dir.file_name("service:cleared")))
     time.sleep(2.1)  # past the 1 s TTL of `short`, in whole seconds as Consul compares them
     double.revive_agent("node2")
+    double.sync_agent("node2")
 
     assert [e["Service"]["ID"] for e in one.health("kept", passing=True)] == ["kept"]
     for sid in ("cleared", "short"):
@@ -627,6 +629,7 @@ def test_revived_agent_drops_a_service_whose_file_is_gone_and_its_checks(start_d
     double.kill_agent("node2")
     os.unlink(os.path.join(double.data_dir("node2"), "services", agent_data_dir.file_name("w2")))
     double.revive_agent("node2")
+    double.sync_agent("node2")
     assert one.health("web") == []
     assert "service:w2" not in two.get("/v1/agent/checks").json()
     assert persisted(double, "node2", "checks", "service:w2") is None
@@ -634,10 +637,11 @@ def test_revived_agent_drops_a_service_whose_file_is_gone_and_its_checks(start_d
 
 @double_only
 def test_agent_added_at_runtime_answers_on_its_own_port(start_double):
-    double = start_double()
+    double = start_double(member_reconcile=0.2)
     added = Client(double.add_agent("node9").url)
     assert added.get("/v1/agent/self").json()["Config"]["NodeName"] == "node9"
-    session = added.session()
+    created = eventually(lambda: (answer := added.put("/v1/session/create", {})).status == 200 and answer)
+    session = created.json()["ID"]
     assert added.get(f"/v1/session/info/{session}").json()[0]["Node"] == "node9"
     with open(os.path.join(double.workdir, "consul-double.ready.json")) as handle:
         assert "node9" in json.load(handle)["agents"]

@@ -133,7 +133,8 @@ class ConsulAgents:
 
     def __init__(self, workdir: Path, nodes: list[str], token: Optional[str] = None,
                  leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None,
-                 backend: Optional[str] = None, data_dir_template: Optional[str] = None) -> None:
+                 backend: Optional[str] = None, data_dir_template: Optional[str] = None,
+                 double_options: Optional[Mapping[str, Any]] = None) -> None:
         backend = backend or consul_backend.selected_backend()
         options: dict[str, Any] = {}
         if backend == "double":
@@ -141,6 +142,7 @@ class ConsulAgents:
             options["data_dir_template"] = data_dir_template
             if leader_delay is not None:
                 options["leader_delay"] = leader_delay
+            options.update(double_options or {})
         elif leader_delay is not None:
             raise HarnessError("leader_delay needs the Consul double, not CONSUL_BACKEND=real")
         workdir.mkdir(parents=True, exist_ok=True)
@@ -178,8 +180,8 @@ class ConsulAgents:
     def kill_agent(self, node: str) -> None:
         self._double("killing an agent").kill_agent(node)
 
-    def revive_agent(self, node: str) -> None:
-        self._double("reviving an agent").revive_agent(node)
+    def revive_agent(self, node: str, sync_after: Optional[float] = None) -> None:
+        self._double("reviving an agent").revive_agent(node, sync_after)
 
     def add_agent(self, node: str) -> int:
         return self._double("adding an agent").add_agent(node).port
@@ -525,7 +527,10 @@ class Cluster:
     def __init__(self, workdir: Path, size: int = 3, hooks: Optional[HookSet] = None,
                  interval_scale: float = 1.0, config_path: Path = DEFAULT_CONFIG,
                  extra_env: Optional[Mapping[str, str]] = None, token: Optional[str] = None,
-                 leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None) -> None:
+                 leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None,
+                 consul_options: Optional[Mapping[str, Any]] = None) -> None:
+        """`consul_options`: the Consul double's start_double options (timing, delays, ACL
+        file); real Consul has its own."""
         if interval_scale <= 0:
             raise HarnessError(f"interval_scale must be > 0, got {interval_scale}")
         self.workdir = Path(workdir)
@@ -538,6 +543,7 @@ class Cluster:
         self.token = token
         self.leader_delay = leader_delay
         self.session_ttl_min = session_ttl_min
+        self.consul_options = dict(consul_options or {})
         self.run_id = uuid.uuid4().hex
         self.hook_bin = self.hooks.bin_dir(self.workdir)
         self._ports: set[int] = set()
@@ -564,7 +570,8 @@ class Cluster:
         # Each agent keeps its data on its node's disk, as /data/consul does in the image.
         self.consul = ConsulAgents(self.workdir / "consul", names, token=self.token,
                                    leader_delay=self.leader_delay, session_ttl_min=self.session_ttl_min,
-                                   data_dir_template=str(self.workdir / "{node}" / "consul"))
+                                   data_dir_template=str(self.workdir / "{node}" / "consul"),
+                                   double_options=self.consul_options)
         self.nodes = [Node(self, name, free_port(self._ports), free_port(self._ports)) for name in names]
         if start_nodes:
             for node in self.nodes:

@@ -451,7 +451,14 @@ def test_killed_master_node_restarts_on_its_data_as_a_replica(cluster_factory) -
     print(f"\n{len(after_restart)} Consul samples after the restart of {old.name}; {len(stale)} list it as "
           f"passing redis" + (f", first {stale[0].at - restarted_at:.2f}s after the restart: {stale[0].masters}"
                               if stale else ""))
-    sampler.assert_never_two_masters()
+    # Until gossip detects the kill (5 s, Consul's failure detection) the catalog still
+    # lists the dead old master as passing beside the new one: the only double listing
+    # allowed, and the new master must not step back for it.
+    doubles = [s for s in sampler.samples if len(s.masters) > 1]
+    unexplained = [s for s in doubles if old.redis_port not in s.masters or s.at >= restarted_at]
+    assert not unexplained, f"two passing redis other than the dead old master's detection window: {unexplained[:3]}"
+    assert not doubles or doubles[-1].at - doubles[0].at < 5 + 2, \
+        f"the dead old master stayed listed beside the new one for {doubles[-1].at - doubles[0].at:.1f}s"
     assert not stale, (f"the restarted {old.name} was listed as passing redis in {len(stale)} of "
                        f"{len(after_restart)} samples, first {stale[0].at - restarted_at:.2f}s after the restart")
     doubled = [entry for entry in role_masters if len(entry[1]) > 1]

@@ -41,6 +41,7 @@ struct BackupFetcher {
             let guarded = GuardedSink(compressed, deadline: deadline, heartbeat: heartbeat) {
                 BackupError.saveTimedOut(seconds: Int(timeoutSeconds), lastSeen: "download of \(name) still running")
             }
+            store.retry(within: deadline) { [log] in log($0, .warn) }
             try store.get(name: name, into: guarded)
             try gunzip.finish()
             let fetched = FetchedBackup(

@@ -14,14 +14,31 @@ public struct BackupObject: Sendable, Equatable {
     }
 }
 
+/// What an upload sends: bytes that can be produced again from their first
+/// one, so that a store can retry a PUT that failed halfway.
+public struct UploadSource {
+    /// What the source must yield, when known (sent as Content-Length).
+    public var length: Int?
+    /// The most it can yield, when only that is known: Manta reserves room
+    /// for it (Max-Content-Length), S3 sizes its parts by it.
+    public var maximumLength: Int?
+    /// A fresh source from the first byte; called once per attempt.
+    public var open: () throws -> ByteSource
+
+    public init(length: Int?, maximumLength: Int? = nil, open: @escaping () throws -> ByteSource) {
+        self.length = length
+        self.maximumLength = maximumLength
+        self.open = open
+    }
+}
+
 /// Where backups live: a Manta directory, an S3 bucket prefix or a local
 /// directory. Objects are flat (no directories) and named by
 /// `BackupName.validate`'s rules. Every failure is a `BackupStoreError`.
 public protocol BackupStore: AnyObject, CustomStringConvertible {
-    /// Stores the bytes `source` yields up to its end under `name`, replacing
-    /// any object of that name only once all of it is stored. `length`, when
-    /// known, is what the source must yield; a store may need it up front.
-    func put(name: String, from source: ByteSource, length: Int?) throws
+    /// Stores the bytes the upload yields up to its end under `name`,
+    /// replacing any object of that name only once all of it is stored.
+    func put(name: String, from upload: UploadSource) throws
     /// Writes the object's bytes into `sink`. On failure the sink may have
     /// received part of them.
     func get(name: String, into sink: ByteSink) throws
@@ -29,6 +46,30 @@ public protocol BackupStore: AnyObject, CustomStringConvertible {
     func delete(name: String) throws
     /// The kind of store and where it is, never a credential.
     var description: String { get }
+}
+
+extension BackupStore {
+    /// Stores what `source` yields. The expression is evaluated once per
+    /// attempt, so it must make a fresh source each time (`BytesSource(x)`,
+    /// not a variable holding one).
+    public func put(name: String, from source: @autoclosure @escaping () throws -> ByteSource, length: Int?) throws {
+        try put(name: name, from: UploadSource(length: length, open: source))
+    }
+}
+
+/// A store over the network, whose requests are retried by `retry`.
+public protocol RetryingBackupStore: BackupStore {
+    var retry: RetryPolicy { get set }
+}
+
+extension BackupStore {
+    /// Keeps the store's retries within a hook's deadline and tells `report`
+    /// of each; a local store does not retry.
+    func retry(within deadline: Deadline, report: @escaping (String) -> Void) {
+        guard let retrying = self as? RetryingBackupStore else { return }
+        retrying.retry.deadline = deadline
+        retrying.retry.report = report
+    }
 }
 
 public enum BackupStoreError: Error, CustomStringConvertible {

@@ -98,19 +98,27 @@ public struct BackupTask {
         let name = try BackupNaming.name(forSaveTime: saved.savedAt)
         log("BGSAVE done (saved at \(saved.savedAt)); streaming \(saved.path) through gzip to \(store) as \(name)")
 
-        let rdb = RDBCheckingSource(try FileByteSource(path: saved.path))
-        var gzipHasher = SHA256()
-        let gzip = ObservedByteSource(try GzipCompressingSource(rdb, name: LocalData.rdbFile, modified: Date(timeIntervalSince1970: Double(saved.savedAt)))) {
-            gzipHasher.update($0)
+        // Opened once: a retried upload reads this very file again from its
+        // start, even if a later BGSAVE has renamed a newer one to its path.
+        let file = try FileByteSource(path: saved.path)
+        defer { file.close() }
+        var attempt: UploadAttempt?
+        let upload = UploadSource(length: nil, maximumLength: GzipSizeBound.maximum(forInput: try file.size())) {
+            try file.rewind()
+            let fresh = try UploadAttempt(file: file, savedAt: saved.savedAt, deadline: deadline, heartbeat: heartbeat) {
+                BackupError.saveTimedOut(seconds: Int(timeout), lastSeen: "upload of \(name) still running")
+            }
+            attempt = fresh
+            return fresh.source
         }
-        let upload = GuardedSource(gzip, deadline: deadline, heartbeat: heartbeat) {
-            BackupError.saveTimedOut(seconds: Int(timeout), lastSeen: "upload of \(name) still running")
-        }
+        store.retry(within: deadline) { [node] in node.log("backup", $0, level: .warn) }
         let started = Deadline.now
-        try store.put(name: name, from: upload, length: nil)
+        try store.put(name: name, from: upload)
+        guard let attempt else { throw BackupError.refused(reason: "\(store) stored \(name) without reading it") }
+        let rdb = attempt.rdb, gzip = attempt.gzip
         let metadata = BackupMetadata(
             name: name, rdbSize: rdb.byteCount, gzipSize: gzip.byteCount, rdbSHA256: rdb.hasher.finalizeHex(),
-            gzipSHA256: gzipHasher.finalizeHex(), savedAt: saved.savedAt, node: node.announce.description,
+            gzipSHA256: attempt.gzipSHA256(), savedAt: saved.savedAt, node: node.announce.description,
             redisVersion: saved.redisVersion.description, rdbVersion: try rdb.header.finish())
         log("stored \(name): \(metadata.rdbSize) bytes RDB (version \(metadata.rdbVersion)), \(metadata.gzipSize) bytes gzip "
             + "in \(String(format: "%.1f", started.elapsedSeconds))s; sha256 \(metadata.rdbSHA256)")
@@ -171,8 +179,11 @@ public struct BackupTask {
     }
 
     private func createSession() throws -> String {
-        try node.consul.createSession(ConsulSessionRequest(
-            name: "redis-backup \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release))
+        let request = ConsulSessionRequest(
+            name: "redis-backup \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release)
+        return try node.consul.createSession(request, waitingUpTo: BootstrapLock.nodeHealthyWait) { error in
+            log("Consul has not reconciled this node yet (\(error)); asking for the backup session again in 1s")
+        }
     }
 
     private func release(_ session: String) {
@@ -188,5 +199,31 @@ public struct BackupTask {
 
     private func log(_ message: String) {
         node.log("backup", message)
+    }
+}
+
+/// One pass over the RDB file on its way to the store, with the sizes and
+/// digests of that pass: the metadata describes the attempt that was stored.
+private final class UploadAttempt {
+    private final class Digest {
+        var hasher = SHA256()
+    }
+
+    let rdb: RDBCheckingSource
+    let gzip: ObservedByteSource
+    let source: ByteSource
+    private let gzipDigest = Digest()
+
+    init(file: ByteSource, savedAt: Int64, deadline: Deadline, heartbeat: Heartbeat, onTimeout: @escaping () -> Error) throws {
+        rdb = RDBCheckingSource(file)
+        let digest = gzipDigest
+        gzip = ObservedByteSource(try GzipCompressingSource(rdb, name: LocalData.rdbFile, modified: Date(timeIntervalSince1970: Double(savedAt)))) {
+            digest.hasher.update($0)
+        }
+        source = GuardedSource(gzip, deadline: deadline, heartbeat: heartbeat, onTimeout: onTimeout)
+    }
+
+    func gzipSHA256() -> String {
+        gzipDigest.hasher.finalizeHex()
     }
 }

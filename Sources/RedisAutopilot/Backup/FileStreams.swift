@@ -72,6 +72,21 @@ public final class FileByteSource: ByteSource {
         _ = Glibc.close(fd)
         fd = -1
     }
+
+    /// Reads again from the first byte of the file opened, even if another
+    /// file has been renamed to its path since.
+    public func rewind() throws {
+        guard fd >= 0 else { throw FileStreamError.alreadyClosed(path: path) }
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw FileStreamError.read(path: path, message: errnoMessage()) }
+    }
+
+    /// The size of the file opened.
+    public func size() throws -> Int {
+        guard fd >= 0 else { throw FileStreamError.alreadyClosed(path: path) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw FileStreamError.read(path: path, message: errnoMessage()) }
+        return Int(status.st_size)
+    }
 }
 
 /// Writes a file in pieces. `finish()` makes the content durable (fsync)

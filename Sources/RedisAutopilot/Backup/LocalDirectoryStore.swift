@@ -20,7 +20,7 @@ public final class LocalDirectoryStore: BackupStore {
         }
     }
 
-    public func put(name: String, from source: ByteSource, length: Int?) throws {
+    public func put(name: String, from upload: UploadSource) throws {
         try BackupName.validate(name, store: description)
         let writer: AtomicFileWriter
         do {
@@ -28,9 +28,10 @@ public final class LocalDirectoryStore: BackupStore {
         } catch {
             throw BackupStoreError.failed(store: description, name: name, operation: "put", cause: error)
         }
+        let length = upload.length
         let copied: Int
         do {
-            copied = try ByteStreams.copy(from: source, to: writer)
+            copied = try ByteStreams.copy(from: try upload.open(), to: writer)
         } catch {
             writer.abort()
             throw BackupStoreError.failed(store: description, name: name, operation: "put", cause: error)

@@ -53,7 +53,26 @@ public final class ConsulClient {
                 method: method, path: target.text, status: response.status,
                 body: excerpt(response.body, limit: Self.errorBodyLimit))
         }
+        if response.headers[Self.filteredHeader]?.trimmingCharacters(in: .whitespaces).lowercased() == "true" {
+            throw ConsulError.filteredByACL(method: method, path: target.text, needed: Self.readPermission(for: target.text))
+        }
         return Exchange(target: target.text, response: response)
+    }
+
+    static let filteredHeader = "X-Consul-Results-Filtered-By-ACLs"
+
+    /// The ACL rules a read of `target` needs, for the error that names them.
+    static func readPermission(for target: String) -> String {
+        let path = String(target.prefix { $0 != "?" })
+        let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "").removingPercentEncoding ?? ""
+        if path.hasPrefix("/v1/health/service/") || path.hasPrefix("/v1/catalog/service/") {
+            return "service:read on \"\(name)\" and node:read on its nodes"
+        }
+        if path == "/v1/agent/services" { return "service:read on this agent's services" }
+        if path == "/v1/agent/checks" { return "service:read on this agent's services and node:read on its node" }
+        if path.hasPrefix("/v1/kv/") { return "key:read under \"\(String(path.dropFirst("/v1/kv/".count)).removingPercentEncoding ?? "")\"" }
+        if path.hasPrefix("/v1/session/") { return "session:read" }
+        return "read access to \(path)"
     }
 
     func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {

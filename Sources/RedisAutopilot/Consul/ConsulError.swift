@@ -11,6 +11,10 @@ public enum ConsulError: Error, CustomStringConvertible {
     case transport(method: String, path: String, underlying: any Error)
     /// The session was invalidated (TTL, destroy, failed check) or never existed.
     case sessionNotFound(id: String)
+    /// Consul answered a list read without what the ACL token may not read
+    /// (`X-Consul-Results-Filtered-By-ACLs`): taken as the whole truth, an
+    /// incomplete answer would look like a cluster without a master.
+    case filteredByACL(method: String, path: String, needed: String)
 
     public var description: String {
         switch self {
@@ -25,7 +29,20 @@ public enum ConsulError: Error, CustomStringConvertible {
             return "Consul agent did not answer \(method) \(path): \(underlying)"
         case .sessionNotFound(let id):
             return "Consul session \(id) no longer exists (expired, destroyed or its check failed)"
+        case let .filteredByACL(method, path, needed):
+            return "Consul left entries out of \(method) \(path) because the ACL token (CONSUL_HTTP_TOKEN) lacks \(needed) "
+                + "(X-Consul-Results-Filtered-By-ACLs); an incomplete answer is not taken as the cluster"
         }
+    }
+
+    /// Session creation refused because the catalog does not have this node,
+    /// or its `serfHealth`, passing yet: an agent just (re)started, before the
+    /// leader has reconciled its membership (agent/consul/state/session.go).
+    /// It passes within seconds.
+    public var isNodeNotYetHealthy: Bool {
+        guard case let .http(_, path, 500, body) = self, path.hasPrefix("/v1/session/create") else { return false }
+        return body.contains("Missing node registration") || body.contains("Missing check 'serfHealth' registration")
+            || body.contains("Check 'serfHealth' is in critical state")
     }
 
     private static func quoted(_ body: String) -> String {

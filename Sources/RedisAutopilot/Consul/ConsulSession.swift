@@ -1,3 +1,5 @@
+import Foundation
+
 /// What happens to a session's locked keys when it is invalidated.
 public enum ConsulSessionBehavior: String, Sendable, Codable {
     case release
@@ -120,6 +122,23 @@ extension ConsulClient {
     public func createSession(_ request: ConsulSessionRequest) throws -> String {
         let answer = try exchange("PUT", ConsulRequestTarget("/v1/session/create"), body: encodeJSON(request), json: true)
         return try decode(SessionCreated.self, from: answer).ID
+    }
+
+    /// Creates a session, asking again every `pause` seconds for up to
+    /// `seconds` while Consul cannot tie one to this node yet
+    /// (`ConsulError.isNodeNotYetHealthy`), as after the agent (re)started;
+    /// `waiting` is told each time. Any other failure is thrown at once.
+    public func createSession(_ request: ConsulSessionRequest, waitingUpTo seconds: Double, pause: Double = 1,
+                              waiting: (ConsulError) -> Void) throws -> String {
+        let deadline = Deadline.after(seconds: seconds)
+        while true {
+            do {
+                return try createSession(request)
+            } catch let error as ConsulError where error.isNodeNotYetHealthy && deadline.remainingSeconds > pause {
+                waiting(error)
+                usleep(useconds_t(pause * 1_000_000))
+            }
+        }
     }
 
     /// Restarts a session's TTL. Throws `ConsulError.sessionNotFound` when

@@ -11,6 +11,10 @@ struct BootstrapLock {
     /// Consul's guard against a lock changing hands at once after a session
     /// is lost; the original used the same value.
     static let lockDelay: Double = 5
+    /// A (re)started agent's node is in the catalog with a passing serfHealth
+    /// only once the leader has reconciled it, a second or so; until then
+    /// Consul refuses sessions on it. Well within onStart's deadline.
+    static let nodeHealthyWait: Double = 30
 
     let node: NodeContext
 
@@ -35,8 +39,12 @@ struct BootstrapLock {
     }
 
     private func createSession() throws -> String {
-        let id = try node.consul.createSession(ConsulSessionRequest(
-            name: "redis-bootstrap \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release))
+        let request = ConsulSessionRequest(
+            name: "redis-bootstrap \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release)
+        let id = try node.consul.createSession(request, waitingUpTo: Self.nodeHealthyWait) { [node] error in
+            node.log("onStart", "Consul has not reconciled this node yet (\(error)); asking for the bootstrap session again in 1s",
+                     level: .warn)
+        }
         try FileManager.default.createDirectory(atPath: node.settings.paths.runDir, withIntermediateDirectories: true)
         try ConfigFile.write(id + "\n", to: sessionFile)
         return id

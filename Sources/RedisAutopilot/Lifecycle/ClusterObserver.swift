@@ -95,6 +95,23 @@ struct ClusterObserver {
         }
     }
 
+    /// Whether the Redis at `address` answers ROLE as master. A node Consul
+    /// still lists as passing `redis` may not: the catalog keeps a crashed
+    /// node's statuses until its restarted agent syncs, which can list a dead
+    /// old master, or one already restarted as a replica, for seconds.
+    func answersAsMaster(_ address: NodeAddress) -> Bool {
+        do {
+            let client = try RedisClient.connect(
+                to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: min(node.redisTimeout, 1))
+            defer { client.close() }
+            if case .master = try client.role() { return true }
+            return false
+        } catch {
+            node.logger.debug("listed master did not answer as master", ["redis": address, "error": "\(error)"])
+            return false
+        }
+    }
+
     /// The local Sentinel's master, nil when it does not answer.
     func localSentinelMaster() -> NodeAddress? {
         do {

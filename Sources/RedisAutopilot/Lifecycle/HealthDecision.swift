@@ -34,13 +34,17 @@ public struct HealthSnapshot: Sendable, Equatable {
     /// Role services on the local agent under an ID this node no longer uses
     /// (its announced address changed).
     public var staleServiceIDs: [String]
-    /// Other nodes Consul still lists as passing `redis` (looked at only when
-    /// this node is master).
+    /// Other nodes Consul still lists as passing `redis` and that answer as
+    /// master (looked at only when this node is master).
     public var otherPassingMasters: [NodeAddress]
+    /// Other nodes Consul lists as passing `redis` that do not answer as
+    /// master: down, or restarted as replicas, before the catalog caught up.
+    public var listedMastersNotAnswering: [NodeAddress]
 
     public init(redis: RedisObservation, registered: [RoleService: NodeAddress], announce: NodeAddress,
                 holdsBootstrapLock: Bool = false, masterPassingInConsul: Bool = false,
-                sentinelMaster: NodeAddress? = nil, staleServiceIDs: [String] = [], otherPassingMasters: [NodeAddress] = []) {
+                sentinelMaster: NodeAddress? = nil, staleServiceIDs: [String] = [], otherPassingMasters: [NodeAddress] = [],
+                listedMastersNotAnswering: [NodeAddress] = []) {
         self.redis = redis
         self.registered = registered
         self.announce = announce
@@ -49,6 +53,7 @@ public struct HealthSnapshot: Sendable, Equatable {
         self.sentinelMaster = sentinelMaster
         self.staleServiceIDs = staleServiceIDs
         self.otherPassingMasters = otherPassingMasters
+        self.listedMastersNotAnswering = listedMastersNotAnswering
     }
 }
 
@@ -119,9 +124,16 @@ public enum HealthDecision {
                 actions.append(.releaseBootstrapLock)
                 releasing = "; registered and passing, releasing the bootstrap lock"
             }
+            var ignored = ""
+            if !seen.listedMastersNotAnswering.isEmpty {
+                // Consul's catalog lags a crashed node's restart by seconds;
+                // stepping back for a master that is not one would leave none.
+                ignored = "; Consul still lists \(seen.listedMastersNotAnswering.sorted().listed) as passing redis, "
+                    + "but it does not answer as master: not waiting for it"
+            }
             return HealthPlan(
                 actions: actions, healthy: true,
-                reason: "redis is \(note)\(loading ? " (loading)" : ""); \(registeredText); registering as redis\(releasing)")
+                reason: "redis is \(note)\(loading ? " (loading)" : ""); \(registeredText); registering as redis\(releasing)\(ignored)")
 
         case let .replica(master, linkUp, loading):
             var actions = align(to: .replica, seen: seen)

@@ -62,16 +62,19 @@ public struct HealthHook {
         var masterPassing = false
         var sentinelMaster: NodeAddress?
         var otherMasters: [NodeAddress] = []
+        var silentMasters: [NodeAddress] = []
         if case .master = redis {
             sentinelMaster = observer.localSentinelMaster()
             let passingMasters = (try? observer.passing(RoleService.master.name)) ?? []
             masterPassing = passingMasters.contains(node.announce)
-            otherMasters = passingMasters.filter { $0 != node.announce }
+            for other in passingMasters where other != node.announce {
+                if observer.answersAsMaster(other) { otherMasters.append(other) } else { silentMasters.append(other) }
+            }
         }
         return HealthSnapshot(
             redis: redis, registered: registered, announce: node.announce, holdsBootstrapLock: holdsLock,
             masterPassingInConsul: masterPassing, sentinelMaster: sentinelMaster, staleServiceIDs: stale,
-            otherPassingMasters: otherMasters)
+            otherPassingMasters: otherMasters, listedMastersNotAnswering: silentMasters)
     }
 
     private func act(_ action: HealthAction) throws {

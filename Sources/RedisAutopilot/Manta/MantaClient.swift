@@ -1,6 +1,12 @@
 /// Manta's storage API over an `HTTPTransport`: every request signed, every
 /// refusal read into a `MantaError`. Transport failures come out as the
 /// transport's `HTTPError`.
+///
+/// Every request Manta serves is idempotent (a PUT names its object), so each
+/// is retried by `retry` when Manta answers 500, 502, 503 or 504 (a
+/// `Retry-After`, as with 503 `SharksExhaustedError`, is honoured) or the
+/// connection fails; a PUT's body comes again from its start, a GET is
+/// retried only if none of its body reached the sink.
 final class MantaClient {
     /// The most entries ListDirectory gives in one page.
     static let maximumPageSize = 1024
@@ -9,6 +15,8 @@ final class MantaClient {
     let transport: HTTPTransport
     let signer: MantaRequestSigner
     let timeout: Double
+    var retry: RetryPolicy = .standard
+    static let retriedStatuses: Set<Int> = [500, 502, 503, 504]
 
     init(transport: HTTPTransport, signer: MantaRequestSigner, timeout: Double) {
         self.transport = transport
@@ -23,12 +31,18 @@ final class MantaClient {
         _ = try send("PUT", path, headers: headers, expecting: 204)
     }
 
-    /// Streams the body; Content-Length when `length` is known, else chunked.
+    /// Streams the body `open` gives, a fresh one per attempt; Content-Length
+    /// when `length` is known, else chunked with `Max-Content-Length`, for which
+    /// Manta reserves room on its storage nodes (5 GiB when absent).
     /// Returns Manta's `Computed-MD5`: base64 of the MD5 of what it stored.
-    func putObject(_ path: MantaPath, from source: ByteSource, length: Int?, contentType: String) throws -> String {
+    func putObject(_ path: MantaPath, length: Int?, maximumLength: Int?, contentType: String,
+                   open: () throws -> ByteSource) throws -> String {
         var headers = HTTPHeaders()
         headers.set("Content-Type", contentType)
-        let response = try send("PUT", path, headers: headers, body: .stream(length: length, source: source), expecting: 204)
+        if length == nil, let maximumLength {
+            headers.set("Max-Content-Length", String(maximumLength))
+        }
+        let response = try send("PUT", path, headers: headers, body: { .stream(length: length, source: try open()) }, expecting: 204)
         guard let computed = response.headers["Computed-MD5"] else {
             throw MantaError.missingHeader(method: "PUT", path: path.description, header: "Computed-MD5")
         }
@@ -70,16 +84,30 @@ final class MantaClient {
     }
 
     private func send(_ method: String, _ path: MantaPath, query: String = "", headers: HTTPHeaders = HTTPHeaders(),
-                      body: HTTPRequestBody = .empty, sink: ByteSink? = nil, expecting status: Int) throws -> HTTPResponse {
-        var headers = headers
-        try signer.sign(&headers)
-        let request = HTTPRequest(method: method, target: path.encoded + query, headers: headers, body: body)
-        let response = if let sink {
-            try transport.send(request, into: sink, timeout: timeout)
-        } else {
-            try transport.send(request, timeout: timeout)
+                      body: () throws -> HTTPRequestBody = { .empty }, sink: ByteSink? = nil,
+                      expecting status: Int) throws -> HTTPResponse {
+        try retry.run("Manta \(method) \(path)") {
+            // Signed per attempt: the Date header must be fresh.
+            var headers = headers
+            try signer.sign(&headers)
+            let request = HTTPRequest(method: method, target: path.encoded + query, headers: headers, body: try body())
+            let received = sink.map { ObservedByteSink($0) }
+            let response: HTTPResponse
+            do {
+                response = if let received {
+                    try transport.send(request, into: received, timeout: timeout)
+                } else {
+                    try transport.send(request, timeout: timeout)
+                }
+            } catch let error as HTTPError where TransientFailure.isTransient(error) && (received?.byteCount ?? 0) == 0 {
+                throw TransientFailure(error)
+            }
+            guard response.status == status else {
+                let refusal = MantaError.refusal(response, method: method, path: path)
+                guard Self.retriedStatuses.contains(response.status) else { throw refusal }
+                throw TransientFailure(refusal, retryAfter: RetryAfter.seconds(response.headers["Retry-After"]))
+            }
+            return response
         }
-        guard response.status == status else { throw MantaError.refusal(response, method: method, path: path) }
-        return response
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// Backups as objects in one Manta directory (MANTA_BUCKET, e.g.
 /// `/LOGIN/stor/triton-redis`), which is created with its missing parents
-/// before the first upload.
+/// when an upload finds it missing. Nothing is listed before an upload: a
+/// subuser whose role may put objects but not list them can back up.
 ///
 /// Every transfer is checked end to end by MD5 without a second pass over
 /// the data: an upload streams (its length is often unknown, so Content-MD5
@@ -13,20 +14,21 @@ import Foundation
 /// object only once a PUT completes, so an upload cut short leaves the
 /// previous object of that name in place.
 ///
-/// Manta caps an upload of unknown length (chunked) at its operator's
-/// default, 5 GiB out of the box; a larger backup needs its length given.
+/// Manta reserves room on its storage nodes for a whole upload before it
+/// reads it: its Content-Length, or for one of unknown length (chunked) its
+/// `Max-Content-Length`, which defaults to 5 GiB, more than many storage
+/// nodes have free. Uploads send the most they can be.
+///
+/// Requests are retried as `MantaClient` says; `retry` sets how.
 ///
 /// Not for concurrent use: one store serves one command.
-public final class MantaStore: BackupStore {
+public final class MantaStore: RetryingBackupStore {
     public static let defaultContentType = "application/gzip"
 
     public let baseURL: HTTPBaseURL
     public let directory: MantaPath
     public let contentType: String
     private let client: MantaClient
-    /// Set once the directory is known to exist, so that it is checked once
-    /// per store and not before every upload.
-    private var directoryExists = false
     /// Entries asked for per ListDirectory page; smaller in tests, to page.
     var listPageSize = MantaClient.maximumPageSize
 
@@ -70,21 +72,31 @@ public final class MantaStore: BackupStore {
 
     public var description: String { "Manta \(baseURL)\(directory)" }
 
-    public func put(name: String, from source: ByteSource, length: Int?) throws {
+    public var retry: RetryPolicy {
+        get { client.retry }
+        set { client.retry = newValue }
+    }
+
+    public func put(name: String, from upload: UploadSource) throws {
         try BackupName.validate(name, store: description)
         let path = directory.appending(name)
         try perform("put", name: name) {
-            try ensureDirectory()
             var md5 = MD5()
-            let observed = ObservedByteSource(source) { md5.update($0) }
+            let send = {
+                try self.client.putObject(path, length: upload.length, maximumLength: upload.maximumLength,
+                                          contentType: self.contentType) {
+                    md5 = MD5()
+                    return ObservedByteSource(try upload.open()) { md5.update($0) }
+                }
+            }
             let stored: String
             do {
-                stored = try client.putObject(path, from: observed, length: length, contentType: contentType)
+                stored = try send()
             } catch let error as MantaError where error.isMissingDirectory {
-                // Deleted since this store made sure of it. The body is spent
-                // and cannot be sent again; the next put creates the directory.
-                directoryExists = false
-                throw error
+                for level in directory.directoriesToCreate {
+                    try client.putDirectory(level)
+                }
+                stored = try send()
             }
             let sent = Data(md5.finalize()).base64EncodedString()
             guard stored == sent else {
@@ -143,21 +155,6 @@ public final class MantaStore: BackupStore {
         try perform("delete", name: name, missingMeansNotFound: true) {
             try client.delete(path)
         }
-    }
-
-    /// One small listing per store when the directory exists (a GET, not a
-    /// HEAD, so that a refusal comes with Manta's error code); PutDirectory
-    /// for each level when it does not.
-    private func ensureDirectory() throws {
-        guard !directoryExists else { return }
-        do {
-            _ = try client.listDirectory(directory, marker: nil, limit: 1)
-        } catch let error as MantaError where error.isNotFound {
-            for level in directory.directoriesToCreate {
-                try client.putDirectory(level)
-            }
-        }
-        directoryExists = true
     }
 
     /// `missingMeansNotFound`: a 404 is the object's absence (get, delete),

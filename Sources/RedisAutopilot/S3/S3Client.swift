@@ -16,11 +16,20 @@ struct S3Request {
 
 /// Sends S3 requests for one bucket: encodes the path and query, hashes the
 /// body, signs, and turns every non-2xx answer into an `S3Error`.
+///
+/// What the AWS SDKs retry is retried by `retry` (500, 502, 503 `SlowDown`,
+/// 504, 400 `RequestTimeout`, a failed connection), for idempotent requests
+/// only: GET, HEAD, PUT (a whole object or one part, its body held in
+/// memory) and DELETE, never a POST (starting or completing a multipart
+/// upload). A GET is retried only if none of its body reached the sink.
 final class S3Client {
     let address: S3BucketAddress
     private let signer: SigV4Signer
     private let transport: HTTPTransport
     private let timeout: Double
+    var retry: RetryPolicy = .standard
+    static let retriedStatuses: Set<Int> = [500, 502, 503, 504]
+    static let retriedCodes: Set<String> = ["RequestTimeout"]
 
     init(address: S3BucketAddress, signer: SigV4Signer, transport: HTTPTransport, timeout: Double) {
         self.address = address
@@ -31,16 +40,35 @@ final class S3Client {
 
     /// The response of a 2xx answer, its body buffered.
     func send(_ request: S3Request) throws -> HTTPResponse {
-        let response = try exchange(request, sink: nil)
-        try check(response, of: request)
-        return response
+        try retrying(request) { try exchange(request, sink: nil) }
     }
 
     /// Streams a 2xx answer's body into `sink`; the returned response has no body.
     func send(_ request: S3Request, into sink: ByteSink) throws -> HTTPResponse {
-        let response = try exchange(request, sink: sink)
-        try check(response, of: request)
-        return response
+        try retrying(request) {
+            let received = ObservedByteSink(sink)
+            do {
+                return try exchange(request, sink: received)
+            } catch let failure as TransientFailure where received.byteCount > 0 {
+                throw failure.underlying
+            }
+        }
+    }
+
+    private func retrying(_ request: S3Request, _ attempt: () throws -> HTTPResponse) throws -> HTTPResponse {
+        let idempotent = request.method.uppercased() != "POST"
+        var policy = retry
+        if !idempotent { policy.maxAttempts = 1 }
+        return try policy.run("S3 \(request.operation)\(request.key.map { " of \($0)" } ?? "")") {
+            let response = try attempt()
+            do {
+                try check(response, of: request)
+            } catch let error as S3Error where Self.retriedStatuses.contains(error.httpStatus ?? 0)
+                || Self.retriedCodes.contains(error.code ?? "") {
+                throw TransientFailure(error, retryAfter: RetryAfter.seconds(response.headers["Retry-After"]))
+            }
+            return response
+        }
     }
 
     /// The HTTP request as it goes out: exposed so tests can check that what
@@ -75,7 +103,9 @@ final class S3Client {
             }
             return try transport.send(prepared, timeout: timeout)
         } catch {
-            throw S3Error.transport(operation: request.operation, key: request.key, cause: error)
+            let failure = S3Error.transport(operation: request.operation, key: request.key, cause: error)
+            if let http = error as? HTTPError, TransientFailure.isTransient(http) { throw TransientFailure(failure) }
+            throw failure
         }
     }
 

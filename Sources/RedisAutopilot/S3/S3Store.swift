@@ -49,8 +49,10 @@ public struct S3StoreConfiguration: Sendable {
 
 /// Backups as objects of an S3 bucket (AWS or any S3-compatible server),
 /// signed with Signature Version 4. Memory stays bounded by about one part
-/// whatever the size of a backup.
-public final class S3Store: BackupStore {
+/// whatever the size of a backup; each part (or a small object) is held in
+/// memory, so a failed PUT is sent again from it (see `S3Client` for what is
+/// retried; `retry` sets how).
+public final class S3Store: RetryingBackupStore {
     public let configuration: S3StoreConfiguration
     public let description: String
     let client: S3Client
@@ -87,10 +89,22 @@ public final class S3Store: BackupStore {
         keyPrefix + name
     }
 
-    public func put(name: String, from source: ByteSource, length: Int?) throws {
+    public var retry: RetryPolicy {
+        get { client.retry }
+        set { client.retry = newValue }
+    }
+
+    public func put(name: String, from upload: UploadSource) throws {
         try BackupName.validate(name, store: description)
         let key = key(of: name)
-        let partSize = S3Multipart.partSize(configured: configuration.partSize, length: length)
+        let length = upload.length
+        let partSize = S3Multipart.partSize(configured: configuration.partSize, length: length ?? upload.maximumLength)
+        let source: ByteSource
+        do {
+            source = try upload.open()
+        } catch {
+            throw BackupStoreError.failed(store: description, name: name, operation: "put", cause: error)
+        }
         let reader = S3PartReader(source: source, partSize: partSize)
         var part = try readPart(from: reader, name: name, length: length)
         if part.isLast {
