@@ -144,7 +144,8 @@ final class BlockingStore: BackupStore {
         self.whileSending = whileSending
     }
 
-    func put(name: String, from source: ByteSource, length: Int?) throws {
+    func put(name: String, from upload: UploadSource) throws {
+        let source = try upload.open()
         var count = 0
         while case let piece = try source.read(maxBytes: 1 << 16), !piece.isEmpty { count += piece.count }
         whileSending()

@@ -131,9 +131,9 @@ final class HealthDecisionTests: XCTestCase {
 
     /// Consul's catalog keeps a crashed node's statuses until its restarted
     /// agent syncs: the dead old master is listed as passing for seconds.
-    func testAListedMasterThatDoesNotAnswerAsMasterIsNotWaitedFor() {
-        let me = NodeAddress(host: "10.0.0.2", port: 6379)
-        let old = NodeAddress(host: "10.0.0.1", port: 6379)
+    func testAListedMasterThatDoesNotAnswerAsMasterIsNotWaitedFor() throws {
+        let me = try NodeAddress(host: "10.0.0.2", port: 6379)
+        let old = try NodeAddress(host: "10.0.0.1", port: 6379)
         let plan = HealthDecision.decide(HealthSnapshot(
             redis: .master(connectedReplicas: 1, loading: false), registered: [.master: me], announce: me,
             sentinelMaster: me, listedMastersNotAnswering: [old]))
