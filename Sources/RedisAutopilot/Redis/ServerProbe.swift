@@ -94,19 +94,20 @@ struct ServerProbe {
     }
 
     /// The node's own config writers, with every optional directive switched
-    /// on, then what keeps the instance private and empty: later lines win.
+    /// on, then what keeps the instance private and empty: later lines win
+    /// (the writers refuse port 0, so the port the file names is replaced).
     private func configText(directory: String, socket: String) throws -> String {
         let nowhere = try NodeAddress(host: "127.0.0.1", port: 1)
         let rendered: String
         switch program {
         case .server:
             rendered = try RedisConfWriter.render(RedisConfInput(
-                port: 0, bind: ["127.0.0.1"], dataDirectory: directory, announce: nowhere, replicaOf: nowhere,
+                port: 1, bind: ["127.0.0.1"], dataDirectory: directory, announce: nowhere, replicaOf: nowhere,
                 password: Self.password, username: "probe", minReplicasToWrite: 1, minReplicasMaxLagSeconds: 10))
                 + "appendonly no\nsave \"\"\n"
         case .sentinel:
             rendered = try SentinelConfWriter.render(SentinelConfInput(
-                port: 0, bind: ["127.0.0.1"], workingDirectory: directory, announce: nowhere, masterName: Self.probeMaster,
+                port: 1, bind: ["127.0.0.1"], workingDirectory: directory, announce: nowhere, masterName: Self.probeMaster,
                 master: nowhere, quorum: 2, downAfterMilliseconds: 5000, parallelSyncs: 1, failoverTimeoutMilliseconds: 30000,
                 password: Self.password, username: "probe", knownReplicas: [try NodeAddress(host: "127.0.0.1", port: 2)],
                 knownSentinels: [KnownSentinel(address: try NodeAddress(host: "127.0.0.1", port: 3), id: String(repeating: "a", count: 40))],
