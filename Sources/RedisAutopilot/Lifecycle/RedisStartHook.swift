@@ -33,7 +33,10 @@ public struct RedisStartHook {
             try chooser.prepareMaster()
             try confFile.write(replicaOf: nil, hook: "startRedis")
         }
-        try ServerExec(node: node, hook: "startRedis").replaceThisProcess(with: [server, node.settings.paths.redisConf])
+        let paths = node.settings.paths
+        try ServerExec(node: node, hook: "startRedis").replaceThisProcess(
+            with: [server, paths.redisConf],
+            owning: .forServer(workingDirectory: paths.dataDir, runDirectory: paths.runDir, configFile: paths.redisConf))
     }
 
     /// Consul or the sentinels cannot be read: a node whose config makes it a

@@ -19,8 +19,20 @@ struct ServerExec {
         }
     }
 
-    func replaceThisProcess(with arguments: [String]) throws -> Never {
-        node.log(hook, "starting \(arguments.joined(separator: " "))")
+    /// `paths` are what the server writes: they go to REDIS_RUN_AS with the
+    /// server when redis-manage runs as root.
+    func replaceThisProcess(with arguments: [String], owning paths: ServerPaths) throws -> Never {
+        let plan = ServerUserPlan.decide(currentUID: getuid(), runAs: node.settings.redis.runAs)
+        switch plan {
+        case .keep(let reason):
+            node.log(hook, "starting \(arguments.joined(separator: " ")); \(reason)")
+        case .become(let name):
+            let user = try ServerUser.lookUp(name)
+            try user.handOver(paths)
+            node.log(hook, "starting \(arguments.joined(separator: " ")) as \(name) (uid \(user.uid)), which owns "
+                + (paths.trees + paths.directories + paths.files).joined(separator: ", "))
+            try user.become()
+        }
         Self.closeOnExec()
         // CONFIG REWRITE (Sentinel asks for one on every failover, and rewrites
         // its own file) recreates the file 0644 & ~umask, and it holds
@@ -58,6 +70,9 @@ public struct SentinelStartHook {
 
     public func run() throws -> Never {
         let sentinel = try ServerExec.located(.sentinel, node: node, hook: "startSentinel")
-        try ServerExec(node: node, hook: "startSentinel").replaceThisProcess(with: [sentinel, node.settings.paths.sentinelConf, "--sentinel"])
+        let paths = node.settings.paths
+        try ServerExec(node: node, hook: "startSentinel").replaceThisProcess(
+            with: [sentinel, paths.sentinelConf, "--sentinel"],
+            owning: .forServer(workingDirectory: paths.runDir, runDirectory: paths.runDir, configFile: paths.sentinelConf))
     }
 }

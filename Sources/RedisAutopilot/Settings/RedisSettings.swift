@@ -21,6 +21,9 @@ public struct RedisSettings: Sendable, Equatable {
     public var minReplicasToWrite: Int
     /// `MIN_REPLICAS_MAX_LAG`: Redis takes it in whole seconds.
     public var minReplicasMaxLag: Duration
+    /// `REDIS_RUN_AS`: the user redis-server and redis-sentinel run as when
+    /// redis-manage runs as root; `root` keeps them as root.
+    public var runAs: String = "redis"
 
     static func read(from reader: inout EnvironmentReader) -> RedisSettings {
         let port = reader.value("REDIS_PORT", default: 6379, ValueParsers.port)
@@ -53,6 +56,9 @@ public struct RedisSettings: Sendable, Equatable {
             },
             minReplicasMaxLag: reader.value("MIN_REPLICAS_MAX_LAG", default: .seconds(10)) { text throws(InvalidValue) in
                 try ValueParsers.duration(text, minimum: .seconds(1), granularity: .seconds(1))
+            },
+            runAs: reader.value("REDIS_RUN_AS", default: "redis") { text throws(InvalidValue) in
+                try ValueParsers.name(text, extraCharacters: "-_.", what: "a user name")
             }
         )
     }
