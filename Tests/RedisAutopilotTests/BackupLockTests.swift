@@ -175,10 +175,16 @@ final class BackupLockTests: XCTestCase {
             "REDIS_PORT": String(redis.port), "REDIS_BIND": "127.0.0.1", "REDIS_ANNOUNCE_IP": "127.0.0.1",
             "REDIS_RUN_DIR": runDir, "REDIS_DATA_DIR": runDir, "BACKUP_SAVE_TIMEOUT": "30s", "LOG_LEVEL": "error",
         ])
-        let node = try NodeContext(settings: settings, logger: Logger(settings: settings.log, secrets: []),
-                                   consul: ConsulClient(transport: consul, token: nil, timeout: 2), announceHost: "127.0.0.1")
-        var task = BackupTask(node: node, store: store, forced: true)
-        task.renewalPeriod = 0.1
+        let identity = NodeIdentity(
+            announce: try NodeAddress(host: "127.0.0.1", port: redis.port), sentinelAnnounce: try NodeAddress(host: "127.0.0.1", port: 26379))
+        let client = ConsulClient(transport: consul, token: nil, timeout: 2)
+        let log = HookLog(logger: Logger(settings: settings.log, secrets: []), hook: "backup", node: identity.announce)
+        let cluster = ConsulCluster(consul: client, log: log)
+        let node = RedisNode(settings: settings, identity: identity, deadline: nil)
+        var task = BackupTask(
+            settings: settings, consul: client, observer: ClusterObserver(cluster: cluster, node: node, identity: identity, log: log),
+            redis: node, lock: .backup(cluster: cluster, identity: identity), store: store, forced: true)
+        task.renewalPeriod = .milliseconds(100)
         return task
     }
 

@@ -2,32 +2,26 @@ import Foundation
 
 /// The `backup` hook and `backup --now`: observe, decide, act, so the cluster
 /// keeps one backup per BACKUP_TTL, preferably taken on a replica.
-public struct BackupTask {
+struct BackupTask {
     public enum Outcome: Sendable, Equatable {
         case skipped(reason: String)
         case took(BackupMetadata)
     }
 
-    /// Long enough for Consul (10 s minimum), short enough that a dead node's
-    /// lock frees soon; renewed every third of it while the backup runs.
-    static let sessionTTL: Double = 30
-    static let lockDelay: Double = 5
-
-    let node: NodeContext
+    let settings: Settings
+    /// Its own KV records: last-backup, its time, the metadata.
+    let consul: ConsulClient
+    let observer: ClusterObserver
+    let redis: RedisNode
+    let lock: ClusterLock
     let store: BackupStore
     let forced: Bool
     /// How often the session is renewed while the backup runs.
-    var renewalPeriod = BackupTask.sessionTTL / 3
-    private let observer: ClusterObserver
+    var renewalPeriod = ClusterLock.sessionTTL / 3
 
-    public init(node: NodeContext, store: BackupStore, forced: Bool) {
-        self.node = node
-        self.store = store
-        self.forced = forced
-        observer = ClusterObserver(node: node)
-    }
+    var identity: NodeIdentity { observer.identity }
 
-    public func run() throws -> Outcome {
+    func run() throws -> Outcome {
         // ContainerPilot runs a periodic job once at its own startup, before
         // the agent and Redis exist: that run, and any while Redis is down,
         // has nothing to back up and nothing to report as an error.
@@ -36,13 +30,12 @@ public struct BackupTask {
             log(note)
             return .skipped(reason: note)
         }
-        let interval = node.settings.backup.interval.inSeconds
-        var session: String?
-        defer { if let session { release(session) } }
+        let interval = settings.backup.interval.inSeconds
+        defer { release() }
         // Observing again after taking the lock sees a backup another node
         // finished meanwhile; the third round only follows a lost race.
         for _ in 0..<3 {
-            let plan = BackupDecision.decide(try observe(session: session), interval: interval)
+            let plan = BackupDecision.decide(try observe(session: lock.session), interval: interval)
             log(plan.reason)
             switch plan.step {
             case .skip:
@@ -50,13 +43,11 @@ public struct BackupTask {
             case .refuse:
                 throw BackupError.refused(reason: plan.reason)
             case .acquireLock:
-                let id = try session ?? createSession()
-                session = id
-                if try !node.consul.acquireLock(key: BackupKeys.lock, session: id, value: Array(node.announce.description.utf8)) {
+                if try !lock.acquire() {
                     log("lock \(BackupKeys.lock) not taken (held by another node or in its lock-delay); observing again")
                 }
             case .takeBackup:
-                guard let session else { throw BackupError.refused(reason: "decided to back up without a session") }
+                guard let session = lock.session else { throw BackupError.refused(reason: "decided to back up without a session") }
                 return .took(try takeBackup(session: session))
             }
         }
@@ -65,34 +56,34 @@ public struct BackupTask {
 
     func observe(session: String?) throws -> BackupSnapshot {
         let lastTime: LastBackupTime
-        if let text = try node.consul.getKV(BackupKeys.lastBackupTime)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) {
+        if let text = try consul.getKV(BackupKeys.lastBackupTime)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) {
             lastTime = Int64(text).map { .at(unixSeconds: $0) } ?? .unreadable(text)
         } else {
             lastTime = .none
         }
-        let lock: BackupLockState
-        if let pair = try node.consul.getKV(BackupKeys.lock), let holder = pair.session {
-            lock = holder == session ? .heldByMe : .heldByOther(holder: pair.stringValue.map { "\($0) (session \(holder))" } ?? "session \(holder)")
+        let lockState: BackupLockState
+        if let pair = try consul.getKV(BackupKeys.lock), let holder = pair.session {
+            lockState = holder == session ? .heldByMe : .heldByOther(holder: pair.stringValue.map { "\($0) (session \(holder))" } ?? "session \(holder)")
         } else {
-            lock = .free
+            lockState = .free
         }
         return BackupSnapshot(
-            now: Int64(Date().timeIntervalSince1970), me: node.announce, redis: observer.localRedis().observation,
-            passingReplicas: try observer.passing(RoleService.replica.name), lastBackup: lastTime, lock: lock, forced: forced)
+            now: Int64(Date().timeIntervalSince1970), me: identity.announce, redis: observer.localRedis().observation,
+            passingReplicas: try observer.cluster.passing(RoleService.replica.name), lastBackup: lastTime, lock: lockState, forced: forced)
     }
 
     private func takeBackup(session: String) throws -> BackupMetadata {
-        let timeout = node.settings.backup.saveTimeout.inSeconds
+        let timeout = settings.backup.saveTimeout.inSeconds
         let deadline = Deadline.after(seconds: timeout)
         // Renewed on its own thread: the store may block far longer than the
         // TTL in one call. The copy stops at its next piece once the lock is gone.
-        let renewer = ConsulSessionRenewer(consul: node.consul, session: session, period: renewalPeriod)
+        guard let renewer = lock.renewer(every: renewalPeriod) else { throw BackupError.lockLost(key: BackupKeys.lock) }
         renewer.start()
         defer { renewer.stop() }
         let heartbeat = Heartbeat(every: 0) {
             if renewer.isLost { throw BackupError.lockLost(key: BackupKeys.lock) }
         }
-        let client = try node.redis()
+        let client = try redis.redis()
         defer { client.close() }
         let saved = try RDBSnapshot(client: client, deadline: deadline, timeoutSeconds: Int(timeout), heartbeat: heartbeat, log: log).take()
         let name = try BackupNaming.name(forSaveTime: saved.savedAt)
@@ -111,24 +102,24 @@ public struct BackupTask {
             attempt = fresh
             return fresh.source
         }
-        store.retry(within: deadline) { [node] in node.log("backup", $0, level: .warn) }
+        store.retry(within: deadline) { [log = observer.log] in log($0, level: .warn) }
         let started = Deadline.now
         try store.put(name: name, from: upload)
         guard let attempt else { throw BackupError.refused(reason: "\(store) stored \(name) without reading it") }
         let rdb = attempt.rdb, gzip = attempt.gzip
         let metadata = BackupMetadata(
             name: name, rdbSize: rdb.byteCount, gzipSize: gzip.byteCount, rdbSHA256: rdb.hasher.finalizeHex(),
-            gzipSHA256: attempt.gzipSHA256(), savedAt: saved.savedAt, node: node.announce.description,
+            gzipSHA256: attempt.gzipSHA256(), savedAt: saved.savedAt, node: identity.announce.description,
             redisVersion: saved.redisVersion.description, rdbVersion: try rdb.header.finish())
         log("stored \(name): \(metadata.rdbSize) bytes RDB (version \(metadata.rdbVersion)), \(metadata.gzipSize) bytes gzip "
             + "in \(String(format: "%.1f", started.elapsedSeconds))s; sha256 \(metadata.rdbSHA256)")
 
         let newest = try mayRecord(session: session, savedAt: saved.savedAt, name: name)
         // The metadata first, so that last-backup never names a backup a restore cannot check.
-        try node.consul.putKV(BackupKeys.metadata(for: name), value: metadata.encoded())
+        try consul.putKV(BackupKeys.metadata(for: name), value: metadata.encoded())
         guard newest else { return metadata }
-        try node.consul.putKV(BackupKeys.lastBackup, value: Array(name.utf8))
-        try node.consul.putKV(BackupKeys.lastBackupTime, value: Array(String(saved.savedAt).utf8))
+        try consul.putKV(BackupKeys.lastBackup, value: Array(name.utf8))
+        try consul.putKV(BackupKeys.lastBackupTime, value: Array(String(saved.savedAt).utf8))
         log("recorded \(name) in \(BackupKeys.lastBackup), \(BackupKeys.lastBackupTime) and \(BackupKeys.metadata(for: name))")
         applyRetention(newest: name)
         return metadata
@@ -139,15 +130,10 @@ public struct BackupTask {
     /// and then another node may have backed up meanwhile. Throws
     /// `lockLost`; false when a newer backup is already recorded.
     private func mayRecord(session: String, savedAt: Int64, name: String) throws -> Bool {
-        do {
-            _ = try node.consul.renewSession(id: session)
-        } catch ConsulError.sessionNotFound {
+        guard try lock.renew(), try lock.isHeld() else {
             throw BackupError.lockLost(key: BackupKeys.lock)
         }
-        guard try node.consul.getKV(BackupKeys.lock)?.session == session else {
-            throw BackupError.lockLost(key: BackupKeys.lock)
-        }
-        let recorded = try node.consul.getKV(BackupKeys.lastBackupTime)?.stringValue
+        let recorded = try consul.getKV(BackupKeys.lastBackupTime)?.stringValue
             .flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         if let recorded, recorded >= savedAt {
             log("\(BackupKeys.lastBackupTime) already records a save at \(recorded), not older than this one at \(savedAt); "
@@ -160,7 +146,7 @@ public struct BackupTask {
     /// Failing to delete an old backup leaves one too many, which the next
     /// run deletes: it is logged, and the new backup stands.
     private func applyRetention(newest: String) {
-        let keep = node.settings.backup.keep
+        let keep = settings.backup.keep
         guard keep > 0 else { return }
         do {
             let doomed = RetentionPlan.namesToDelete(stored: try store.list().map(\.name), keep: keep, protected: newest)
@@ -171,34 +157,23 @@ public struct BackupTask {
                 } catch BackupStoreError.notFound {
                     log("\(name) was already gone from \(store)")
                 }
-                try node.consul.deleteKV(BackupKeys.metadata(for: name))
+                try consul.deleteKV(BackupKeys.metadata(for: name))
             }
         } catch {
-            node.log("backup", "retention failed, older backups stay until the next run: \(error)", level: .warn)
+            observer.log("retention failed, older backups stay until the next run: \(error)", level: .warn)
         }
     }
 
-    private func createSession() throws -> String {
-        let request = ConsulSessionRequest(
-            name: "redis-backup \(node.announce)", ttl: Self.sessionTTL, lockDelay: Self.lockDelay, behavior: .release)
-        return try node.consul.createSession(request, waitingUpTo: BootstrapLock.nodeHealthyWait) { error in
-            log("Consul has not reconciled this node yet (\(error)); asking for the backup session again in 1s")
-        }
-    }
-
-    private func release(_ session: String) {
+    private func release() {
         do {
-            _ = try node.consul.releaseLock(key: BackupKeys.lock, session: session, value: Array(node.announce.description.utf8))
-            try node.consul.destroySession(id: session)
-        } catch ConsulError.sessionNotFound {
-            // Expired: Consul has released the lock already.
+            try lock.release()
         } catch {
-            node.log("backup", "could not release \(BackupKeys.lock); it frees when the session expires: \(error)", level: .warn)
+            observer.log("could not release \(BackupKeys.lock); it frees when the session expires: \(error)", level: .warn)
         }
     }
 
     private func log(_ message: String) {
-        node.log("backup", message)
+        observer.log(message)
     }
 }
 

@@ -3,12 +3,18 @@ import Foundation
 /// `backup --now`, `backups list` and `restore`: what an operator runs in a
 /// node's container. Results go to `output`; progress goes to the log.
 struct OperatorCommands {
-    let node: NodeContext
+    let settings: Settings
+    let consul: ConsulClient
+    /// A backup task for a store, forced (`backup --now`).
+    let backupTask: (BackupStore) -> BackupTask
+    let restorer: (Heartbeat?) -> BackupRestore
+    /// Where this node's redis-server would listen.
+    let localRedis: SocketEndpoint
     let output: (String) -> Void
 
     func backupNow() throws {
-        let store = try makeBackupStore(settings: node.settings.backup)
-        switch try BackupTask(node: node, store: store, forced: true).run() {
+        let store = try makeBackupStore(settings: settings.backup)
+        switch try backupTask(store).run() {
         case let .took(metadata):
             output("backup \(metadata.name) stored in \(store): \(metadata.rdbSize) bytes RDB, \(metadata.gzipSize) bytes gzip, sha256 \(metadata.rdbSHA256)")
         case let .skipped(reason):
@@ -17,19 +23,19 @@ struct OperatorCommands {
     }
 
     func listBackups() throws {
-        let store = try makeBackupStore(settings: node.settings.backup)
+        let store = try makeBackupStore(settings: settings.backup)
         let rows = BackupCatalog.merge(
-            stored: try store.list(), metadataPairs: try node.consul.listKV(prefix: BackupKeys.metadataPrefix),
-            lastBackup: try node.consul.getKV(BackupKeys.lastBackup)?.stringValue)
+            stored: try store.list(), metadataPairs: try consul.listKV(prefix: BackupKeys.metadataPrefix),
+            lastBackup: try consul.getKV(BackupKeys.lastBackup)?.stringValue)
         output("backups in \(store) and Consul (* = \(BackupKeys.lastBackup)):")
         output(BackupCatalog.render(rows))
     }
 
     func restore(name: String, dryRun: Bool) throws {
-        let store = try makeBackupStore(settings: node.settings.backup)
+        let store = try makeBackupStore(settings: settings.backup)
         try BackupName.validate(name, store: store.description)
-        let restorer = BackupRestore(node: node, heartbeat: nil)
-        let dataDir = node.settings.paths.dataDir
+        let restorer = restorer(nil)
+        let dataDir = settings.paths.dataDir
         if dryRun {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let fetched = try restorer.fetcher(store: store).fetch(name: name, to: dataDir + "/" + LocalData.rdbFile, keep: false)
@@ -37,7 +43,7 @@ struct OperatorCommands {
             return
         }
         // Any listener counts, even one that would refuse our AUTH.
-        let endpoint = SocketEndpoint.tcp(host: node.localHost, port: node.settings.redis.port)
+        let endpoint = localRedis
         if let socket = try? SocketConnection.connect(to: endpoint, deadline: .after(seconds: 2)) {
             socket.close()
             throw BackupError.redisStillRunning(endpoint: "\(endpoint)")

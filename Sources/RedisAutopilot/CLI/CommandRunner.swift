@@ -19,22 +19,22 @@ public struct CommandRunner: Sendable {
                 DeploymentWarnings.check(settings).forEach { logger.warn($0, ["hook": command.rawValue]) }
                 try PreStartHook(settings: settings, logger: logger).run()
             case .onStart:
-                try OnStartHook(node: try node(), reconfigScript: reconfigScript()).run()
+                try assembly().onStart(reconfigScript: reconfigScript()).run()
             case .startRedis:
-                try RedisStartHook(node: try node()).run()
+                try assembly().startRedis().run()
             case .startSentinel:
-                try SentinelStartHook(node: try node()).run()
+                try SentinelStartHook(exec: assembly().exec("startSentinel")).run()
             case .health:
-                return try HealthHook(node: try node(within: HookBudget.health)).run() ? .success : .failure
+                return try assembly(within: HookBudget.health).health().run() ? .success : .failure
             case .healthSentinel:
-                return try SentinelHealthHook(node: try node(within: HookBudget.health)).run() ? .success : .failure
+                return try assembly(within: HookBudget.health).healthSentinel().run() ? .success : .failure
             case .preStop:
-                try PreStopHook(node: try node(within: HookBudget.preStop)).run()
+                try assembly(within: HookBudget.preStop).preStop().run()
             case .awaitPreStop:
-                AwaitPreStopHook(node: try node(within: HookBudget.awaitPreStop)).run()
+                try assembly(within: HookBudget.awaitPreStop).awaitPreStop().run()
             case .backup:
-                let node = try node(within: settings.backup.checkInterval.inSeconds - 10)
-                _ = try BackupTask(node: node, store: try makeBackupStore(settings: settings.backup), forced: false).run()
+                let parts = try assembly(within: settings.backup.checkInterval - .seconds(10))
+                _ = try parts.backup(store: try makeBackupStore(settings: settings.backup), forced: false).run()
             case .backups:
                 return run(.listBackups)
             case .restore:
@@ -88,7 +88,7 @@ public struct CommandRunner: Sendable {
         case .restore: name = "restore"
         }
         do {
-            let commands = OperatorCommands(node: try node(), output: output)
+            let commands = try assembly().operatorCommands(output: output)
             switch request {
             case .backupNow: try commands.backupNow()
             case .listBackups: try commands.listBackups()
@@ -105,7 +105,7 @@ public struct CommandRunner: Sendable {
     /// up on 2 or more: a Consul hiccup deserves the retry.
     public func runFailover(_ change: SentinelSwitch) -> ExitCode {
         do {
-            try FailoverHook(node: try node(), change: change).run()
+            try assembly().failover(change).run()
             return .success
         } catch {
             logger.error("failover re-sync failed: \(error)", ["hook": "failover"])
@@ -113,8 +113,8 @@ public struct CommandRunner: Sendable {
         }
     }
 
-    private func node(within budget: Double? = nil) throws -> NodeContext {
-        try NodeContext.make(settings: settings, logger: logger, within: budget)
+    private func assembly(within budget: Duration? = nil) throws -> HookAssembly {
+        try HookAssembly(settings: settings, logger: logger, within: budget)
     }
 
     /// The path Sentinel should run as its client-reconfig-script: this

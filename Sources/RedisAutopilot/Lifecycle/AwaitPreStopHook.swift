@@ -4,29 +4,29 @@
 /// its `stopping` event: that one waits for the dependent to finish. This
 /// hook is that dependent; preStop ends by shutting redis-server down, so
 /// Redis no longer answering is the signal.
-public struct AwaitPreStopHook {
-    let node: NodeContext
-
-    public init(node: NodeContext) {
-        self.node = node
-    }
-
+struct AwaitPreStopHook {
+    let node: NodePort
+    let log: HookLog
+    let clock: HookClock
     /// The whole of preStop's budget plus a margin; after that the job stops
     /// anyway rather than hold the container's shutdown.
-    var budget: Double {
-        node.deadline?.remainingSeconds ?? node.settings.sentinel.failoverWaitTimeout.inSeconds + PreStopHook.resetBudget + 5
+    let budget: Duration
+
+    struct Plan: HookPlan {
+        var done: Bool
+        var reason: String
+        var level: LogLevel { done ? .info : .debug }
     }
 
-    public func run() {
-        let deadline = node.deadline ?? Deadline.after(seconds: budget)
-        while !deadline.hasPassed {
-            guard let redis = try? node.redis() else {
-                node.log("awaitPreStop", "redis-server no longer answers; preStop is done")
-                return
-            }
-            redis.close()
-            pause(seconds: 0.2)
+    func run() {
+        let done = try? HookDriver(clock: clock, log: log).run(
+            until: .after(budget, on: clock), observe: { _ in node.redisListens() },
+            decide: { listens in
+                Plan(done: !listens, reason: listens ? "redis-server still answers; preStop is not done" : "redis-server no longer answers; preStop is done")
+            },
+            act: { plan in plan.done ? .done(true) : .again(after: .milliseconds(200)) })
+        if done == nil {
+            log("redis-server still answers after \(Int(budget.inSeconds))s; letting the job stop anyway", level: .warn)
         }
-        node.log("awaitPreStop", "redis-server still answers after \(Int(budget))s; letting the job stop anyway", level: .warn)
     }
 }

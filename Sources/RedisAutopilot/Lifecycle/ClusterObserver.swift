@@ -6,63 +6,35 @@ struct SentinelReport: Sendable, Equatable {
     var failingOver: Bool
 }
 
-/// Reads the cluster as Consul and the sentinels see it. Observation only:
-/// nothing here changes anything.
+/// Reads the cluster as the sentinels and this node's servers see it, for
+/// the observe phase of the hooks. Observation only: nothing here changes
+/// anything.
 struct ClusterObserver {
-    let node: NodeContext
+    let cluster: ClusterPort
+    let node: NodePort
+    let identity: NodeIdentity
+    let log: HookLog
 
-    /// Instances whose address is not one are left out (and logged): anyone
-    /// who may register a service could otherwise write into config files.
-    func passing(_ service: String) throws -> [NodeAddress] {
-        try node.consul.healthService(service, passingOnly: true).entries.compactMap { entry in
-            checked(entry.instanceAddress, entry.service.port, service: service, id: entry.service.id, on: entry.node.node)
-        }
-    }
-
-    func registered(_ service: String) throws -> [NodeAddress] {
-        try node.consul.catalogService(service).compactMap { entry in
-            checked(entry.instanceAddress, entry.servicePort, service: service, id: entry.serviceID, on: entry.node)
-        }
-    }
-
-    private func checked(_ host: String, _ port: Int, service: String, id: String, on consulNode: String) -> NodeAddress? {
-        do {
-            return try NodeAddress(host: host, port: port)
-        } catch {
-            let instance = "\"\(HTTPParseError.quote(id.utf8, limit: 64))\" on node \"\(HTTPParseError.quote(consulNode.utf8, limit: 64))\""
-            node.refusals.reportAddress(from: "Consul's \(service) instance \(instance)", error, to: node.logger)
-            return nil
-        }
-    }
-
-    /// Instances none of whose checks is critical: passing or warning, so
-    /// alive, whatever their state.
-    func live(_ service: String) throws -> [NodeAddress] {
-        try node.consul.healthService(service, passingOnly: false).entries
-            .filter { entry in !entry.checks.contains { $0.status == .critical } }
-            .compactMap { checked($0.instanceAddress, $0.service.port, service: service, id: $0.service.id, on: $0.node.node) }
-    }
+    /// How long a node Consul lists may take to answer ROLE.
+    static let peerRoleLimit: Duration = .seconds(1)
 
     /// What each reachable sentinel of the cluster says of the master; a
     /// sentinel that does not answer is left out (and said so at DEBUG).
     func sentinelReports(includingOwn: Bool) throws -> [SentinelReport] {
-        var addresses = try passing(ClusterNames.sentinelService).filter { $0 != node.sentinelAnnounce }
-        if includingOwn { addresses.insert(node.sentinelAnnounce, at: 0) }
+        var addresses = try cluster.passing(ClusterNames.sentinelService).filter { $0 != identity.sentinelAnnounce }
+        if includingOwn { addresses.insert(identity.sentinelAnnounce, at: 0) }
         var reports: [SentinelReport] = []
         for address in addresses {
             do {
-                let sentinel = address == node.sentinelAnnounce ? try node.sentinel() : try node.sentinel(at: address)
-                defer { sentinel.close() }
-                let master = try sentinel.masterAddress(name: ClusterNames.masterName)
-                let failingOver = try master != nil && sentinel.master(name: ClusterNames.masterName).isFailoverInProgress
-                reports.append(SentinelReport(sentinel: address, master: master, failingOver: failingOver))
+                let answer = try node.sentinelMaster(at: address == identity.sentinelAnnounce ? nil : address)
+                reports.append(SentinelReport(sentinel: address, master: answer.master, failingOver: answer.failingOver))
             } catch let RedisError.invalidAddress(_, command, error) {
-                node.refusals.reportAddress(from: "sentinel \(address) (\(command))", error, to: node.logger)
+                log.refuse("sentinel \(address) (\(command)) names an address that is not one: \(error); ignoring it")
             } catch let error as RedisError where error.isProtocolViolation {
                 // Not a peer that went away: one that sends what no sentinel does.
-                node.refusals.report("sentinel \(address) answered with what no sentinel sends: \(error); ignoring it", to: node.logger)
+                log.refuse("sentinel \(address) answered with what no sentinel sends: \(error); ignoring it")
             } catch {
-                node.logger.debug("sentinel did not answer", ["sentinel": address, "error": "\(error)"])
+                log.debug("sentinel did not answer", "sentinel", address, error: error)
             }
         }
         return reports
@@ -72,9 +44,7 @@ struct ClusterObserver {
     /// `.unreachable` with the reason.
     func localRedis() -> (observation: RedisObservation, info: RedisInfo?) {
         do {
-            let client = try node.redis()
-            defer { client.close() }
-            let info = try client.info()
+            let info = try node.redisInfo()
             return (Self.observation(of: info), info)
         } catch {
             return (.unreachable(reason: "\(error)"), nil)
@@ -100,26 +70,15 @@ struct ClusterObserver {
     /// node's statuses until its restarted agent syncs, which can list a dead
     /// old master, or one already restarted as a replica, for seconds.
     func answersAsMaster(_ address: NodeAddress) -> Bool {
-        do {
-            let client = try RedisClient.connect(
-                to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: min(node.redisTimeout, 1))
-            defer { client.close() }
-            if case .master = try client.role() { return true }
-            return false
-        } catch {
-            node.logger.debug("listed master did not answer as master", ["redis": address, "error": "\(error)"])
-            return false
-        }
+        node.peerRole(address, within: Self.peerRoleLimit) == .master
     }
 
     /// The local Sentinel's master, nil when it does not answer.
     func localSentinelMaster() -> NodeAddress? {
         do {
-            let sentinel = try node.sentinel()
-            defer { sentinel.close() }
-            return try sentinel.masterAddress(name: ClusterNames.masterName)
+            return try node.sentinelMaster(at: nil).master
         } catch {
-            node.logger.debug("local sentinel did not answer", ["error": "\(error)"])
+            log.debug("local sentinel did not answer", "sentinel", identity.sentinelAnnounce, error: error)
             return nil
         }
     }

@@ -66,19 +66,43 @@ public enum HealthAction: Sendable, Equatable {
     case warn(RoleService, note: String)
     case fail(RoleService, note: String)
     case releaseBootstrapLock
+    /// Keeps the session of a bootstrap lock this node holds alive until
+    /// it is released.
+    case renewBootstrapLock
 }
 
-public struct HealthPlan: Sendable, Equatable {
+public struct HealthPlan: Sendable, Equatable, HookPlan {
     public var actions: [HealthAction]
     /// Health exits non-zero when Redis did not answer.
     public var healthy: Bool
     public var reason: String
+
+    /// Each run says at INFO what it changed; one that only passes its
+    /// checks (every 5 s) says so at DEBUG.
+    var level: LogLevel {
+        if !healthy { return .error }
+        let changes = actions.contains { action in
+            switch action {
+            case .pass, .warn, .renewBootstrapLock: return false
+            default: return true
+            }
+        }
+        return changes ? .info : .debug
+    }
 }
 
 /// Makes the Consul registration match Redis's real role. Registration is the
 /// only source of truth clients see, so a wrong role is always corrected.
 public enum HealthDecision {
     public static func decide(_ seen: HealthSnapshot) -> HealthPlan {
+        var plan = decideRegistration(seen)
+        if seen.holdsBootstrapLock && !plan.actions.contains(.releaseBootstrapLock) {
+            plan.actions.append(.renewBootstrapLock)
+        }
+        return plan
+    }
+
+    private static func decideRegistration(_ seen: HealthSnapshot) -> HealthPlan {
         let registeredList = seen.registered.keys.sorted().map(\.name).joined(separator: ", ")
         let registeredText = registeredList.isEmpty ? "nothing registered" : "registered as \(registeredList)"
 

@@ -1,102 +1,90 @@
 /// health: keeps this node's Consul registration in step with what Redis
 /// really is, and fails its check when Redis does not answer.
-public struct HealthHook {
+struct HealthHook {
     /// Consul reaps an instance whose check stays critical this long, so a
     /// node that vanished stops being listed without an operator.
-    static let deregisterCriticalAfter: Double = 60
+    static let deregisterCriticalAfter: Duration = .seconds(60)
 
-    let node: NodeContext
     let observer: ClusterObserver
-    let lock: BootstrapLock
-    let hookName: String
+    let lock: ClusterLock
+    let clock: HookClock
+    let healthTTL: Duration
 
-    public init(node: NodeContext, hookName: String = "health") {
-        self.node = node
-        observer = ClusterObserver(node: node)
-        lock = BootstrapLock(node: node)
-        self.hookName = hookName
-    }
+    var cluster: ClusterPort { observer.cluster }
+    var identity: NodeIdentity { observer.identity }
 
     /// True when Redis answered.
-    public func run() throws -> Bool {
-        try runOnce().healthy
+    func run() throws -> Bool {
+        try HookDriver(clock: clock, log: observer.log).run(
+            until: .after(.zero, on: clock), observe: { _ in try observe() }, decide: HealthDecision.decide,
+            act: { plan in
+                try act(plan)
+                return .done(plan.healthy)
+            }) ?? false
     }
 
-    /// One observe-decide-act round; the plan says what was done.
-    func runOnce() throws -> HealthPlan {
+    func observe() throws -> HealthSnapshot {
         // Consul first: when the agent is unreachable, nothing is decided.
-        let services = try node.consul.agentServices()
-        let seen = observe(services: services)
-        let plan = HealthDecision.decide(seen)
-        let changes = plan.actions.contains { action in
-            switch action {
-            case .pass, .warn: return false
-            default: return true
-            }
-        }
-        node.log(hookName, plan.reason, level: !plan.healthy ? .error : changes ? .info : .debug)
-        for action in plan.actions {
-            try act(action)
-        }
-        if seen.holdsBootstrapLock && !plan.actions.contains(.releaseBootstrapLock) {
-            try lock.renew()
-        }
-        return plan
-    }
-
-    private func observe(services: [String: ConsulService]) -> HealthSnapshot {
         var registered: [RoleService: NodeAddress] = [:]
         var stale: [String] = []
-        for service in services.values {
+        for service in try cluster.localServices() {
             guard let role = RoleService(rawValue: service.name) else { continue }
-            if service.id == node.serviceID(role) {
+            if service.id == identity.serviceID(role) {
                 // One announcing something that is not an address reads as
                 // unregistered, so the right registration replaces it.
-                registered[role] = try? NodeAddress(host: service.address, port: service.port)
+                registered[role] = service.address
             } else {
                 stale.append(service.id)
             }
         }
         let redis = observer.localRedis().observation
-        let holdsLock = lock.heldSession != nil
         var masterPassing = false
         var sentinelMaster: NodeAddress?
         var otherMasters: [NodeAddress] = []
         var silentMasters: [NodeAddress] = []
         if case .master = redis {
             sentinelMaster = observer.localSentinelMaster()
-            let passingMasters = (try? observer.passing(RoleService.master.name)) ?? []
-            masterPassing = passingMasters.contains(node.announce)
-            for other in passingMasters where other != node.announce {
+            let passingMasters = (try? cluster.passing(RoleService.master.name)) ?? []
+            masterPassing = passingMasters.contains(identity.announce)
+            for other in passingMasters where other != identity.announce {
                 if observer.answersAsMaster(other) { otherMasters.append(other) } else { silentMasters.append(other) }
             }
         }
         return HealthSnapshot(
-            redis: redis, registered: registered, announce: node.announce, holdsBootstrapLock: holdsLock,
+            redis: redis, registered: registered, announce: identity.announce, holdsBootstrapLock: lock.session != nil,
             masterPassingInConsul: masterPassing, sentinelMaster: sentinelMaster, staleServiceIDs: stale,
             otherPassingMasters: otherMasters, listedMastersNotAnswering: silentMasters)
     }
 
-    private func act(_ action: HealthAction) throws {
-        let consul = node.consul
-        switch action {
-        case let .register(role, address):
-            try consul.registerService(ConsulServiceRegistration(
-                id: node.serviceID(role), name: role.name, address: address.host, port: address.port,
-                check: ConsulServiceTTLCheck(
-                    ttl: node.settings.consul.healthTTL.inSeconds, deregisterCriticalServiceAfter: Self.deregisterCriticalAfter)))
-        case let .deregister(role):
-            try consul.deregisterService(id: node.serviceID(role))
-        case let .deregisterStale(id):
-            try consul.deregisterService(id: id)
-        case let .pass(role, note):
-            try consul.passCheck(id: node.checkID(role), note: note)
-        case let .warn(role, note):
-            try consul.warnCheck(id: node.checkID(role), note: note)
-        case let .fail(role, note):
-            try consul.failCheck(id: node.checkID(role), note: note)
-        case .releaseBootstrapLock:
-            try lock.release()
+    func act(_ plan: HealthPlan) throws {
+        for action in plan.actions {
+            switch action {
+            case let .register(role, address):
+                try cluster.register(ServiceRegistration(
+                    id: identity.serviceID(role), name: role.name, address: address, ttl: healthTTL,
+                    reapAfter: Self.deregisterCriticalAfter))
+            case let .deregister(role):
+                try cluster.deregister(id: identity.serviceID(role))
+            case let .deregisterStale(id):
+                try cluster.deregister(id: id)
+            case let .pass(role, note):
+                try setCheck(role, .passing, note)
+            case let .warn(role, note):
+                try setCheck(role, .warning, note)
+            case let .fail(role, note):
+                try setCheck(role, .critical, note)
+            case .releaseBootstrapLock:
+                try lock.release()
+            case .renewBootstrapLock:
+                try lock.renew()
+            }
+        }
+    }
+
+    /// The check goes with the registration the same plan made or found.
+    private func setCheck(_ role: RoleService, _ status: CheckStatus, _ note: String) throws {
+        guard try cluster.setCheck(id: identity.checkID(role), to: status, note: note) else {
+            throw LifecycleError.noSuchCheck(id: identity.checkID(role))
         }
     }
 }

@@ -2,53 +2,47 @@ import Foundation
 
 /// onStart: decides this node's role before redis-server and redis-sentinel
 /// start, and writes their configuration for it.
-public struct OnStartHook {
-    let node: NodeContext
+struct OnStartHook {
+    let settings: Settings
+    let cluster: ClusterPort
     let chooser: RoleChooser
+    let preparation: MasterPreparation
+    /// Before anything changes: a node that cannot run its servers must not
+    /// take the bootstrap lock or a role.
+    let checkServers: () throws -> Void
     /// Where Sentinel finds the failover hook: this very executable.
     let reconfigScript: String?
 
-    public init(node: NodeContext, reconfigScript: String?) {
-        self.node = node
-        chooser = RoleChooser(node: node, hook: "onStart", includeOwnSentinel: false)
-        self.reconfigScript = reconfigScript
-    }
+    var log: HookLog { chooser.log }
+    var identity: NodeIdentity { chooser.identity }
+    var clock: HookClock { chooser.clock }
 
-    public func run() throws {
-        // Before anything changes: a node that cannot run its servers must not
-        // take the bootstrap lock or a role.
-        let binaries = ServerBinaryCheck(node: node, hook: "onStart")
-        for program in ServerProgram.allCases { _ = try binaries.supported(program) }
+    func run() throws {
+        try checkServers()
         try waitForLeader()
         try dropRegistrationsFromBeforeThisStart()
-        switch try chooser.choose() {
-        case .replica(let master):
-            try writeConfiguration(master: master, replicaOf: master)
-        case .master:
-            try chooser.prepareMaster()
-            try writeConfiguration(master: node.announce, replicaOf: nil)
-        }
+        var chooser = chooser
+        chooser.observesSentinelSettings = true
+        let (outcome, seen) = try chooser.choose()
+        let sentinelSettings = seen.sentinelSettings ?? SentinelSettingsSeen(passingReplicas: [], quorum: nil, failoverTimeout: nil)
+        if outcome == .master { try preparation.run() }
+        try write(OnStartDecision.configuration(for: outcome, me: identity.announce, seen: sentinelSettings), sentinelSettings)
     }
 
     private func waitForLeader() throws {
-        let timeout = node.settings.consul.leaderTimeout.inSeconds
-        let deadline = Deadline.after(seconds: timeout)
+        let timeout = settings.consul.leaderTimeout
         var lastError: Error?
-        while true {
-            do {
-                if let leader = try node.consul.leader() {
-                    node.log("onStart", "Consul leader is \(leader)", level: .debug)
-                    return
-                }
-                lastError = nil
-            } catch {
-                lastError = error
-            }
-            if deadline.hasPassed {
-                if let lastError { throw lastError }
-                throw LifecycleError.noConsulLeader(waitedSeconds: Int(timeout))
-            }
-            pause(seconds: 1)
+        let leader = try HookDriver(clock: clock, log: log).run(
+            until: .after(timeout, on: clock),
+            observe: { _ in Result { try cluster.leader() } },
+            decide: { seen -> LeaderPlan in
+                if case .failure(let error) = seen { lastError = error } else { lastError = nil }
+                return LeaderPlan.decide(seen)
+            },
+            act: { plan in plan.leader.map { .done($0) } ?? .again(after: .seconds(1)) })
+        guard leader != nil else {
+            if let lastError { throw lastError }
+            throw LifecycleError.noConsulLeader(waitedSeconds: Int(timeout.inSeconds))
         }
     }
 
@@ -57,68 +51,38 @@ public struct OnStartHook {
     /// ones if it could not). redis-server is not running yet, so no role
     /// registration of this node is true; health registers the real one.
     private func dropRegistrationsFromBeforeThisStart() throws {
-        let leftovers = try node.consul.agentServices().values
-            .filter { RoleService(rawValue: $0.name) != nil }.map(\.id).sorted()
+        let leftovers = try cluster.localServices().filter { RoleService(rawValue: $0.name) != nil }.map(\.id).sorted()
         guard !leftovers.isEmpty else { return }
-        node.log("onStart", "this node's agent still has \(leftovers.joined(separator: ", ")) from before this start while redis-server "
+        log("this node's agent still has \(leftovers.joined(separator: ", ")) from before this start while redis-server "
             + "is not running yet; deregistering them until health registers the real role")
         for id in leftovers {
-            do {
-                try node.consul.deregisterService(id: id)
-            } catch ConsulError.http(_, _, 404, _) {
-                continue
-            }
+            try cluster.deregister(id: id)
         }
     }
 
-    private func writeConfiguration(master: NodeAddress, replicaOf: NodeAddress?) throws {
-        let settings = node.settings
+    private func write(_ configuration: OnStartConfiguration, _ seen: SentinelSettingsSeen) throws {
         for directory in [settings.paths.dataDir, settings.paths.runDir] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        try RedisConfFile(node: node).write(replicaOf: replicaOf, hook: "onStart")
+        try RedisConfFile(settings: settings, announce: identity.announce, log: log).write(replicaOf: configuration.replicaOf)
 
         let existing = ConfigFile.read(settings.paths.sentinelConf).map {
             ExistingSentinelConf.parse($0, masterName: ClusterNames.masterName)
         }
-        switch SentinelConfPolicy.choose(existing: existing, clusterMaster: master) {
+        switch SentinelConfPolicy.choose(existing: existing, clusterMaster: configuration.master) {
         case .keep(let reason):
-            node.log("onStart", reason)
+            log(reason)
         case let .write(myID, reason):
+            let numbers = try OnStartDecision.sentinelNumbers(seen)
             let sentinelConf = try SentinelConfWriter.render(SentinelConfInput(
                 port: settings.sentinel.port, bind: settings.redis.bind, workingDirectory: settings.paths.runDir,
-                announce: node.sentinelAnnounce, masterName: ClusterNames.masterName, master: master,
-                quorum: try integerKey(ClusterNames.quorumKey, default: ClusterNames.defaultQuorum),
-                downAfterMilliseconds: Int(settings.sentinel.downAfter.inMilliseconds),
-                parallelSyncs: settings.sentinel.parallelSyncs,
-                failoverTimeoutMilliseconds: try integerKey(ClusterNames.failoverTimeoutKey, default: ClusterNames.defaultFailoverTimeoutMilliseconds),
+                announce: identity.sentinelAnnounce, masterName: ClusterNames.masterName, master: configuration.master,
+                quorum: numbers.quorum, downAfterMilliseconds: Int(settings.sentinel.downAfter.inMilliseconds),
+                parallelSyncs: settings.sentinel.parallelSyncs, failoverTimeoutMilliseconds: numbers.failoverTimeoutMilliseconds,
                 password: settings.redis.password, username: settings.redis.username,
-                knownReplicas: try knownReplicas(master: master, replicaOf: replicaOf),
-                knownSentinels: [], myID: myID, clientReconfigScript: reconfigScript))
+                knownReplicas: configuration.knownReplicas, knownSentinels: [], myID: myID, clientReconfigScript: reconfigScript))
             try ConfigFile.write(sentinelConf, to: settings.paths.sentinelConf)
-            node.log("onStart", reason)
+            log(reason)
         }
-    }
-
-    /// Replicas a fresh Sentinel can promote at once, instead of waiting up to
-    /// ten seconds for the master's INFO to list them.
-    private func knownReplicas(master: NodeAddress, replicaOf: NodeAddress?) throws -> [NodeAddress] {
-        var replicas = Set(try chooser.observer.passing(RoleService.replica.name))
-        if replicaOf != nil { replicas.insert(node.announce) }
-        replicas.remove(master)
-        return replicas.sorted()
-    }
-
-    /// A cluster-wide setting kept in Consul KV, with the original's default
-    /// when the key is absent. A present but unusable value is an error: a
-    /// silently ignored quorum is worse than a failed start.
-    private func integerKey(_ key: String, default value: Int) throws -> Int {
-        guard let text = try node.consul.getKV(key)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) else {
-            return value
-        }
-        guard let number = Int(text), number > 0 else {
-            throw LifecycleError.badClusterSetting(key: key, value: String(text.prefix(40)), expected: "a positive whole number")
-        }
-        return number
     }
 }

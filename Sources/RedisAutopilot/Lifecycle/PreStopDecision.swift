@@ -127,7 +127,51 @@ public struct HandoverProgress: Sendable, Equatable {
     }
 }
 
+/// What one cycle of preStop's handover saw: this node's master and its
+/// replicas until a failover is requested or found running, then how far
+/// the sentinels have got with it.
+enum HandoverSeen: Sendable, Equatable {
+    case local(PreStopSnapshot, pause: WritePause?)
+    case progress(HandoverProgress)
+}
+
+enum HandoverCycleStep: Sendable, Equatable {
+    /// The handover stage is over: a new master is known beyond this node,
+    /// or there is nothing to hand over.
+    case finished(handedOver: Bool)
+    case pauseWrites
+    case requestFailover
+    /// A failover is already running: follow its progress from now on.
+    case followFailover
+    case observeAgain(after: Duration)
+}
+
+struct HandoverCyclePlan: Sendable, Equatable, HookPlan {
+    var step: HandoverCycleStep
+    var reason: String
+}
+
 extension PreStopDecision {
+    /// One cycle of the handover stage, from that cycle's snapshot alone.
+    static func handoverCycle(_ seen: HandoverSeen, catchUpLimit: Double) -> HandoverCyclePlan {
+        switch seen {
+        case .progress(let progress):
+            let (done, reason) = handoverDone(progress)
+            return HandoverCyclePlan(step: done ? .finished(handedOver: true) : .observeAgain(after: .milliseconds(100)), reason: reason)
+        case let .local(snapshot, pause):
+            let plan = handover(snapshot, pause: pause, catchUpLimit: catchUpLimit)
+            let step: HandoverCycleStep
+            switch plan.step {
+            case .skip: step = .finished(handedOver: false)
+            case .awaitRunningFailover: step = .followFailover
+            case .pauseWrites: step = .pauseWrites
+            case .waitForReplicas: step = .observeAgain(after: .milliseconds(50))
+            case .requestFailover: step = .requestFailover
+            }
+            return HandoverCyclePlan(step: step, reason: plan.reason)
+        }
+    }
+
     /// The handover is done once the new master is known beyond this node.
     /// While the leader reconfigures replicas, Sentinel already names the
     /// promoted replica, but the other sentinels learn the switch only from
@@ -192,9 +236,11 @@ public enum ResetStep: Sendable, Equatable {
     case done
 }
 
-public struct ResetPlan: Sendable, Equatable {
+public struct ResetPlan: Sendable, Equatable, HookPlan {
     public var step: ResetStep
     public var reason: String
+
+    var level: LogLevel { step == .wait ? .debug : .info }
 }
 
 /// Makes the other sentinels forget this node without ever leaving the
@@ -294,23 +340,5 @@ public enum SentinelResetDecision {
         }
         let targets = Array(remembering.prefix(room))
         return ResetPlan(step: .reset(targets), reason: "\(seen); still listing this node: \(remembering.listed); resetting \(targets.listed)")
-    }
-}
-
-/// Sentinel needs a majority of all sentinels, not just the quorum, to
-/// authorise a failover.
-public enum FailoverCapacity {
-    public static func note(sentinels: Int, quorum: Int) -> String? {
-        let majority = sentinels / 2 + 1
-        if sentinels < 2 {
-            return "only \(sentinels) sentinel known: a lone node has no replica to fail over to; run at least 3 nodes"
-        }
-        if sentinels < 3 {
-            return "only \(sentinels) sentinel(s) known: a failover needs a majority (\(majority)) of them alive, so losing the master's node cannot be recovered automatically; run at least 3 nodes"
-        }
-        if quorum > sentinels {
-            return "quorum \(quorum) is larger than the \(sentinels) sentinels known: the master can never be agreed down"
-        }
-        return nil
     }
 }

@@ -2,19 +2,20 @@
 /// for the role it last had (Sentinel rewrites its replication line with
 /// CONFIG REWRITE when it reconfigures the server).
 struct RedisConfFile {
-    let node: NodeContext
+    let settings: Settings
+    let announce: NodeAddress
+    let log: HookLog
 
-    var path: String { node.settings.paths.redisConf }
+    var path: String { settings.paths.redisConf }
 
-    func write(replicaOf: NodeAddress?, hook: String) throws {
-        let settings = node.settings
+    func write(replicaOf: NodeAddress?) throws {
         let text = try RedisConfWriter.render(RedisConfInput(
             port: settings.redis.port, bind: settings.redis.bind, dataDirectory: settings.paths.dataDir,
-            announce: node.announce, replicaOf: replicaOf, password: settings.redis.password,
+            announce: announce, replicaOf: replicaOf, password: settings.redis.password,
             username: settings.redis.username, minReplicasToWrite: settings.redis.minReplicasToWrite,
             minReplicasMaxLagSeconds: Int(settings.redis.minReplicasMaxLag.inSeconds)))
         try ConfigFile.write(text, to: path)
-        node.log(hook, "wrote \(path) as \(replicaOf.map { "replica of \($0)" } ?? "master")")
+        log("wrote \(path) as \(replicaOf.map { "replica of \($0)" } ?? "master")")
     }
 
     /// The master the existing file replicates from; nil when it has none

@@ -6,35 +6,30 @@ import Foundation
 /// the server accepts a connection: a master that was replaced while it was
 /// down comes back as a replica, never as a second writable master. Then it
 /// becomes redis-server (exec), which ContainerPilot supervises as before.
-public struct RedisStartHook {
-    let node: NodeContext
+struct RedisStartHook {
     let chooser: RoleChooser
+    let preparation: MasterPreparation
     let confFile: RedisConfFile
-
-    public init(node: NodeContext) {
-        self.node = node
-        chooser = RoleChooser(node: node, hook: "startRedis", includeOwnSentinel: true)
-        confFile = RedisConfFile(node: node)
-    }
+    let exec: ServerExec
 
     /// Returns only when it could not start redis-server.
-    public func run() throws -> Never {
-        let server = try ServerExec.located(.server, node: node, hook: "startRedis")
+    func run() throws -> Never {
+        let server = try exec.located(.server)
         let outcome: RoleOutcome
         do {
-            outcome = try chooser.choose()
+            outcome = try chooser.choose().outcome
         } catch {
             outcome = try fallback(after: error)
         }
         switch outcome {
         case .replica(let master):
-            try confFile.write(replicaOf: master, hook: "startRedis")
+            try confFile.write(replicaOf: master)
         case .master:
-            try chooser.prepareMaster()
-            try confFile.write(replicaOf: nil, hook: "startRedis")
+            try preparation.run()
+            try confFile.write(replicaOf: nil)
         }
-        let paths = node.settings.paths
-        try ServerExec(node: node, hook: "startRedis").replaceThisProcess(
+        let paths = exec.settings.paths
+        try exec.replaceThisProcess(
             with: [server, paths.redisConf],
             owning: .forServer(workingDirectory: paths.dataDir, runDirectory: paths.runDir, configFile: paths.redisConf))
     }
@@ -44,9 +39,9 @@ public struct RedisStartHook {
     /// repoints it); one that was master may not start at all.
     private func fallback(after error: Error) throws -> RoleOutcome {
         let plan = StartFallback.decide(configuredMaster: confFile.configuredMaster(), error: "\(error)")
-        node.log("startRedis", plan.reason, level: plan.outcome == nil ? .error : .warn)
+        chooser.log(plan.reason, level: plan.outcome == nil ? .error : .warn)
         guard let outcome = plan.outcome else {
-            pause(seconds: ServerExec.retryPause)
+            chooser.clock.sleep(for: ServerExec.retryPause)
             throw error
         }
         return outcome

@@ -11,90 +11,85 @@ enum RoleOutcome: Sendable, Equatable {
 /// `startRedis` before every start, so a server restarted by its job decides
 /// again instead of coming back in the role it had.
 struct RoleChooser {
-    let node: NodeContext
-    let hook: String
+    let observer: ClusterObserver
+    let lock: ClusterLock
+    let clock: HookClock
+    let masterWaitTimeout: Duration
+    let dataDir: String
     /// This node's own Sentinel counts once it runs beside redis-server (a
     /// restart of the redis job); at onStart it has not started yet.
     let includeOwnSentinel: Bool
-    let observer: ClusterObserver
-    let lock: BootstrapLock
+    /// onStart writes sentinel.conf from the same observation as the role.
+    var observesSentinelSettings = false
 
-    init(node: NodeContext, hook: String, includeOwnSentinel: Bool) {
-        self.node = node
-        self.hook = hook
-        self.includeOwnSentinel = includeOwnSentinel
-        observer = ClusterObserver(node: node)
-        lock = BootstrapLock(node: node)
-    }
+    var log: HookLog { observer.log }
+    var identity: NodeIdentity { observer.identity }
 
     /// Beyond the wait for a registered master, a lock held by a node that
     /// died is freed only after its session expires (up to twice its TTL) and
     /// the lock-delay passes.
-    var budget: Double {
-        node.settings.redis.masterWaitTimeout.inSeconds + 2 * BootstrapLock.sessionTTL + BootstrapLock.lockDelay + 10
+    var budget: Duration {
+        masterWaitTimeout + ClusterLock.sessionTTL * 2 + ClusterLock.lockDelay + .seconds(10)
     }
 
-    func choose() throws -> RoleOutcome {
-        let masterWait = node.settings.redis.masterWaitTimeout.inSeconds
-        let started = Deadline.now
-        let deadline = Deadline.after(seconds: budget)
+    /// The role, and the last snapshot it was decided on.
+    func choose() throws -> (outcome: RoleOutcome, seen: RoleSnapshot) {
+        let started = clock.now
         var failoverRequested = false
-        var lastReason = "nothing observed"
-        while !deadline.hasPassed {
-            let (seen, reports) = try observe(elapsed: started.elapsedSeconds, failoverRequested: failoverRequested)
-            let plan = RoleDecision.decide(seen, masterWaitTimeout: masterWait)
-            if plan.reason != lastReason || plan.step != .wait {
-                node.log(hook, plan.reason)
-            }
-            lastReason = plan.reason
-            switch plan.step {
-            case .becomeReplica(let master):
-                return .replica(of: master)
-            case .becomeMaster:
-                return .master
-            case .wait:
-                pause(seconds: 1)
-            case .acquireBootstrapLock:
-                if try !lock.acquire() {
-                    node.log(hook, "bootstrap lock \(ClusterNames.bootstrapLockKey) is held by another node or in its lock-delay; observing again")
-                    pause(seconds: 1)
+        var last: (seen: RoleSnapshot, sentinelsNamingMe: [NodeAddress])?
+        let outcome = try HookDriver(clock: clock, log: log).run(
+            until: .after(budget, on: clock),
+            observe: { elapsed -> RoleSnapshot in
+                let observed = try observe(elapsed: elapsed, failoverRequested: failoverRequested)
+                last = observed
+                return observed.seen
+            },
+            decide: { RoleDecision.decide($0, masterWaitTimeout: masterWaitTimeout.inSeconds) },
+            act: { plan -> CycleOutcome<RoleOutcome> in
+                switch plan.step {
+                case .becomeReplica(let master):
+                    return .done(.replica(of: master))
+                case .becomeMaster:
+                    return .done(.master)
+                case .wait:
+                    return .again(after: .seconds(1))
+                case .acquireBootstrapLock:
+                    if try lock.acquire() { return .again(after: .zero) }
+                    log("bootstrap lock \(ClusterNames.bootstrapLockKey) is held by another node or in its lock-delay; observing again")
+                    return .again(after: .seconds(1))
+                case .requestFailover:
+                    failoverRequested = requestFailover(from: last?.sentinelsNamingMe ?? [])
+                    return .again(after: failoverRequested ? .zero : .seconds(1))
                 }
-            case .requestFailover:
-                failoverRequested = requestFailover(from: reports.filter { $0.master == node.announce }.map(\.sentinel))
-                if !failoverRequested { pause(seconds: 1) }
-            }
+            })
+        guard let outcome, let seen = last?.seen else {
+            let lastReason = last.map { RoleDecision.decide($0.seen, masterWaitTimeout: masterWaitTimeout.inSeconds).reason } ?? "nothing observed"
+            throw LifecycleError.bootstrapTimedOut(waitedSeconds: Int((clock.now - started).inSeconds), lastReason: lastReason)
         }
-        throw LifecycleError.bootstrapTimedOut(waitedSeconds: Int(started.elapsedSeconds), lastReason: lastReason)
+        return (outcome, seen)
     }
 
-    /// The master role's preparation, under the bootstrap lock: the first
-    /// master of an empty cluster restores the last backup. The lock is kept
-    /// alive through the restore and must still be held at its end, or
-    /// another node may be starting as master too.
-    func prepareMaster() throws {
-        let heartbeat = Heartbeat(every: BootstrapLock.sessionTTL / 3) { [lock] in
-            if try !lock.renew() { throw LifecycleError.bootstrapLockLost(during: "while restoring the last backup") }
-        }
-        try BackupRestore(node: node, heartbeat: heartbeat).runOnBootstrap()
-        guard lock.isHeldInConsul() else {
-            throw LifecycleError.bootstrapLockLost(during: "before this node started as master")
-        }
-    }
-
-    private func observe(elapsed: Double, failoverRequested: Bool) throws -> (RoleSnapshot, [SentinelReport]) {
+    private func observe(elapsed: Duration, failoverRequested: Bool) throws -> (seen: RoleSnapshot, sentinelsNamingMe: [NodeAddress]) {
+        let cluster = observer.cluster
         let reports = try observer.sentinelReports(includingOwn: includeOwnSentinel)
-        let seen = RoleSnapshot(
-            me: node.announce,
-            passingMasters: try observer.passing(RoleService.master.name),
-            registeredMasters: try observer.registered(RoleService.master.name),
+        let session = lock.session
+        var seen = RoleSnapshot(
+            me: identity.announce,
+            passingMasters: try cluster.passing(RoleService.master.name),
+            registeredMasters: try cluster.registered(RoleService.master.name),
             sentinelMasters: reports.compactMap(\.master),
             sentinelsFailingOver: reports.filter(\.failingOver).map(\.sentinel),
-            liveReplicas: try observer.live(RoleService.replica.name),
-            localData: LocalData.evidence(in: LocalData.scan(node.settings.paths.dataDir)),
-            holdsBootstrapLock: lock.heldSession != nil && lock.isHeldInConsul(),
+            liveReplicas: try cluster.live(RoleService.replica.name),
+            localData: LocalData.evidence(in: LocalData.scan(dataDir)),
+            holdsBootstrapLock: session != nil && (try? lock.isHeld()) == true,
             failoverRequested: failoverRequested,
-            elapsed: elapsed)
-        return (seen, reports)
+            elapsed: elapsed.inSeconds)
+        if observesSentinelSettings {
+            seen.sentinelSettings = SentinelSettingsSeen(
+                passingReplicas: try cluster.passing(RoleService.replica.name),
+                quorum: try cluster.setting(ClusterNames.quorumKey), failoverTimeout: try cluster.setting(ClusterNames.failoverTimeoutKey))
+        }
+        return (seen, reports.filter { $0.master == identity.announce }.map(\.sentinel))
     }
 
     /// SENTINEL FAILOVER needs no agreement from the other sentinels; the
@@ -103,15 +98,32 @@ struct RoleChooser {
     private func requestFailover(from sentinels: [NodeAddress]) -> Bool {
         for address in sentinels {
             do {
-                let sentinel = address == node.sentinelAnnounce ? try node.sentinel() : try node.sentinel(at: address)
-                defer { sentinel.close() }
-                try sentinel.failover(name: ClusterNames.masterName)
-                node.log(hook, "sentinel \(address) accepted SENTINEL FAILOVER \(ClusterNames.masterName)")
+                try observer.node.requestFailover(at: address == identity.sentinelAnnounce ? nil : address)
+                log("sentinel \(address) accepted SENTINEL FAILOVER \(ClusterNames.masterName)")
                 return true
             } catch {
-                node.log(hook, "sentinel \(address) refused SENTINEL FAILOVER: \(error)", level: .warn)
+                log("sentinel \(address) refused SENTINEL FAILOVER: \(error)", level: .warn)
             }
         }
         return false
+    }
+}
+
+/// The master role's preparation, under the bootstrap lock: the first
+/// master of an empty cluster restores the last backup. The lock is kept
+/// alive through the restore and must still be held at its end, or another
+/// node may be starting as master too.
+struct MasterPreparation {
+    let lock: ClusterLock
+    let restore: (Heartbeat) throws -> Void
+
+    func run() throws {
+        let heartbeat = Heartbeat(every: (ClusterLock.sessionTTL / 3).inSeconds) { [lock] in
+            if try !lock.renew() { throw LifecycleError.bootstrapLockLost(during: "while restoring the last backup") }
+        }
+        try restore(heartbeat)
+        guard (try? lock.isHeld()) == true else {
+            throw LifecycleError.bootstrapLockLost(during: "before this node started as master")
+        }
     }
 }

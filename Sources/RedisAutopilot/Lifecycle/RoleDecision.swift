@@ -22,6 +22,10 @@ public struct RoleSnapshot: Sendable, Equatable {
     public var failoverRequested: Bool
     /// Seconds since this decision loop began.
     public var elapsed: Double
+    /// What onStart writes into sentinel.conf, observed with the rest (nil
+    /// where it is not needed): `redis-replica` instances passing, and the
+    /// raw values of the quorum and failover-timeout keys (nil: absent).
+    var sentinelSettings: SentinelSettingsSeen?
 
     public init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
                 sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
@@ -55,7 +59,7 @@ public enum RoleStep: Sendable, Equatable {
     case wait
 }
 
-public struct RolePlan: Sendable, Equatable {
+public struct RolePlan: Sendable, Equatable, HookPlan {
     public var step: RoleStep
     /// One sentence: what was seen and what is done.
     public var reason: String

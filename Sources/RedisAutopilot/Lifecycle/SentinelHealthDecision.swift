@@ -27,15 +27,26 @@ public enum SentinelHealthAction: Sendable, Equatable {
     case fail(note: String)
 }
 
+public struct SentinelHealthPlan: Sendable, Equatable, HookPlan {
+    public var actions: [SentinelHealthAction]
+    public var healthy: Bool
+    public var reason: String
+
+    var level: LogLevel {
+        if !healthy { return .error }
+        return actions.contains { if case .pass = $0 { return false } else { return true } } ? .info : .debug
+    }
+}
+
 /// Keeps `redis-sentinel` in Consul at the address other nodes reach this
 /// Sentinel at (SENTINEL_ANNOUNCE_PORT behind NAT), the one every consumer
 /// (onStart, preStop, the other nodes) reads.
 public enum SentinelHealthDecision {
-    public static func decide(_ seen: SentinelHealthSnapshot) -> (actions: [SentinelHealthAction], healthy: Bool, reason: String) {
+    public static func decide(_ seen: SentinelHealthSnapshot) -> SentinelHealthPlan {
         var actions: [SentinelHealthAction] = seen.staleServiceIDs.sorted().map { .deregisterStale(id: $0) }
         if let failure = seen.failure {
             if seen.registered != nil { actions.append(.fail(note: "sentinel does not answer: \(failure)")) }
-            return (actions, false, "sentinel does not answer (\(failure)); marking redis-sentinel critical")
+            return SentinelHealthPlan(actions: actions, healthy: false, reason: "sentinel does not answer (\(failure)); marking redis-sentinel critical")
         }
         var what = "registered at \(seen.announce)"
         if seen.registered != seen.announce {
@@ -44,6 +55,24 @@ public enum SentinelHealthDecision {
         }
         actions.append(.pass(note: "sentinel answers PING"))
         let stale = seen.staleServiceIDs.isEmpty ? "" : "; removing \(seen.staleServiceIDs.sorted().joined(separator: ", "))"
-        return (actions, true, "sentinel answers PING; redis-sentinel \(what)\(stale)")
+        return SentinelHealthPlan(actions: actions, healthy: true, reason: "sentinel answers PING; redis-sentinel \(what)\(stale)")
+    }
+}
+
+/// Sentinel needs a majority of all sentinels, not just the quorum, to
+/// authorise a failover.
+public enum FailoverCapacity {
+    public static func note(sentinels: Int, quorum: Int) -> String? {
+        let majority = sentinels / 2 + 1
+        if sentinels < 2 {
+            return "only \(sentinels) sentinel known: a lone node has no replica to fail over to; run at least 3 nodes"
+        }
+        if sentinels < 3 {
+            return "only \(sentinels) sentinel(s) known: a failover needs a majority (\(majority)) of them alive, so losing the master's node cannot be recovered automatically; run at least 3 nodes"
+        }
+        if quorum > sentinels {
+            return "quorum \(quorum) is larger than the \(sentinels) sentinels known: the master can never be agreed down"
+        }
+        return nil
     }
 }

@@ -1,69 +1,74 @@
 /// healthSentinel: Sentinel must answer, and its Consul registration says so;
 /// a cluster too small to fail over is said plainly, since nothing else would
 /// show it before an outage.
-public struct SentinelHealthHook {
-    let node: NodeContext
-
-    public init(node: NodeContext) {
-        self.node = node
-    }
+struct SentinelHealthHook {
+    let cluster: ClusterPort
+    let node: NodePort
+    let identity: NodeIdentity
+    let log: HookLog
+    let clock: HookClock
+    let healthTTL: Duration
 
     /// True when Sentinel answered.
-    public func run() throws -> Bool {
-        let services = try node.consul.agentServices().values.filter { $0.name == ClusterNames.sentinelService }
-        let own = services.first { $0.id == node.sentinelServiceID }
-        var failure: String?
+    func run() throws -> Bool {
         var master: SentinelMaster?
-        do {
-            let sentinel = try node.sentinel()
-            defer { sentinel.close() }
-            try sentinel.ping()
-            master = try? sentinel.master(name: ClusterNames.masterName)
-        } catch {
-            failure = "\(error)"
-        }
-        let seen = SentinelHealthSnapshot(
-            registered: own.flatMap { try? NodeAddress(host: $0.address, port: $0.port) },
-            staleServiceIDs: services.map(\.id).filter { $0 != node.sentinelServiceID },
-            announce: node.sentinelAnnounce, failure: failure)
-        let plan = SentinelHealthDecision.decide(seen)
-        let changes = plan.actions.contains { if case .pass = $0 { return false } else { return true } }
-        node.log("healthSentinel", plan.reason, level: !plan.healthy ? .error : changes ? .info : .debug)
-        for action in plan.actions {
-            try act(action)
-        }
-        if plan.healthy { describeCapacity(master) }
-        return plan.healthy
+        return try HookDriver(clock: clock, log: log).run(
+            until: .after(.zero, on: clock),
+            observe: { _ -> SentinelHealthSnapshot in
+                let services = try cluster.localServices().filter { $0.name == ClusterNames.sentinelService }
+                var failure: String?
+                do {
+                    master = try node.sentinelPing()
+                } catch {
+                    failure = "\(error)"
+                }
+                return SentinelHealthSnapshot(
+                    registered: services.first { $0.id == identity.sentinelServiceID }?.address,
+                    staleServiceIDs: services.map(\.id).filter { $0 != identity.sentinelServiceID },
+                    announce: identity.sentinelAnnounce, failure: failure)
+            },
+            decide: SentinelHealthDecision.decide,
+            act: { plan in
+                try act(plan)
+                if plan.healthy { describeCapacity(master) }
+                return .done(plan.healthy)
+            }) ?? false
     }
 
-    private func act(_ action: SentinelHealthAction) throws {
-        let consul = node.consul
-        switch action {
-        case .register(let address):
-            try consul.registerService(ConsulServiceRegistration(
-                id: node.sentinelServiceID, name: ClusterNames.sentinelService, address: address.host, port: address.port,
-                check: ConsulServiceTTLCheck(
-                    ttl: node.settings.consul.healthTTL.inSeconds, deregisterCriticalServiceAfter: HealthHook.deregisterCriticalAfter)))
-        case .deregisterStale(let id):
-            try consul.deregisterService(id: id)
-        case .pass(let note):
-            try consul.passCheck(id: "service:" + node.sentinelServiceID, note: note)
-        case .fail(let note):
-            try consul.failCheck(id: "service:" + node.sentinelServiceID, note: note)
+    private func act(_ plan: SentinelHealthPlan) throws {
+        for action in plan.actions {
+            switch action {
+            case .register(let address):
+                try cluster.register(ServiceRegistration(
+                    id: identity.sentinelServiceID, name: ClusterNames.sentinelService, address: address, ttl: healthTTL,
+                    reapAfter: HealthHook.deregisterCriticalAfter))
+            case .deregisterStale(let id):
+                try cluster.deregister(id: id)
+            case .pass(let note):
+                try setCheck(.passing, note)
+            case .fail(let note):
+                try setCheck(.critical, note)
+            }
+        }
+    }
+
+    private func setCheck(_ status: CheckStatus, _ note: String) throws {
+        guard try cluster.setCheck(id: identity.sentinelCheckID, to: status, note: note) else {
+            throw LifecycleError.noSuchCheck(id: identity.sentinelCheckID)
         }
     }
 
     private func describeCapacity(_ master: SentinelMaster?) {
         guard let master else {
-            node.log("healthSentinel", "sentinel answers PING but does not monitor \(ClusterNames.masterName) yet", level: .warn)
+            log("sentinel answers PING but does not monitor \(ClusterNames.masterName) yet", level: .warn)
             return
         }
         let sentinels = (master.numOtherSentinels ?? 0) + 1
         let quorum = master.quorum ?? ClusterNames.defaultQuorum
         if let note = FailoverCapacity.note(sentinels: sentinels, quorum: quorum) {
-            node.log("healthSentinel", "sentinel answers; \(note)", level: .warn)
+            log("sentinel answers; \(note)", level: .warn)
         } else {
-            node.log("healthSentinel", "sentinel answers; \(sentinels) sentinels, quorum \(quorum), \(master.numReplicas ?? 0) replicas known", level: .debug)
+            log("sentinel answers; \(sentinels) sentinels, quorum \(quorum), \(master.numReplicas ?? 0) replicas known", level: .debug)
         }
     }
 }

@@ -4,12 +4,7 @@
 /// refused, naming its version and what it lacks, when it does not.
 struct ServerBinaryCheck {
     let settings: Settings
-    let log: (String, LogLevel) -> Void
-
-    init(node: NodeContext, hook: String) {
-        settings = node.settings
-        log = { message, level in node.log(hook, message, level: level) }
-    }
+    let log: HookLog
 
     /// The supported program's path.
     func supported(_ program: ServerProgram) throws -> String {
@@ -23,7 +18,7 @@ struct ServerBinaryCheck {
         }
         // Said once per binary; every later start only repeats what is in the cache.
         log("\(program.variable): \(path) is \(report.name), with every feature redis-manage uses, "
-            + (cached == nil ? "asked by a throwaway instance" : "as asked before (\(cache.file))"), cached == nil ? .info : .debug)
+            + (cached == nil ? "asked by a throwaway instance" : "as asked before (\(cache.file))"), level: cached == nil ? .info : .debug)
         return path
     }
 }

@@ -3,18 +3,18 @@ import Foundation
 /// Turns this process into redis-server or redis-sentinel, so the pid
 /// ContainerPilot watches is the server's (startRedis, startSentinel).
 struct ServerExec {
-    let node: NodeContext
-    let hook: String
+    let settings: Settings
+    let log: HookLog
     /// How long a start that cannot find or use its program waits before it
     /// exits: ContainerPilot restarts the job at once, and must not spin.
-    static let retryPause: Double = 2
+    static let retryPause: Duration = .seconds(2)
 
     /// The checked program (ServerBinaryCheck), or the error after the pause.
-    static func located(_ program: ServerProgram, node: NodeContext, hook: String) throws -> String {
+    func located(_ program: ServerProgram) throws -> String {
         do {
-            return try ServerBinaryCheck(node: node, hook: hook).supported(program)
+            return try ServerBinaryCheck(settings: settings, log: log).supported(program)
         } catch {
-            pause(seconds: retryPause)
+            MonotonicClock().sleep(for: Self.retryPause)
             throw error
         }
     }
@@ -22,14 +22,14 @@ struct ServerExec {
     /// `paths` are what the server writes: they go to REDIS_RUN_AS with the
     /// server when redis-manage runs as root.
     func replaceThisProcess(with arguments: [String], owning paths: ServerPaths) throws -> Never {
-        let plan = ServerUserPlan.decide(currentUID: getuid(), runAs: node.settings.redis.runAs)
+        let plan = ServerUserPlan.decide(currentUID: getuid(), runAs: settings.redis.runAs)
         switch plan {
         case .keep(let reason):
-            node.log(hook, "starting \(arguments.joined(separator: " ")); \(reason)")
+            log("starting \(arguments.joined(separator: " ")); \(reason)")
         case .become(let name):
             let user = try ServerUser.lookUp(name)
             try user.handOver(paths)
-            node.log(hook, "starting \(arguments.joined(separator: " ")) as \(name) (uid \(user.uid)), which owns "
+            log("starting \(arguments.joined(separator: " ")) as \(name) (uid \(user.uid)), which owns "
                 + (paths.trees + paths.directories + paths.files).joined(separator: ", "))
             try user.become()
         }
@@ -61,17 +61,13 @@ struct ServerExec {
 /// program (REDIS_SENTINEL_BIN: redis-sentinel or valkey-sentinel), checks it
 /// as onStart did, and becomes it on SENTINEL_CONF. `--sentinel` makes any
 /// name of the program run as Sentinel, a server binary included.
-public struct SentinelStartHook {
-    let node: NodeContext
+struct SentinelStartHook {
+    let exec: ServerExec
 
-    public init(node: NodeContext) {
-        self.node = node
-    }
-
-    public func run() throws -> Never {
-        let sentinel = try ServerExec.located(.sentinel, node: node, hook: "startSentinel")
-        let paths = node.settings.paths
-        try ServerExec(node: node, hook: "startSentinel").replaceThisProcess(
+    func run() throws -> Never {
+        let sentinel = try exec.located(.sentinel)
+        let paths = exec.settings.paths
+        try exec.replaceThisProcess(
             with: [sentinel, paths.sentinelConf, "--sentinel"],
             owning: .forServer(workingDirectory: paths.runDir, runDirectory: paths.runDir, configFile: paths.sentinelConf))
     }

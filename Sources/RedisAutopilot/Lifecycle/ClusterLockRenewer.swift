@@ -1,22 +1,19 @@
 import Foundation
 
-/// Renews a Consul session on a thread of its own every `period` seconds
-/// until stopped, so the session outlives any single blocking call of the
-/// thread that holds it: one S3 part (up to 5 GiB) is sent in one call, far
-/// longer than a session's TTL.
-final class ConsulSessionRenewer: @unchecked Sendable {
-    private let consul: ConsulClient
-    private let session: String
-    private let period: Double
+/// Renews a ClusterLock's session every `period` on a thread of its own
+/// until stopped.
+final class ClusterLockRenewer: @unchecked Sendable {
+    /// False when the session is gone; throws when Consul did not answer.
+    private let renew: () throws -> Bool
+    private let period: Duration
     private let condition = NSCondition()
     private var stopping = false
     private var running = false
     private var lost = false
 
-    init(consul: ConsulClient, session: String, period: Double) {
-        self.consul = consul
-        self.session = session
+    init(period: Duration, renew: @escaping () throws -> Bool) {
         self.period = period
+        self.renew = renew
     }
 
     func start() {
@@ -35,7 +32,7 @@ final class ConsulSessionRenewer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// True once Consul said the session no longer exists: its locks are gone.
+    /// True once Consul said the session no longer exists: the lock is gone.
     var isLost: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -45,18 +42,12 @@ final class ConsulSessionRenewer: @unchecked Sendable {
     private func renewUntilStopped() {
         condition.lock()
         while !stopping {
-            _ = condition.wait(until: Date(timeIntervalSinceNow: period))
+            _ = condition.wait(until: Date(timeIntervalSinceNow: period.inSeconds))
             if stopping { break }
             condition.unlock()
-            var gone = false
-            do {
-                _ = try consul.renewSession(id: session)
-            } catch ConsulError.sessionNotFound {
-                gone = true
-            } catch {
-                // Unreachable for now: the next period tries again, and the
-                // holder checks the lock itself before it relies on it.
-            }
+            // Unreachable counts as nothing yet: the next period tries again,
+            // and the holder checks the lock itself before it relies on it.
+            let gone = ((try? renew()) ?? true) == false
             condition.lock()
             if gone {
                 lost = true

@@ -1,0 +1,117 @@
+import XCTest
+@testable import RedisAutopilot
+
+/// onStart and the role loop it shares with startRedis, run in-process on
+/// the fakes, one path each.
+final class OnStartHookTests: XCTestCase {
+    private let other = try! NodeAddress(host: "10.0.0.2", port: 6379)
+    private let third = try! NodeAddress(host: "10.0.0.3", port: 6379)
+    private let otherSentinel = try! NodeAddress(host: "10.0.0.2", port: 26379)
+
+    func testAPassingMasterMakesThisNodeItsReplica() throws {
+        let world = try FakeWorld()
+        world.cluster.passingInstances["redis"] = [other]
+        world.cluster.passingInstances["redis-replica"] = [third]
+        try world.onStart().run()
+        XCTAssertTrue(world.file(world.settings.paths.redisConf).contains("replicaof \"10.0.0.2\" 6379"))
+        let sentinelConf = world.file(world.settings.paths.sentinelConf)
+        XCTAssertTrue(sentinelConf.contains("sentinel monitor \"mymaster\" \"10.0.0.2\" 6379 2"), sentinelConf)
+        XCTAssertTrue(sentinelConf.contains("known-replica \"mymaster\" \"10.0.0.3\" 6379"), sentinelConf)
+        XCTAssertTrue(sentinelConf.contains("known-replica \"mymaster\" \"10.0.0.1\" 6379"), sentinelConf)
+        XCTAssertTrue(world.cluster.sessions.isEmpty, "a replica takes no lock")
+        XCTAssertEqual(world.restores, 0)
+    }
+
+    func testAnEmptyClusterIsBootstrappedUnderTheLock() throws {
+        let world = try FakeWorld()
+        try world.onStart().run()
+        XCTAssertFalse(world.file(world.settings.paths.redisConf).contains("replicaof"))
+        XCTAssertTrue(world.file(world.settings.paths.sentinelConf).contains("sentinel monitor \"mymaster\" \"10.0.0.1\" 6379 2"))
+        let session = try XCTUnwrap(world.bootstrapLock.session)
+        XCTAssertEqual(world.cluster.locks[ClusterNames.bootstrapLockKey], session, "held until health releases it")
+        XCTAssertEqual(world.restores, 1)
+        XCTAssertTrue(world.lines.contain("taking the bootstrap lock"))
+    }
+
+    func testABusyLockEndsInATimeoutMeasuredOnTheClock() throws {
+        let world = try FakeWorld(environment: ["MASTER_WAIT_TIMEOUT": "10s"])
+        world.cluster.sessions.insert("theirs")
+        world.cluster.locks[ClusterNames.bootstrapLockKey] = "theirs"
+        XCTAssertThrowsError(try world.onStart().run()) { error in
+            guard case LifecycleError.bootstrapTimedOut(let waited, let reason)? = error as? LifecycleError else { return XCTFail("\(error)") }
+            XCTAssertEqual(waited, 10 + 60 + 5 + 10)
+            XCTAssertTrue(reason.contains("taking the bootstrap lock"), reason)
+        }
+        XCTAssertEqual(world.clock.now, .seconds(85))
+        XCTAssertTrue(world.lines.contain("held by another node or in its lock-delay"))
+    }
+
+    func testMasterWaitTimeoutIsSecondsNotObservations() throws {
+        let world = try FakeWorld(environment: ["MASTER_WAIT_TIMEOUT": "20s"])
+        world.cluster.registeredInstances["redis"] = [other]
+        var firstAcquire: Duration?
+        world.clock.onSleep = { [unowned world] now in
+            if firstAcquire == nil, world.cluster.calls.contains("acquire \(ClusterNames.bootstrapLockKey)") { firstAcquire = now }
+        }
+        // Each observation of a silent sentinel takes up to 2 s in a real run;
+        // here every pass is a 1 s pause, so counting passes would agree with
+        // the clock only by accident: the clock alone decides.
+        let world2 = world
+        world2.cluster.passingInstances["redis-sentinel"] = [otherSentinel]
+        try world.onStart().run()
+        let acquired = try XCTUnwrap(firstAcquire)
+        XCTAssertGreaterThanOrEqual(acquired, .seconds(20))
+        XCTAssertLessThan(acquired, .seconds(22))
+        XCTAssertTrue(world.lines.contain("did not pass within MASTER_WAIT_TIMEOUT"))
+    }
+
+    func testADatalessMasterAsksSentinelToPromoteAReplica() throws {
+        let world = try FakeWorld()
+        world.cluster.passingInstances["redis-sentinel"] = [otherSentinel]
+        world.cluster.liveInstances["redis-replica"] = [other]
+        world.node.sentinelAnswers[otherSentinel] = SentinelAnswer(master: world.me, failingOver: false)
+        world.node.onFailover = { [unowned world, other] _ in
+            world.node.sentinelAnswers[world.node.failoverRequests.last!!] = SentinelAnswer(master: other, failingOver: false)
+        }
+        try world.onStart().run()
+        XCTAssertEqual(world.node.failoverRequests, [otherSentinel])
+        XCTAssertTrue(world.file(world.settings.paths.redisConf).contains("replicaof \"10.0.0.2\" 6379"))
+    }
+
+    func testNoLeaderEndsAfterCONSUL_LEADER_TIMEOUT() throws {
+        let world = try FakeWorld(environment: ["CONSUL_LEADER_TIMEOUT": "30s"])
+        world.cluster.leaderAnswer = nil
+        XCTAssertThrowsError(try world.onStart().run()) { error in
+            guard case LifecycleError.noConsulLeader(30)? = error as? LifecycleError else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(world.clock.now, .seconds(30))
+        XCTAssertFalse(world.cluster.calls.contains { $0.hasPrefix("passing") }, "no role is chosen without a leader")
+    }
+
+    func testAnUnusableQuorumKeyStopsANewSentinelConf() throws {
+        let world = try FakeWorld()
+        world.cluster.passingInstances["redis"] = [other]
+        world.cluster.settings[ClusterNames.quorumKey] = "two"
+        XCTAssertThrowsError(try world.onStart().run()) { error in
+            guard case LifecycleError.badClusterSetting(ClusterNames.quorumKey, "two", _)? = error as? LifecycleError else {
+                return XCTFail("\(error)")
+            }
+        }
+    }
+
+    func testRoleRegistrationsFromBeforeThisStartAreDropped() throws {
+        let world = try FakeWorld()
+        world.cluster.passingInstances["redis"] = [other]
+        world.cluster.services["redis-10.0.0.1-6379"] = LocalService(id: "redis-10.0.0.1-6379", name: "redis", address: world.me)
+        world.cluster.services["redis-sentinel-x"] = LocalService(id: "redis-sentinel-x", name: "redis-sentinel", address: nil)
+        try world.onStart().run()
+        XCTAssertEqual(world.cluster.services.keys.sorted(), ["redis-sentinel-x"])
+    }
+
+    func testARestartFollowsTheMasterItsOwnSentinelNames() throws {
+        let world = try FakeWorld()
+        world.node.localSentinel = SentinelAnswer(master: other, failingOver: false)
+        let (outcome, _) = try world.chooser("startRedis", includeOwnSentinel: true).choose()
+        XCTAssertEqual(outcome, .replica(of: other))
+    }
+}
