@@ -13,7 +13,7 @@ final class SettingsTests: XCTestCase {
 
     private func problems(_ environment: [String: String], file: StaticString = #filePath, line: UInt = #line) -> SettingsError? {
         do {
-            let settings = try Settings.load(from: environment)
+            let settings = try Settings.validated(environment)
             XCTFail("accepted \(environment) as \(settings)", file: file, line: line)
             return nil
         } catch {

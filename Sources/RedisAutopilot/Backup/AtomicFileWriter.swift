@@ -6,14 +6,14 @@ import Glibc
 /// synced, renamed over the destination, and the directory synced.
 /// Dropped or aborted before `commit()`, the temporary file is removed and
 /// the destination is untouched.
-public final class AtomicFileWriter: ByteSink {
-    public let destination: String
-    public let temporaryPath: String
+final class AtomicFileWriter: ByteSink {
+    let destination: String
+    let temporaryPath: String
     private let directory: String
     private let sink: FileByteSink
     private var isOpen = true
 
-    public init(destination: String, permissions: mode_t = 0o600) throws {
+    init(destination: String, permissions: mode_t = 0o600) throws {
         self.destination = destination
         let (directory, name) = AtomicFileWriter.split(destination)
         self.directory = directory
@@ -25,7 +25,7 @@ public final class AtomicFileWriter: ByteSink {
         abort()
     }
 
-    public func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: [UInt8]) throws {
         guard isOpen else { throw FileStreamError.alreadyClosed(path: temporaryPath) }
         try sink.write(bytes)
     }
@@ -33,7 +33,7 @@ public final class AtomicFileWriter: ByteSink {
     /// Puts the new content in place. If it throws before the rename, the
     /// destination is untouched; if syncing the directory fails after the
     /// rename, the new content is in place but may not survive a crash.
-    public func commit() throws {
+    func commit() throws {
         guard isOpen else { throw FileStreamError.alreadyClosed(path: temporaryPath) }
         do {
             try sink.finish()
@@ -49,7 +49,7 @@ public final class AtomicFileWriter: ByteSink {
     }
 
     /// Removes the temporary file; the destination keeps its old content.
-    public func abort() {
+    func abort() {
         guard isOpen else { return }
         isOpen = false
         sink.close()

@@ -1,18 +1,18 @@
 /// One backup as `backups list` shows it: what the store holds and what
 /// Consul recorded, either of which may be missing.
-public struct BackupListing: Sendable, Equatable {
-    public var name: String
-    public var stored: BackupObject?
-    public var metadata: BackupMetadata?
+struct BackupListing: Sendable, Equatable {
+    var name: String
+    var stored: BackupObject?
+    var metadata: BackupMetadata?
     /// Why the metadata could not be read, when it could not.
-    public var metadataProblem: String?
-    public var isLast: Bool
+    var metadataProblem: String?
+    var isLast: Bool
 }
 
-public enum BackupCatalog {
+enum BackupCatalog {
     /// Joins the store's listing and the metadata keys by backup name.
     /// Keys under the metadata prefix that are not metadata (the lock) are skipped.
-    public static func merge(stored: [BackupObject], metadataPairs: [ConsulKVPair], lastBackup: String?) -> [BackupListing] {
+    static func merge(stored: [BackupObject], metadataPairs: [ConsulKVPair], lastBackup: String?) -> [BackupListing] {
         var rows: [String: BackupListing] = [:]
         for object in stored {
             rows[object.name] = BackupListing(name: object.name, stored: object, metadata: nil, metadataProblem: nil, isLast: false)
@@ -46,7 +46,7 @@ public enum BackupCatalog {
     /// A plain-text table, one line per backup, oldest first. Names, nodes
     /// and hashes come from Consul and the store: control characters are
     /// shown escaped, never sent to the operator's terminal.
-    public static func render(_ rows: [BackupListing]) -> String {
+    static func render(_ rows: [BackupListing]) -> String {
         let header = ["", "NAME", "SAVED (UTC)", "RDB BYTES", "GZIP BYTES", "NODE", "IN STORE", "RDB SHA256"]
         let lines = rows.map { row -> [String] in
             let metadata = row.metadata
@@ -73,7 +73,7 @@ public enum BackupCatalog {
     }
 
     /// `YYYY-mm-dd HH:MM:SS` in UTC.
-    public static func utcText(_ unixSeconds: Int64) -> String {
+    static func utcText(_ unixSeconds: Int64) -> String {
         UTCTime(unixSeconds: unixSeconds)?.text ?? "invalid time \(unixSeconds)"
     }
 }

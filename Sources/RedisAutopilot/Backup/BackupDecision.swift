@@ -1,7 +1,7 @@
 import Foundation
 
 /// What Consul's `last-backup-time` says.
-public enum LastBackupTime: Sendable, Equatable {
+enum LastBackupTime: Sendable, Equatable {
     case none
     case at(unixSeconds: Int64)
     /// Present but not a whole number; shown shortened in the reason.
@@ -9,25 +9,25 @@ public enum LastBackupTime: Sendable, Equatable {
 }
 
 /// Who holds `service/redis/backups/lock`.
-public enum BackupLockState: Sendable, Equatable {
+enum BackupLockState: Sendable, Equatable {
     case free
     case heldByMe
     case heldByOther(holder: String)
 }
 
 /// What the backup task saw in one observation.
-public struct BackupSnapshot: Sendable, Equatable {
-    public var now: Int64
-    public var me: NodeAddress
-    public var redis: RedisObservation
+struct BackupSnapshot: Sendable, Equatable {
+    var now: Int64
+    var me: NodeAddress
+    var redis: RedisObservation
     /// `redis-replica` instances Consul reports passing, this node included if it is one.
-    public var passingReplicas: [NodeAddress]
-    public var lastBackup: LastBackupTime
-    public var lock: BackupLockState
+    var passingReplicas: [NodeAddress]
+    var lastBackup: LastBackupTime
+    var lock: BackupLockState
     /// `backup --now`: an operator asks for a backup from this node.
-    public var forced: Bool
+    var forced: Bool
 
-    public init(now: Int64, me: NodeAddress, redis: RedisObservation, passingReplicas: [NodeAddress] = [],
+    init(now: Int64, me: NodeAddress, redis: RedisObservation, passingReplicas: [NodeAddress] = [],
                 lastBackup: LastBackupTime = .none, lock: BackupLockState = .free, forced: Bool = false) {
         self.now = now
         self.me = me
@@ -39,7 +39,7 @@ public struct BackupSnapshot: Sendable, Equatable {
     }
 }
 
-public enum BackupStep: Sendable, Equatable {
+enum BackupStep: Sendable, Equatable {
     /// Nothing to do on this node now; not an error.
     case skip
     /// A backup is due here and only the lock is missing: take it, observe again.
@@ -50,16 +50,16 @@ public enum BackupStep: Sendable, Equatable {
     case refuse
 }
 
-public struct BackupPlan: Sendable, Equatable {
-    public var step: BackupStep
+struct BackupPlan: Sendable, Equatable {
+    var step: BackupStep
     /// One sentence: what was seen and what is done.
-    public var reason: String
+    var reason: String
 }
 
 /// One backup per BACKUP_TTL for the whole cluster, preferably from a replica
 /// so the master does not fork for it.
-public enum BackupDecision {
-    public static func decide(_ seen: BackupSnapshot, interval: Double) -> BackupPlan {
+enum BackupDecision {
+    static func decide(_ seen: BackupSnapshot, interval: Double) -> BackupPlan {
         let notHere: BackupStep = seen.forced ? .refuse : .skip
         let role: String
         switch seen.redis {

@@ -1,6 +1,6 @@
 /// Failures of the backup task, restores and the operator commands, each
 /// with what was being done and what came back.
-public enum BackupError: Error, CustomStringConvertible {
+enum BackupError: Error, CustomStringConvertible {
     case refused(reason: String)
     case saveFailed(reason: String)
     case saveTimedOut(seconds: Int, lastSeen: String)
@@ -14,7 +14,7 @@ public enum BackupError: Error, CustomStringConvertible {
     case loadFailed(reason: String, logTail: String)
     case restoreFailed(name: String, cause: Error)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .refused(reason):
             return "backup refused: \(reason)"

@@ -1,16 +1,16 @@
 import Foundation
 
 /// A downloaded backup that passed every check.
-public struct FetchedBackup: Sendable, Equatable {
-    public var name: String
-    public var rdbSize: Int
-    public var rdbSHA256: String
-    public var gzipSize: Int
-    public var gzipSHA256: String
-    public var rdbVersion: Int
+struct FetchedBackup: Sendable, Equatable {
+    var name: String
+    var rdbSize: Int
+    var rdbSHA256: String
+    var gzipSize: Int
+    var gzipSHA256: String
+    var rdbVersion: Int
     /// False for a backup without metadata (the original project's): only
     /// gzip's CRC-32 and the RDB header vouch for it.
-    public var checkedAgainstMetadata: Bool
+    var checkedAgainstMetadata: Bool
 }
 
 /// Downloads a backup into a file, gunzipping on the way, and checks it

@@ -2,21 +2,21 @@ import Foundation
 
 /// What the backup task records in Consul for each backup, so that a restore
 /// can check what it downloaded and an operator can see what exists.
-public struct BackupMetadata: Sendable, Equatable, Codable {
-    public var name: String
+struct BackupMetadata: Sendable, Equatable, Codable {
+    var name: String
     /// Bytes of the uncompressed RDB file.
-    public var rdbSize: Int
-    public var gzipSize: Int
-    public var rdbSHA256: String
-    public var gzipSHA256: String
+    var rdbSize: Int
+    var gzipSize: Int
+    var rdbSHA256: String
+    var gzipSHA256: String
     /// Unix seconds of the save (Redis's rdb_last_save_time).
-    public var savedAt: Int64
+    var savedAt: Int64
     /// The announced address of the node that took it.
-    public var node: String
-    public var redisVersion: String
-    public var rdbVersion: Int
+    var node: String
+    var redisVersion: String
+    var rdbVersion: Int
 
-    public init(name: String, rdbSize: Int, gzipSize: Int, rdbSHA256: String, gzipSHA256: String,
+    init(name: String, rdbSize: Int, gzipSize: Int, rdbSHA256: String, gzipSHA256: String,
                 savedAt: Int64, node: String, redisVersion: String, rdbVersion: Int) {
         self.name = name
         self.rdbSize = rdbSize
@@ -41,7 +41,7 @@ public struct BackupMetadata: Sendable, Equatable, Codable {
         case rdbVersion = "rdb_version"
     }
 
-    public func encoded() -> [UInt8] {
+    func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain strings and integers cannot fail.
@@ -50,7 +50,7 @@ public struct BackupMetadata: Sendable, Equatable, Codable {
 
     /// Throws `BackupError.badMetadata` naming the key for anything that is
     /// not this JSON object.
-    public static func decode(_ bytes: [UInt8], key: String) throws -> BackupMetadata {
+    static func decode(_ bytes: [UInt8], key: String) throws -> BackupMetadata {
         do {
             return try JSONDecoder().decode(BackupMetadata.self, from: Data(bytes))
         } catch {

@@ -2,30 +2,30 @@ import Glibc
 
 /// Consul keys of the backup task. `last-backup` is the original project's
 /// key; the others are new and documented in the README.
-public enum BackupKeys {
+enum BackupKeys {
     /// Name of the newest good backup, as the original wrote it.
-    public static let lastBackup = "service/redis/last-backup"
+    static let lastBackup = "service/redis/last-backup"
     /// Unix seconds (UTC) of the save the newest good backup holds.
-    public static let lastBackupTime = "service/redis/last-backup-time"
+    static let lastBackupTime = "service/redis/last-backup-time"
     /// Held through a session by the node taking the cluster's backup.
-    public static let lock = "service/redis/backups/lock"
+    static let lock = "service/redis/backups/lock"
     /// Metadata JSON of each backup lives at this prefix plus its stem.
-    public static let metadataPrefix = "service/redis/backups/"
+    static let metadataPrefix = "service/redis/backups/"
 
     /// Real Consul refuses keys ending in `.gz`, so the key carries the stem.
-    public static func metadata(for name: String) -> String {
+    static func metadata(for name: String) -> String {
         metadataPrefix + BackupNaming.stem(of: name)
     }
 }
 
 /// Backup names as the original wrote them: `dump-YYYYmmddHHMMSS.rdb.gz`,
 /// UTC, from the time of the save. They sort by name in time order.
-public enum BackupNaming {
-    public static let prefix = "dump-"
-    public static let suffix = ".rdb.gz"
+enum BackupNaming {
+    static let prefix = "dump-"
+    static let suffix = ".rdb.gz"
 
     /// Throws for a time outside years 0 to 9999, which no 14-digit name can hold.
-    public static func name(forSaveTime unixSeconds: Int64) throws -> String {
+    static func name(forSaveTime unixSeconds: Int64) throws -> String {
         guard let time = UTCTime(unixSeconds: unixSeconds) else {
             throw BackupError.saveFailed(reason: "rdb_last_save_time \(unixSeconds) is not a time from year 0 to 9999")
         }
@@ -33,13 +33,13 @@ public enum BackupNaming {
     }
 
     /// The name without `.rdb.gz` (any other name is kept whole).
-    public static func stem(of name: String) -> String {
+    static func stem(of name: String) -> String {
         name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name
     }
 
     /// True for names this task writes: the prefix, 14 digits, the suffix.
     /// Retention touches nothing else in the store.
-    public static func isTaskBackup(_ name: String) -> Bool {
+    static func isTaskBackup(_ name: String) -> Bool {
         guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return false }
         let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
         return digits.count == 14 && digits.allSatisfy { $0.isASCII && $0.isNumber }
@@ -73,10 +73,10 @@ struct UTCTime {
 }
 
 /// Which backups BACKUP_KEEP lets go once a new one is recorded.
-public enum RetentionPlan {
+enum RetentionPlan {
     /// Names to delete: with `keep` > 0, every task backup but the newest
     /// `keep`, never `protected` (the one `last-backup` names). 0 keeps all.
-    public static func namesToDelete(stored: [String], keep: Int, protected: String) -> [String] {
+    static func namesToDelete(stored: [String], keep: Int, protected: String) -> [String] {
         guard keep > 0 else { return [] }
         let newestFirst = Set(stored.filter(BackupNaming.isTaskBackup)).sorted(by: >)
         return newestFirst.dropFirst(keep).filter { $0 != protected }.sorted()

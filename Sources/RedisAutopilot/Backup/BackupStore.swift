@@ -1,13 +1,13 @@
 import Foundation
 
 /// One stored backup as a store lists it.
-public struct BackupObject: Sendable, Equatable {
-    public var name: String
-    public var size: Int
+struct BackupObject: Sendable, Equatable {
+    var name: String
+    var size: Int
     /// When the store last wrote the object, if the store says.
-    public var modified: Date?
+    var modified: Date?
 
-    public init(name: String, size: Int, modified: Date? = nil) {
+    init(name: String, size: Int, modified: Date? = nil) {
         self.name = name
         self.size = size
         self.modified = modified
@@ -16,16 +16,16 @@ public struct BackupObject: Sendable, Equatable {
 
 /// What an upload sends: bytes that can be produced again from their first
 /// one, so that a store can retry a PUT that failed halfway.
-public struct UploadSource {
+struct UploadSource {
     /// What the source must yield, when known (sent as Content-Length).
-    public var length: Int?
+    var length: Int?
     /// The most it can yield, when only that is known: Manta reserves room
     /// for it (Max-Content-Length), S3 sizes its parts by it.
-    public var maximumLength: Int?
+    var maximumLength: Int?
     /// A fresh source from the first byte; called once per attempt.
-    public var open: () throws -> ByteSource
+    var open: () throws -> ByteSource
 
-    public init(length: Int?, maximumLength: Int? = nil, open: @escaping () throws -> ByteSource) {
+    init(length: Int?, maximumLength: Int? = nil, open: @escaping () throws -> ByteSource) {
         self.length = length
         self.maximumLength = maximumLength
         self.open = open
@@ -35,7 +35,7 @@ public struct UploadSource {
 /// Where backups live: a Manta directory, an S3 bucket prefix or a local
 /// directory. Objects are flat (no directories) and named by
 /// `BackupName.validate`'s rules. Every failure is a `BackupStoreError`.
-public protocol BackupStore: AnyObject, CustomStringConvertible {
+protocol BackupStore: AnyObject, CustomStringConvertible {
     /// Stores the bytes the upload yields up to its end under `name`,
     /// replacing any object of that name only once all of it is stored.
     func put(name: String, from upload: UploadSource) throws
@@ -52,13 +52,13 @@ extension BackupStore {
     /// Stores what `source` yields. The expression is evaluated once per
     /// attempt, so it must make a fresh source each time (`BytesSource(x)`,
     /// not a variable holding one).
-    public func put(name: String, from source: @autoclosure @escaping () throws -> ByteSource, length: Int?) throws {
+    func put(name: String, from source: @autoclosure @escaping () throws -> ByteSource, length: Int?) throws {
         try put(name: name, from: UploadSource(length: length, open: source))
     }
 }
 
 /// A store over the network, whose requests are retried by `retry`.
-public protocol RetryingBackupStore: BackupStore {
+protocol RetryingBackupStore: BackupStore {
     var retry: RetryPolicy { get set }
 }
 
@@ -72,14 +72,14 @@ extension BackupStore {
     }
 }
 
-public enum BackupStoreError: Error, CustomStringConvertible {
+enum BackupStoreError: Error, CustomStringConvertible {
     case invalidName(store: String, name: String, reason: String)
     case notFound(store: String, name: String)
     case lengthMismatch(store: String, name: String, expected: Int, actual: Int)
     /// `name` is nil for an operation on the whole store (list).
     case failed(store: String, name: String?, operation: String, cause: Error)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidName(store, name, reason):
             return "invalid backup name \(String(reflecting: name)) for \(store): \(reason)"
@@ -98,15 +98,15 @@ public enum BackupStoreError: Error, CustomStringConvertible {
 /// The rule every store applies to object names, so that a name is the same
 /// valid key everywhere and can never leave the store: no path separator,
 /// no `..`, nothing a URL or a shell would read specially.
-public enum BackupName {
-    public static let maximumLength = 200
+enum BackupName {
+    static let maximumLength = 200
     private static let allowedPunctuation = Set("._-+=,@:".utf8)
 
     /// Throws `BackupStoreError.invalidName` unless `name` is 1 to 200 of
     /// ASCII letters, digits and `._-+=,@:`, without `..` and not starting
     /// with a dot (hidden names are where a local store keeps its temporary
     /// files).
-    public static func validate(_ name: String, store: String) throws {
+    static func validate(_ name: String, store: String) throws {
         if let reason = problem(with: name) {
             throw BackupStoreError.invalidName(store: store, name: name, reason: reason)
         }

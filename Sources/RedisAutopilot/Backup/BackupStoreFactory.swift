@@ -3,7 +3,7 @@
 let backupStoreRequestTimeout: Double = 60
 
 /// The store BACKUP_STORE and its settings name.
-public func makeBackupStore(settings: BackupSettings) throws -> BackupStore {
+func makeBackupStore(settings: BackupSettings) throws -> BackupStore {
     switch settings.destination {
     case let .local(directory):
         return try LocalDirectoryStore(directory: directory)

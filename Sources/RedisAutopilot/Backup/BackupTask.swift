@@ -3,7 +3,7 @@ import Foundation
 /// The `backup` hook and `backup --now`: observe, decide, act, so the cluster
 /// keeps one backup per BACKUP_TTL, preferably taken on a replica.
 struct BackupTask {
-    public enum Outcome: Sendable, Equatable {
+    enum Outcome: Sendable, Equatable {
         case skipped(reason: String)
         case took(BackupMetadata)
     }

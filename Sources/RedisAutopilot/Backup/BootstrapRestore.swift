@@ -1,19 +1,19 @@
 import Foundation
 
 /// What the first master of an empty cluster does with its data directory.
-public enum RestoreStep: Sendable, Equatable {
+enum RestoreStep: Sendable, Equatable {
     case keepLocalData
     case startEmpty
     case restore(name: String)
 }
 
-public struct RestorePlan: Sendable, Equatable {
-    public var step: RestoreStep
-    public var reason: String
+struct RestorePlan: Sendable, Equatable {
+    var step: RestoreStep
+    var reason: String
 
     /// `localData` is `LocalData.evidence` of the data directory; `lastBackup`
     /// the value of `service/redis/last-backup`.
-    public static func decide(localData: [String], lastBackup: String?) -> RestorePlan {
+    static func decide(localData: [String], lastBackup: String?) -> RestorePlan {
         if !localData.isEmpty {
             return RestorePlan(step: .keepLocalData, reason: "data directory holds data (\(localData.joined(separator: ", "))); keeping it, no restore")
         }

@@ -1,6 +1,6 @@
 import Glibc
 
-public enum FileStreamError: Error, Equatable, CustomStringConvertible {
+enum FileStreamError: Error, Equatable, CustomStringConvertible {
     /// Opening for reading found no file there: a store answers "no such object".
     case missing(path: String)
     case open(path: String, message: String)
@@ -15,7 +15,7 @@ public enum FileStreamError: Error, Equatable, CustomStringConvertible {
     /// reported rather than trapped.
     case alreadyClosed(path: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .missing(path): return "\(path) does not exist"
         case let .open(path, message): return "cannot open \(path): \(message)"
@@ -33,11 +33,11 @@ public enum FileStreamError: Error, Equatable, CustomStringConvertible {
 
 /// Reads a file in pieces, so a file of any size is streamed without being
 /// held in memory.
-public final class FileByteSource: ByteSource {
-    public let path: String
+final class FileByteSource: ByteSource {
+    let path: String
     private var fd: Int32
 
-    public init(path: String) throws {
+    init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -50,7 +50,7 @@ public final class FileByteSource: ByteSource {
         close()
     }
 
-    public func read(maxBytes: Int) throws -> [UInt8] {
+    func read(maxBytes: Int) throws -> [UInt8] {
         guard fd >= 0 else { return [] }
         let capacity = max(1, maxBytes)
         return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
@@ -67,7 +67,7 @@ public final class FileByteSource: ByteSource {
         }
     }
 
-    public func close() {
+    func close() {
         guard fd >= 0 else { return }
         _ = Glibc.close(fd)
         fd = -1
@@ -75,13 +75,13 @@ public final class FileByteSource: ByteSource {
 
     /// Reads again from the first byte of the file opened, even if another
     /// file has been renamed to its path since.
-    public func rewind() throws {
+    func rewind() throws {
         guard fd >= 0 else { throw FileStreamError.alreadyClosed(path: path) }
         guard lseek(fd, 0, SEEK_SET) == 0 else { throw FileStreamError.read(path: path, message: errnoMessage()) }
     }
 
     /// The size of the file opened.
-    public func size() throws -> Int {
+    func size() throws -> Int {
         guard fd >= 0 else { throw FileStreamError.alreadyClosed(path: path) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw FileStreamError.read(path: path, message: errnoMessage()) }
@@ -92,18 +92,18 @@ public final class FileByteSource: ByteSource {
 /// Writes a file in pieces. `finish()` makes the content durable (fsync)
 /// before closing: a backup or a restored RDB that only reached the page
 /// cache is lost with the machine.
-public final class FileByteSink: ByteSink {
-    public enum Creation: Sendable {
+final class FileByteSink: ByteSink {
+    enum Creation: Sendable {
         /// Create the file or empty an existing one.
         case truncate
         /// Fail if the file exists: for temporary names nobody else may own.
         case exclusive
     }
 
-    public let path: String
+    let path: String
     private var fd: Int32
 
-    public init(path: String, creation: Creation = .truncate, permissions: mode_t = 0o600) throws {
+    init(path: String, creation: Creation = .truncate, permissions: mode_t = 0o600) throws {
         self.path = path
         let mode = creation == .exclusive ? O_EXCL : O_TRUNC
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | mode, permissions)
@@ -114,7 +114,7 @@ public final class FileByteSink: ByteSink {
         close()
     }
 
-    public func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: [UInt8]) throws {
         guard fd >= 0 else { throw FileStreamError.alreadyClosed(path: path) }
         try bytes.withUnsafeBytes { buffer in
             var offset = 0
@@ -130,7 +130,7 @@ public final class FileByteSink: ByteSink {
     }
 
     /// Flushes the content to disk and closes the file.
-    public func finish() throws {
+    func finish() throws {
         guard fd >= 0 else { throw FileStreamError.alreadyClosed(path: path) }
         if fsync(fd) != 0 {
             let message = errnoMessage()
@@ -143,7 +143,7 @@ public final class FileByteSink: ByteSink {
     }
 
     /// Closes without syncing: for a file that is being abandoned.
-    public func close() {
+    func close() {
         guard fd >= 0 else { return }
         _ = Glibc.close(fd)
         fd = -1

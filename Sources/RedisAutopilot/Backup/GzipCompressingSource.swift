@@ -4,8 +4,8 @@ import Foundation
 /// Yields the gzip compression of another source, read in pieces: memory
 /// stays at zlib's state (about 256 KiB at level 6) plus one input piece,
 /// whatever the size of the data.
-public final class GzipCompressingSource: ByteSource {
-    public static let defaultLevel = 6
+final class GzipCompressingSource: ByteSource {
+    static let defaultLevel = 6
 
     private let source: ByteSource
     private let stream: UnsafeMutablePointer<z_stream>
@@ -20,7 +20,7 @@ public final class GzipCompressingSource: ByteSource {
 
     /// `name` and `modified` go into the gzip header (what `gzip -N` restores);
     /// without them the header carries neither, as with `gzip -n`.
-    public init(_ source: ByteSource, level: Int = GzipCompressingSource.defaultLevel, name: String? = nil, modified: Date? = nil) throws {
+    init(_ source: ByteSource, level: Int = GzipCompressingSource.defaultLevel, name: String? = nil, modified: Date? = nil) throws {
         guard (0...9).contains(level) else { throw GzipError.invalidLevel(level) }
         if let name, name.isEmpty || !name.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) {
             throw GzipError.invalidHeaderName(name)
@@ -70,7 +70,7 @@ public final class GzipCompressingSource: ByteSource {
         headerName?.deallocate()
     }
 
-    public func read(maxBytes: Int) throws -> [UInt8] {
+    func read(maxBytes: Int) throws -> [UInt8] {
         let capacity = max(1, maxBytes)
         return try [UInt8](unsafeUninitializedCapacity: capacity) { output, produced in
             produced = 0

@@ -12,8 +12,8 @@ import CZlib
 /// another member are rejected as trailing garbage, where `gzip -d` only
 /// warns: a backup with unexplained bytes in it is not trusted.
 /// The first error is final: later writes and `finish()` throw it again.
-public final class GzipDecompressingSink: ByteSink {
-    public private(set) var membersCompleted = 0
+final class GzipDecompressingSink: ByteSink {
+    private(set) var membersCompleted = 0
     private let sink: ByteSink
     private let stream: UnsafeMutablePointer<z_stream>
     // Filled in by inflate; whether the current member's header was complete
@@ -27,7 +27,7 @@ public final class GzipDecompressingSink: ByteSink {
     private var failure: Error?
     private var finished = false
 
-    public init(into sink: ByteSink) throws {
+    init(into sink: ByteSink) throws {
         self.sink = sink
         output = [UInt8](repeating: 0, count: ByteStreams.chunkSize)
         stream = .allocate(capacity: 1)
@@ -50,7 +50,7 @@ public final class GzipDecompressingSink: ByteSink {
         header.deallocate()
     }
 
-    public func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: [UInt8]) throws {
         guard !finished else { throw GzipError.writeAfterFinish }
         guard !bytes.isEmpty else { return }
         try failingForGood {
@@ -60,7 +60,7 @@ public final class GzipDecompressingSink: ByteSink {
 
     /// Delivers what zlib still holds and checks that the data ended at the
     /// end of a member.
-    public func finish() throws {
+    func finish() throws {
         guard !finished else { throw GzipError.writeAfterFinish }
         try failingForGood {
             try inflateAll(UnsafeBufferPointer(start: nil, count: 0))

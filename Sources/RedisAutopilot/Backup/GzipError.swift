@@ -1,6 +1,6 @@
 import CZlib
 
-public enum GzipError: Error, Equatable, CustomStringConvertible {
+enum GzipError: Error, Equatable, CustomStringConvertible {
     case invalidLevel(Int)
     case invalidHeaderName(String)
     /// The input does not start with a gzip header.
@@ -15,7 +15,7 @@ public enum GzipError: Error, Equatable, CustomStringConvertible {
     case writeAfterFinish
     case zlib(operation: String, code: Int32, message: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidLevel(level):
             return "gzip level \(level) is not in 0...9"

@@ -1,13 +1,13 @@
 import Glibc
 
 /// One entry of Redis's data directory that matters for "is there data".
-public struct DataEntry: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case file, directory, other }
-    public var name: String
-    public var kind: Kind
-    public var size: Int
+struct DataEntry: Sendable, Equatable {
+    enum Kind: Sendable, Equatable { case file, directory, other }
+    var name: String
+    var kind: Kind
+    var size: Int
 
-    public init(name: String, kind: Kind, size: Int = 0) {
+    init(name: String, kind: Kind, size: Int = 0) {
         self.name = name
         self.kind = kind
         self.size = size
@@ -17,13 +17,13 @@ public struct DataEntry: Sendable, Equatable {
 /// Whether Redis's data directory holds a dataset, which a restore must never
 /// replace. Redis 7 keeps its AOF as `appendonlydir/`; treating "no
 /// appendonly.aof" as "no data" would rebuild from an older RDB and lose writes.
-public enum LocalData {
-    public static let rdbFile = "dump.rdb"
-    public static let aofFile = "appendonly.aof"
-    public static let aofDirectory = "appendonlydir"
+enum LocalData {
+    static let rdbFile = "dump.rdb"
+    static let aofFile = "appendonly.aof"
+    static let aofDirectory = "appendonlydir"
 
     /// What counts as data, described for the logs; empty when there is none.
-    public static func evidence(in entries: [DataEntry]) -> [String] {
+    static func evidence(in entries: [DataEntry]) -> [String] {
         var found: [String] = []
         for entry in entries {
             switch entry.name {
@@ -41,7 +41,7 @@ public enum LocalData {
     }
 
     /// The entries `evidence` looks at; a missing directory has none.
-    public static func scan(_ directory: String) -> [DataEntry] {
+    static func scan(_ directory: String) -> [DataEntry] {
         [rdbFile, aofFile, aofDirectory].compactMap { name in
             var info = stat()
             guard lstat(directory + "/" + name, &info) == 0 else { return nil }
@@ -58,7 +58,7 @@ public enum LocalData {
     /// The file a finished AOF rewrite leaves, as the server describes its
     /// layout: with an `appenddirname` (Redis 7, Valkey) the manifest in that
     /// directory, without one (Redis 6.2) the AOF file itself.
-    public static func appendOnlyFile(in directory: String, directoryName: String?, fileName: String) -> String {
+    static func appendOnlyFile(in directory: String, directoryName: String?, fileName: String) -> String {
         guard let directoryName, !directoryName.isEmpty else { return directory + "/" + fileName }
         return directory + "/" + directoryName + "/" + fileName + ".manifest"
     }

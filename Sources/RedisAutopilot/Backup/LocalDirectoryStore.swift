@@ -4,14 +4,14 @@ import Glibc
 /// Backups as files in one directory of the local filesystem (a mounted
 /// volume, or the tests' store). Each put is atomic and durable: a reader or
 /// a crash sees the previous object or the complete new one.
-public final class LocalDirectoryStore: BackupStore {
-    public let directory: String
+final class LocalDirectoryStore: BackupStore {
+    let directory: String
 
-    public var description: String { "local directory \(directory)" }
+    var description: String { "local directory \(directory)" }
 
     /// Creates the directory (and missing parents) with mode 0700 if it does
     /// not exist; an existing directory keeps its mode.
-    public init(directory: String) throws {
+    init(directory: String) throws {
         self.directory = directory
         do {
             try LocalDirectoryStore.makeDirectory(directory)
@@ -20,7 +20,7 @@ public final class LocalDirectoryStore: BackupStore {
         }
     }
 
-    public func put(name: String, from upload: UploadSource) throws {
+    func put(name: String, from upload: UploadSource) throws {
         try BackupName.validate(name, store: description)
         let writer: AtomicFileWriter
         do {
@@ -47,7 +47,7 @@ public final class LocalDirectoryStore: BackupStore {
         }
     }
 
-    public func get(name: String, into sink: ByteSink) throws {
+    func get(name: String, into sink: ByteSink) throws {
         try BackupName.validate(name, store: description)
         let source: FileByteSource
         do {
@@ -66,7 +66,7 @@ public final class LocalDirectoryStore: BackupStore {
 
     /// The regular files whose names are valid backup names, sorted by name;
     /// temporary files of puts in progress are hidden and not listed.
-    public func list() throws -> [BackupObject] {
+    func list() throws -> [BackupObject] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -85,7 +85,7 @@ public final class LocalDirectoryStore: BackupStore {
         return objects
     }
 
-    public func delete(name: String) throws {
+    func delete(name: String) throws {
         try BackupName.validate(name, store: description)
         let target = path(of: name)
         guard unlink(target) == 0 else {

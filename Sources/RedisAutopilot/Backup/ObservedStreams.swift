@@ -1,17 +1,17 @@
 /// Passes a source's bytes through unchanged while counting them and showing
 /// each piece to `observe`: a digest (SHA-256, MD5 for Content-MD5) is
 /// computed on the way to the store instead of in a second pass.
-public final class ObservedByteSource: ByteSource {
-    public private(set) var byteCount = 0
+final class ObservedByteSource: ByteSource {
+    private(set) var byteCount = 0
     private let source: ByteSource
     private let observe: ([UInt8]) -> Void
 
-    public init(_ source: ByteSource, observe: @escaping ([UInt8]) -> Void = { _ in }) {
+    init(_ source: ByteSource, observe: @escaping ([UInt8]) -> Void = { _ in }) {
         self.source = source
         self.observe = observe
     }
 
-    public func read(maxBytes: Int) throws -> [UInt8] {
+    func read(maxBytes: Int) throws -> [UInt8] {
         let bytes = try source.read(maxBytes: maxBytes)
         byteCount += bytes.count
         if !bytes.isEmpty { observe(bytes) }
@@ -21,17 +21,17 @@ public final class ObservedByteSource: ByteSource {
 
 /// Passes bytes on to a sink unchanged while counting them and showing each
 /// piece to `observe`, so that what was received can be checked as it arrives.
-public final class ObservedByteSink: ByteSink {
-    public private(set) var byteCount = 0
+final class ObservedByteSink: ByteSink {
+    private(set) var byteCount = 0
     private let sink: ByteSink
     private let observe: ([UInt8]) -> Void
 
-    public init(_ sink: ByteSink, observe: @escaping ([UInt8]) -> Void = { _ in }) {
+    init(_ sink: ByteSink, observe: @escaping ([UInt8]) -> Void = { _ in }) {
         self.sink = sink
         self.observe = observe
     }
 
-    public func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
         try sink.write(bytes)
         byteCount += bytes.count
@@ -39,14 +39,14 @@ public final class ObservedByteSink: ByteSink {
     }
 }
 
-public enum ByteStreams {
+enum ByteStreams {
     /// The piece size used when nothing else decides: large enough that
     /// per-call costs vanish, small enough to be irrelevant to memory.
-    public static let chunkSize = 64 * 1024
+    static let chunkSize = 64 * 1024
 
     /// Copies everything `source` yields into `sink`; returns the byte count.
     @discardableResult
-    public static func copy(from source: ByteSource, to sink: ByteSink, chunkSize: Int = ByteStreams.chunkSize) throws -> Int {
+    static func copy(from source: ByteSource, to sink: ByteSink, chunkSize: Int = ByteStreams.chunkSize) throws -> Int {
         var total = 0
         while true {
             let bytes = try source.read(maxBytes: chunkSize)

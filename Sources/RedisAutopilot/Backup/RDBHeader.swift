@@ -1,29 +1,29 @@
 /// Checks that bytes start as an RDB file does: `REDIS` and a four-digit
 /// version. Fed in pieces as they stream past.
-public struct RDBHeaderCheck: Sendable {
-    public static let length = 9
+struct RDBHeaderCheck: Sendable {
+    static let length = 9
     private static let magic = Array("REDIS".utf8)
 
     private var collected: [UInt8] = []
-    public private(set) var version: Int?
+    private(set) var version: Int?
 
-    public init() {}
+    init() {}
 
     /// Throws `BackupError.notRDB` as soon as the first nine bytes are known
     /// and wrong.
-    public mutating func feed(_ bytes: [UInt8]) throws {
+    mutating func feed(_ bytes: [UInt8]) throws {
         guard collected.count < Self.length else { return }
         collected.append(contentsOf: bytes.prefix(Self.length - collected.count))
         if collected.count == Self.length { version = try Self.parse(collected) }
     }
 
     /// The RDB version; throws when fewer than nine bytes came.
-    public func finish() throws -> Int {
+    func finish() throws -> Int {
         if let version { return version }
         throw BackupError.notRDB(reason: "only \(collected.count) bytes, shorter than an RDB header")
     }
 
-    public static func parse(_ header: [UInt8]) throws -> Int {
+    static func parse(_ header: [UInt8]) throws -> Int {
         guard header.count >= length else {
             throw BackupError.notRDB(reason: "only \(header.count) bytes, shorter than an RDB header")
         }

@@ -15,7 +15,7 @@ public enum Command: String, Sendable, CaseIterable {
     case restore
 
     /// What follows the command name, for the usage lines.
-    public var usageArguments: String {
+    var usageArguments: String {
         switch self {
         case .backup: return "[--now]"
         case .backups: return "list"
@@ -34,7 +34,7 @@ public enum Command: String, Sendable, CaseIterable {
     }
 
     /// One line for the command list.
-    public var summary: String {
+    var summary: String {
         switch self {
         case .preStart: return "prepare the Consul agent's config and data dir before the agent starts"
         case .onStart: return "wait for Consul, choose master or replica, write redis.conf and sentinel.conf"
@@ -51,7 +51,7 @@ public enum Command: String, Sendable, CaseIterable {
     }
 
     /// What calls it and what it does, for `help <command>`.
-    public var details: String {
+    var details: String {
         switch self {
         case .preStart:
             return """

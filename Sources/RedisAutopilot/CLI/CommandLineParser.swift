@@ -20,7 +20,7 @@ public enum Invocation: Sendable, Equatable {
     case version
 }
 
-public enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingCommand
     case unknownCommand(String)
     case unknownOption(String)
@@ -29,7 +29,7 @@ public enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingValue(option: String)
     case missingArgument(String, command: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case .missingCommand: return "no command given"
         case .unknownCommand(let name): return "unknown command \(name.debugDescription)"
@@ -46,7 +46,11 @@ public enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Help and version are recognised wherever they appear, so that
 /// `redis-manage onStart --help` explains onStart instead of running it.
 public enum CommandLineParser {
-    public static func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
+    public static func parse(_ arguments: [String]) throws -> Invocation {
+        try invocation(of: arguments)
+    }
+
+    static func invocation(of arguments: [String]) throws(UsageError) -> Invocation {
         if let change = SentinelSwitch(arguments: arguments) { return .failover(change) }
         var wantsHelp = false
         var wantsVersion = false

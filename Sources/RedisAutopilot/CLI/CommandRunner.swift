@@ -3,8 +3,8 @@ import Foundation
 /// Runs one hook with validated settings: builds what the hook needs, runs
 /// it, and turns its outcome into the documented exit code.
 public struct CommandRunner: Sendable {
-    public let settings: Settings
-    public let logger: Logger
+    let settings: Settings
+    let logger: Logger
 
     public init(settings: Settings, logger: Logger) {
         self.settings = settings

@@ -1,9 +1,9 @@
 /// Why a value cannot go into redis.conf or sentinel.conf. The value is shown
 /// escaped and cut short, and never when it is a secret.
-public enum ConfigWriterError: Error, Equatable, Sendable, CustomStringConvertible {
+enum ConfigWriterError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidValue(directive: String, value: String, expected: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidValue(directive, value, expected):
             return "cannot write \(directive) \(value): expected \(expected)"
@@ -13,7 +13,7 @@ public enum ConfigWriterError: Error, Equatable, Sendable, CustomStringConvertib
 
 /// A configuration line: the directive's name, then its arguments, as Redis
 /// reads them after splitting the line.
-public typealias ConfDirective = [String]
+typealias ConfDirective = [String]
 
 /// How redis.conf and sentinel.conf lines are split and written. Redis reads
 /// each line with `sdssplitargs` (sds.c): words separated by blanks, a word

@@ -1,17 +1,17 @@
 /// Everything redis.conf says about this node.
-public struct RedisConfInput: Sendable, Equatable {
-    public var port: Int
-    public var bind: [String]
-    public var dataDirectory: String
-    public var announce: NodeAddress
+struct RedisConfInput: Sendable, Equatable {
+    var port: Int
+    var bind: [String]
+    var dataDirectory: String
+    var announce: NodeAddress
     /// nil: this node starts as master.
-    public var replicaOf: NodeAddress?
-    public var password: String?
-    public var username: String?
-    public var minReplicasToWrite: Int
-    public var minReplicasMaxLagSeconds: Int
+    var replicaOf: NodeAddress?
+    var password: String?
+    var username: String?
+    var minReplicasToWrite: Int
+    var minReplicasMaxLagSeconds: Int
 
-    public init(port: Int, bind: [String], dataDirectory: String, announce: NodeAddress, replicaOf: NodeAddress?,
+    init(port: Int, bind: [String], dataDirectory: String, announce: NodeAddress, replicaOf: NodeAddress?,
                 password: String?, username: String?, minReplicasToWrite: Int, minReplicasMaxLagSeconds: Int) {
         self.port = port
         self.bind = bind
@@ -25,18 +25,18 @@ public struct RedisConfInput: Sendable, Equatable {
     }
 }
 
-public enum RedisConfWriter {
+enum RedisConfWriter {
     static let comment = "Written by redis-manage onStart; Sentinel may rewrite the replication lines."
 
     /// The file's text; throws for a value that cannot be written (see `directives`).
-    public static func render(_ input: RedisConfInput) throws(ConfigWriterError) -> String {
+    static func render(_ input: RedisConfInput) throws(ConfigWriterError) -> String {
         RedisConfSyntax.render(try directives(input), comment: comment)
     }
 
     /// What the file says, one directive per line. Every value is checked
     /// (ports, IP literals, absolute paths, no control characters in
     /// secrets) and quoted when written, so no value can add a directive.
-    public static func directives(_ input: RedisConfInput) throws(ConfigWriterError) -> [ConfDirective] {
+    static func directives(_ input: RedisConfInput) throws(ConfigWriterError) -> [ConfDirective] {
         var lines: [ConfDirective] = [
             ["port", try ConfValueCheck(directive: "port").port(input.port)],
             ["bind"] + (try input.bind.map { address throws(ConfigWriterError) in try ConfValueCheck(directive: "bind").ipAddress(address) }),

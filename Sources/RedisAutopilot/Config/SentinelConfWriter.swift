@@ -1,37 +1,37 @@
 /// A sentinel another node runs, as this node's Sentinel should first know it.
-public struct KnownSentinel: Sendable, Equatable {
-    public var address: NodeAddress
-    public var id: String
+struct KnownSentinel: Sendable, Equatable {
+    var address: NodeAddress
+    var id: String
 
-    public init(address: NodeAddress, id: String) {
+    init(address: NodeAddress, id: String) {
         self.address = address
         self.id = id
     }
 }
 
 /// Everything sentinel.conf says about this node's Sentinel.
-public struct SentinelConfInput: Sendable, Equatable {
-    public var port: Int
-    public var bind: [String]
-    public var workingDirectory: String
-    public var announce: NodeAddress
-    public var masterName: String
-    public var master: NodeAddress
-    public var quorum: Int
-    public var downAfterMilliseconds: Int
-    public var parallelSyncs: Int
-    public var failoverTimeoutMilliseconds: Int
-    public var password: String?
-    public var username: String?
+struct SentinelConfInput: Sendable, Equatable {
+    var port: Int
+    var bind: [String]
+    var workingDirectory: String
+    var announce: NodeAddress
+    var masterName: String
+    var master: NodeAddress
+    var quorum: Int
+    var downAfterMilliseconds: Int
+    var parallelSyncs: Int
+    var failoverTimeoutMilliseconds: Int
+    var password: String?
+    var username: String?
     /// Written so a fresh Sentinel can fail over at once instead of waiting
     /// for INFO and hello messages to discover its peers.
-    public var knownReplicas: [NodeAddress]
-    public var knownSentinels: [KnownSentinel]
+    var knownReplicas: [NodeAddress]
+    var knownSentinels: [KnownSentinel]
     /// This Sentinel's own id from its previous file; never another node's.
-    public var myID: String?
-    public var clientReconfigScript: String?
+    var myID: String?
+    var clientReconfigScript: String?
 
-    public init(port: Int, bind: [String], workingDirectory: String, announce: NodeAddress, masterName: String,
+    init(port: Int, bind: [String], workingDirectory: String, announce: NodeAddress, masterName: String,
                 master: NodeAddress, quorum: Int, downAfterMilliseconds: Int, parallelSyncs: Int,
                 failoverTimeoutMilliseconds: Int, password: String?, username: String?, knownReplicas: [NodeAddress],
                 knownSentinels: [KnownSentinel], myID: String?, clientReconfigScript: String?) {
@@ -54,11 +54,11 @@ public struct SentinelConfInput: Sendable, Equatable {
     }
 }
 
-public enum SentinelConfWriter {
+enum SentinelConfWriter {
     static let comment = "Written by redis-manage onStart; Sentinel rewrites this file with its state."
 
     /// The file's text; throws for a value that cannot be written (see `directives`).
-    public static func render(_ input: SentinelConfInput) throws(ConfigWriterError) -> String {
+    static func render(_ input: SentinelConfInput) throws(ConfigWriterError) -> String {
         RedisConfSyntax.render(try directives(input), comment: comment)
     }
 
@@ -66,7 +66,7 @@ public enum SentinelConfWriter {
     /// writes names, hosts, the password and the script path back unquoted,
     /// so those must be bare words (`RedisConfSyntax.isBareWord`) to read the
     /// same on the next start; the rest is checked as in redis.conf.
-    public static func directives(_ input: SentinelConfInput) throws(ConfigWriterError) -> [ConfDirective] {
+    static func directives(_ input: SentinelConfInput) throws(ConfigWriterError) -> [ConfDirective] {
         let name = try ConfValueCheck(directive: "sentinel monitor").bareWord(input.masterName, what: "a master name")
         var lines: [ConfDirective] = [
             ["port", try ConfValueCheck(directive: "port").port(input.port)],
@@ -113,14 +113,14 @@ public enum SentinelConfWriter {
 }
 
 /// What an existing sentinel.conf says, read back to decide whether to keep it.
-public struct ExistingSentinelConf: Sendable, Equatable {
-    public var master: NodeAddress?
-    public var myID: String?
+struct ExistingSentinelConf: Sendable, Equatable {
+    var master: NodeAddress?
+    var myID: String?
 
     /// Read as Sentinel reads it (quotes included). Tolerant by design: a
     /// line it does not understand is skipped, a file Sentinel itself would
     /// refuse or without a usable monitor line reads as having no master.
-    public static func parse(_ text: String, masterName: String) -> ExistingSentinelConf {
+    static func parse(_ text: String, masterName: String) -> ExistingSentinelConf {
         var result = ExistingSentinelConf(master: nil, myID: nil)
         for words in RedisConfSyntax.parse(text) ?? [] {
             guard words.first?.lowercased() == "sentinel", words.count >= 3 else { continue }
@@ -137,7 +137,7 @@ public struct ExistingSentinelConf: Sendable, Equatable {
     }
 }
 
-public enum SentinelConfChoice: Sendable, Equatable {
+enum SentinelConfChoice: Sendable, Equatable {
     case keep(reason: String)
     case write(myID: String?, reason: String)
 }
@@ -145,8 +145,8 @@ public enum SentinelConfChoice: Sendable, Equatable {
 /// Sentinel rewrites its own file with what it learned (epochs, peers,
 /// replicas); throwing that away costs a rediscovery, so the file is kept
 /// unless it follows a master the cluster no longer has.
-public enum SentinelConfPolicy {
-    public static func choose(existing: ExistingSentinelConf?, clusterMaster: NodeAddress) -> SentinelConfChoice {
+enum SentinelConfPolicy {
+    static func choose(existing: ExistingSentinelConf?, clusterMaster: NodeAddress) -> SentinelConfChoice {
         guard let existing else {
             return .write(myID: nil, reason: "no sentinel.conf yet; writing one monitoring \(clusterMaster)")
         }

@@ -2,49 +2,49 @@
 /// only; the agent syncs them to the catalog.
 extension ConsulClient {
     /// The services registered on this agent, by service ID.
-    public func agentServices() throws -> [String: ConsulService] {
+    func agentServices() throws -> [String: ConsulService] {
         let answer = try exchange("GET", ConsulRequestTarget("/v1/agent/services"))
         return try decode([String: ConsulService]?.self, from: answer) ?? [:]
     }
 
     /// The checks registered on this agent, by check ID.
-    public func agentChecks() throws -> [String: ConsulHealthCheck] {
+    func agentChecks() throws -> [String: ConsulHealthCheck] {
         let answer = try exchange("GET", ConsulRequestTarget("/v1/agent/checks"))
         return try decode([String: ConsulHealthCheck]?.self, from: answer) ?? [:]
     }
 
     /// Registers (or replaces) a service instance on this agent.
-    public func registerService(_ registration: ConsulServiceRegistration) throws {
+    func registerService(_ registration: ConsulServiceRegistration) throws {
         _ = try exchange(
             "PUT", ConsulRequestTarget("/v1/agent/service/register"), body: encodeJSON(registration), json: true)
     }
 
-    public func deregisterService(id: String) throws {
+    func deregisterService(id: String) throws {
         _ = try exchange("PUT", ConsulRequestTarget("/v1/agent/service/deregister/", segment: id))
     }
 
-    public func registerCheck(_ registration: ConsulCheckRegistration) throws {
+    func registerCheck(_ registration: ConsulCheckRegistration) throws {
         _ = try exchange(
             "PUT", ConsulRequestTarget("/v1/agent/check/register"), body: encodeJSON(registration), json: true)
     }
 
     /// Reports a TTL check passing and restarts its TTL.
-    public func passCheck(id: String, note: String? = nil) throws {
+    func passCheck(id: String, note: String? = nil) throws {
         try reportTTL("pass", id: id, note: note)
     }
 
     /// Reports a TTL check warning and restarts its TTL.
-    public func warnCheck(id: String, note: String? = nil) throws {
+    func warnCheck(id: String, note: String? = nil) throws {
         try reportTTL("warn", id: id, note: note)
     }
 
     /// Reports a TTL check critical and restarts its TTL.
-    public func failCheck(id: String, note: String? = nil) throws {
+    func failCheck(id: String, note: String? = nil) throws {
         try reportTTL("fail", id: id, note: note)
     }
 
     /// Sets a TTL check's status and output in one call and restarts its TTL.
-    public func updateCheck(id: String, status: ConsulCheckStatus, output: String) throws {
+    func updateCheck(id: String, status: ConsulCheckStatus, output: String) throws {
         let body = try encodeJSON(ConsulCheckUpdate(status: status, output: output))
         _ = try exchange("PUT", ConsulRequestTarget("/v1/agent/check/update/", segment: id), body: body, json: true)
     }

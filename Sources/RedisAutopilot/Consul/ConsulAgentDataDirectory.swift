@@ -3,12 +3,12 @@ import Foundation
 /// A check the local agent persisted because it was registered through the
 /// HTTP API (`<data-dir>/checks/<hash of the check ID>`): which service it
 /// belongs to.
-public struct PersistedCheck: Sendable, Equatable {
-    public var checkID: String
-    public var serviceID: String
-    public var serviceName: String
+struct PersistedCheck: Sendable, Equatable {
+    var checkID: String
+    var serviceID: String
+    var serviceName: String
 
-    public init(checkID: String, serviceID: String, serviceName: String) {
+    init(checkID: String, serviceID: String, serviceName: String) {
         self.checkID = checkID
         self.serviceID = serviceID
         self.serviceName = serviceName
@@ -19,14 +19,14 @@ public struct PersistedCheck: Sendable, Equatable {
 /// warn or fail (`<data-dir>/checks/state/<hash of the check ID>`). A starting
 /// agent gives the check this status instead of `critical` while `expires`
 /// (Unix seconds: the update plus the TTL) has not come.
-public struct PersistedCheckStatus: Sendable, Equatable {
+struct PersistedCheckStatus: Sendable, Equatable {
     /// The file's path.
-    public var path: String
-    public var checkID: String
-    public var status: String
-    public var expires: Int64
+    var path: String
+    var checkID: String
+    var status: String
+    var expires: Int64
 
-    public init(path: String, checkID: String, status: String, expires: Int64) {
+    init(path: String, checkID: String, status: String, expires: Int64) {
         self.path = path
         self.checkID = checkID
         self.status = status
@@ -35,25 +35,25 @@ public struct PersistedCheckStatus: Sendable, Equatable {
 }
 
 /// What a stopped agent's data directory holds of its checks.
-public struct PersistedAgentChecks: Sendable, Equatable {
-    public var checks: [PersistedCheck]
-    public var statuses: [PersistedCheckStatus]
+struct PersistedAgentChecks: Sendable, Equatable {
+    var checks: [PersistedCheck]
+    var statuses: [PersistedCheckStatus]
     /// Files that could not be read as what their directory holds; Consul
     /// skips or deletes them itself.
-    public var unreadable: [String]
+    var unreadable: [String]
 
-    public init(checks: [PersistedCheck] = [], statuses: [PersistedCheckStatus] = [], unreadable: [String] = []) {
+    init(checks: [PersistedCheck] = [], statuses: [PersistedCheckStatus] = [], unreadable: [String] = []) {
         self.checks = checks
         self.statuses = statuses
         self.unreadable = unreadable
     }
 }
 
-public enum ConsulAgentDataError: Error, Equatable, CustomStringConvertible {
+enum ConsulAgentDataError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     case removeFailed(path: String, reason: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .malformed(path, reason):
             return "\(path) is not a Consul agent's persisted check: \(reason)"
@@ -67,17 +67,17 @@ public enum ConsulAgentDataError: Error, Equatable, CustomStringConvertible {
 /// running. The layout is Consul's (agent/agent.go: `checks`, `checks/state`;
 /// the file names are a hash of the ID, SHA-256 from Consul 1.11, MD5 before),
 /// so files are matched by the check ID inside them, never by name.
-public struct ConsulAgentDataDirectory: Sendable {
-    public let path: String
+struct ConsulAgentDataDirectory: Sendable {
+    let path: String
 
-    public init(path: String) {
+    init(path: String) {
         self.path = path
     }
 
-    public var checksPath: String { path + "/checks" }
-    public var checkStatusPath: String { path + "/checks/state" }
+    var checksPath: String { path + "/checks" }
+    var checkStatusPath: String { path + "/checks/state" }
 
-    public func read() -> PersistedAgentChecks {
+    func read() -> PersistedAgentChecks {
         var found = PersistedAgentChecks()
         for file in Self.files(in: checksPath) {
             do {
@@ -96,7 +96,7 @@ public struct ConsulAgentDataDirectory: Sendable {
         return found
     }
 
-    public func remove(_ status: PersistedCheckStatus) throws(ConsulAgentDataError) {
+    func remove(_ status: PersistedCheckStatus) throws(ConsulAgentDataError) {
         guard unlink(status.path) == 0 || errno == ENOENT else {
             throw .removeFailed(path: status.path, reason: String(cString: strerror(errno)))
         }

@@ -1,19 +1,19 @@
 /// The health of a check, as Consul spells it.
-public enum ConsulCheckStatus: String, Sendable, Codable {
+enum ConsulCheckStatus: String, Sendable, Codable {
     case passing
     case warning
     case critical
 }
 
 /// What `/v1/agent/self` tells about the local agent.
-public struct ConsulAgentSelf: Sendable, Equatable, Decodable {
-    public var nodeName: String
-    public var datacenter: String
+struct ConsulAgentSelf: Sendable, Equatable, Decodable {
+    var nodeName: String
+    var datacenter: String
     /// The agent's LAN address (`Member.Addr`).
-    public var address: String
-    public var version: String?
+    var address: String
+    var version: String?
 
-    public init(nodeName: String, datacenter: String, address: String, version: String? = nil) {
+    init(nodeName: String, datacenter: String, address: String, version: String? = nil) {
         self.nodeName = nodeName
         self.datacenter = datacenter
         self.address = address
@@ -24,7 +24,7 @@ public struct ConsulAgentSelf: Sendable, Equatable, Decodable {
         case Config, Member, NodeName, Datacenter, Version, Addr
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let root = try decoder.container(keyedBy: Keys.self)
         let config = try root.nestedContainer(keyedBy: Keys.self, forKey: .Config)
         let member = try root.nestedContainer(keyedBy: Keys.self, forKey: .Member)
@@ -36,17 +36,17 @@ public struct ConsulAgentSelf: Sendable, Equatable, Decodable {
 }
 
 /// A service instance as the agent and the health endpoint describe it.
-public struct ConsulService: Sendable, Equatable, Decodable {
-    public var id: String
+struct ConsulService: Sendable, Equatable, Decodable {
+    var id: String
     /// The service name (Consul's `Service` field).
-    public var name: String
-    public var tags: [String]
+    var name: String
+    var tags: [String]
     /// Empty when the instance was registered without one: it then has its node's address.
-    public var address: String
-    public var port: Int
-    public var meta: [String: String]
+    var address: String
+    var port: Int
+    var meta: [String: String]
 
-    public init(id: String, name: String, tags: [String] = [], address: String = "", port: Int = 0, meta: [String: String] = [:]) {
+    init(id: String, name: String, tags: [String] = [], address: String = "", port: Int = 0, meta: [String: String] = [:]) {
         self.id = id
         self.name = name
         self.tags = tags
@@ -59,7 +59,7 @@ public struct ConsulService: Sendable, Equatable, Decodable {
         case ID, Service, Tags, Address, Port, Meta
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         id = try container.decode(String.self, forKey: .ID)
         name = try container.decode(String.self, forKey: .Service)
@@ -71,18 +71,18 @@ public struct ConsulService: Sendable, Equatable, Decodable {
 }
 
 /// A check as the agent and the health endpoint describe it.
-public struct ConsulHealthCheck: Sendable, Equatable, Decodable {
-    public var node: String
-    public var checkID: String
-    public var name: String
-    public var status: ConsulCheckStatus
-    public var notes: String
-    public var output: String
+struct ConsulHealthCheck: Sendable, Equatable, Decodable {
+    var node: String
+    var checkID: String
+    var name: String
+    var status: ConsulCheckStatus
+    var notes: String
+    var output: String
     /// Empty for a node check such as `serfHealth`.
-    public var serviceID: String
-    public var serviceName: String
+    var serviceID: String
+    var serviceName: String
 
-    public init(
+    init(
         node: String = "", checkID: String, name: String = "", status: ConsulCheckStatus,
         notes: String = "", output: String = "", serviceID: String = "", serviceName: String = ""
     ) {
@@ -100,7 +100,7 @@ public struct ConsulHealthCheck: Sendable, Equatable, Decodable {
         case Node, CheckID, Name, Status, Notes, Output, ServiceID, ServiceName
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         checkID = try container.decode(String.self, forKey: .CheckID)
         status = try container.decode(ConsulCheckStatus.self, forKey: .Status)
@@ -115,18 +115,18 @@ public struct ConsulHealthCheck: Sendable, Equatable, Decodable {
 
 /// The TTL check embedded in a service registration. Consul gives it the ID
 /// `service:<service ID>` unless `checkID` is set.
-public struct ConsulServiceTTLCheck: Sendable, Equatable, Encodable {
-    public var checkID: String?
-    public var name: String?
+struct ConsulServiceTTLCheck: Sendable, Equatable, Encodable {
+    var checkID: String?
+    var name: String?
     /// Seconds the check stays in its last state without being reported.
-    public var ttl: Double
+    var ttl: Double
     /// Seconds after which Consul removes the instance whose check stays critical.
-    public var deregisterCriticalServiceAfter: Double
-    public var notes: String?
+    var deregisterCriticalServiceAfter: Double
+    var notes: String?
     /// The status before the first report (Consul's default is critical).
-    public var status: ConsulCheckStatus?
+    var status: ConsulCheckStatus?
 
-    public init(
+    init(
         ttl: Double, deregisterCriticalServiceAfter: Double, checkID: String? = nil, name: String? = nil,
         notes: String? = nil, status: ConsulCheckStatus? = nil
     ) {
@@ -142,7 +142,7 @@ public struct ConsulServiceTTLCheck: Sendable, Equatable, Encodable {
         case CheckID, Name, TTL, DeregisterCriticalServiceAfter, Notes, Status
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encodeIfPresent(checkID, forKey: .CheckID)
         try container.encodeIfPresent(name, forKey: .Name)
@@ -155,16 +155,16 @@ public struct ConsulServiceTTLCheck: Sendable, Equatable, Encodable {
 }
 
 /// The body of `PUT /v1/agent/service/register`.
-public struct ConsulServiceRegistration: Sendable, Equatable, Encodable {
-    public var id: String
-    public var name: String
-    public var tags: [String]
-    public var address: String?
-    public var port: Int?
-    public var meta: [String: String]
-    public var check: ConsulServiceTTLCheck?
+struct ConsulServiceRegistration: Sendable, Equatable, Encodable {
+    var id: String
+    var name: String
+    var tags: [String]
+    var address: String?
+    var port: Int?
+    var meta: [String: String]
+    var check: ConsulServiceTTLCheck?
 
-    public init(
+    init(
         id: String, name: String, tags: [String] = [], address: String? = nil, port: Int? = nil,
         meta: [String: String] = [:], check: ConsulServiceTTLCheck? = nil
     ) {
@@ -181,7 +181,7 @@ public struct ConsulServiceRegistration: Sendable, Equatable, Encodable {
         case ID, Name, Tags, Address, Port, Meta, Check
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(id, forKey: .ID)
         try container.encode(name, forKey: .Name)
@@ -194,19 +194,19 @@ public struct ConsulServiceRegistration: Sendable, Equatable, Encodable {
 }
 
 /// The body of `PUT /v1/agent/check/register` for a TTL check.
-public struct ConsulCheckRegistration: Sendable, Equatable, Encodable {
-    public var id: String
-    public var name: String
+struct ConsulCheckRegistration: Sendable, Equatable, Encodable {
+    var id: String
+    var name: String
     /// Seconds the check stays in its last state without being reported.
-    public var ttl: Double
+    var ttl: Double
     /// Ties the check to a service instance of this agent.
-    public var serviceID: String?
-    public var notes: String?
-    public var status: ConsulCheckStatus?
+    var serviceID: String?
+    var notes: String?
+    var status: ConsulCheckStatus?
     /// Only honoured by Consul for checks tied to a service.
-    public var deregisterCriticalServiceAfter: Double?
+    var deregisterCriticalServiceAfter: Double?
 
-    public init(
+    init(
         id: String, name: String, ttl: Double, serviceID: String? = nil, notes: String? = nil,
         status: ConsulCheckStatus? = nil, deregisterCriticalServiceAfter: Double? = nil
     ) {
@@ -223,7 +223,7 @@ public struct ConsulCheckRegistration: Sendable, Equatable, Encodable {
         case ID, Name, TTL, ServiceID, Notes, Status, DeregisterCriticalServiceAfter
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(id, forKey: .ID)
         try container.encode(name, forKey: .Name)

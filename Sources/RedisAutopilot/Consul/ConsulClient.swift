@@ -4,7 +4,7 @@ import Foundation
 /// `HTTPTransport` pointed at the agent, so tests and the integration suite can
 /// give it any transport (a recorder, a real socket to a Consul double).
 /// Every call is bounded by `timeout` seconds; blocking queries add their wait.
-public final class ConsulClient {
+final class ConsulClient {
     let transport: HTTPTransport
     let timeout: Double
     /// The caller's own deadline, when it has one: no call outlives it.
@@ -15,7 +15,7 @@ public final class ConsulClient {
     /// messages, short enough for a log line when a proxy answers with a page.
     static let errorBodyLimit = 512
 
-    public init(transport: HTTPTransport, token: String?, timeout: Double, deadline: Deadline? = nil) {
+    init(transport: HTTPTransport, token: String?, timeout: Double, deadline: Deadline? = nil) {
         self.transport = transport
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.timeout = timeout
@@ -128,7 +128,7 @@ public final class ConsulClient {
 extension ConsulClient {
     /// The address of the Raft leader, or nil while the cluster has none
     /// (Consul then answers `""`).
-    public func leader() throws -> String? {
+    func leader() throws -> String? {
         let answer = try exchange("GET", ConsulRequestTarget("/v1/status/leader"))
         if answer.response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return nil }
         let leader = try decode(String.self, from: answer)
@@ -136,7 +136,7 @@ extension ConsulClient {
     }
 
     /// Who the local agent is.
-    public func agentSelf() throws -> ConsulAgentSelf {
+    func agentSelf() throws -> ConsulAgentSelf {
         try decode(ConsulAgentSelf.self, from: exchange("GET", ConsulRequestTarget("/v1/agent/self")))
     }
 }

@@ -1,7 +1,7 @@
 /// Everything that can go wrong talking to the local Consul agent. `path` is
 /// the request target (path and query) so the message names the call; the ACL
 /// token is sent in a header only and never appears here.
-public enum ConsulError: Error, CustomStringConvertible {
+enum ConsulError: Error, CustomStringConvertible {
     /// Consul answered with a status other than the call accepts; `body` is
     /// truncated and has the token scrubbed from it.
     case http(method: String, path: String, status: Int, body: String)
@@ -16,7 +16,7 @@ public enum ConsulError: Error, CustomStringConvertible {
     /// incomplete answer would look like a cluster without a master.
     case filteredByACL(method: String, path: String, needed: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case .http(let method, let path, 403, let body):
             return "Consul refused \(method) \(path) with 403: the ACL token (CONSUL_HTTP_TOKEN) is missing, "
@@ -39,7 +39,7 @@ public enum ConsulError: Error, CustomStringConvertible {
     /// or its `serfHealth`, passing yet: an agent just (re)started, before the
     /// leader has reconciled its membership (agent/consul/state/session.go).
     /// It passes within seconds.
-    public var isNodeNotYetHealthy: Bool {
+    var isNodeNotYetHealthy: Bool {
         guard case let .http(_, path, 500, body) = self, path.hasPrefix("/v1/session/create") else { return false }
         return body.contains("Missing node registration") || body.contains("Missing check 'serfHealth' registration")
             || body.contains("Check 'serfHealth' is in critical state")

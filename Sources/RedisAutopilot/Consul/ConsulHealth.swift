@@ -1,15 +1,15 @@
 import Foundation
 
 /// A node as the health endpoint describes it.
-public struct ConsulNode: Sendable, Equatable, Decodable {
-    public var id: String
+struct ConsulNode: Sendable, Equatable, Decodable {
+    var id: String
     /// The node name.
-    public var node: String
-    public var address: String
-    public var datacenter: String
-    public var meta: [String: String]
+    var node: String
+    var address: String
+    var datacenter: String
+    var meta: [String: String]
 
-    public init(id: String = "", node: String, address: String, datacenter: String = "", meta: [String: String] = [:]) {
+    init(id: String = "", node: String, address: String, datacenter: String = "", meta: [String: String] = [:]) {
         self.id = id
         self.node = node
         self.address = address
@@ -21,7 +21,7 @@ public struct ConsulNode: Sendable, Equatable, Decodable {
         case ID, Node, Address, Datacenter, Meta
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         node = try container.decode(String.self, forKey: .Node)
         address = try container.decode(String.self, forKey: .Address)
@@ -33,19 +33,19 @@ public struct ConsulNode: Sendable, Equatable, Decodable {
 
 /// One instance of a service with its node and every check that bears on it
 /// (node checks such as `serfHealth` and the instance's own checks).
-public struct ConsulServiceEntry: Sendable, Equatable, Decodable {
-    public var node: ConsulNode
-    public var service: ConsulService
-    public var checks: [ConsulHealthCheck]
+struct ConsulServiceEntry: Sendable, Equatable, Decodable {
+    var node: ConsulNode
+    var service: ConsulService
+    var checks: [ConsulHealthCheck]
 
-    public init(node: ConsulNode, service: ConsulService, checks: [ConsulHealthCheck]) {
+    init(node: ConsulNode, service: ConsulService, checks: [ConsulHealthCheck]) {
         self.node = node
         self.service = service
         self.checks = checks
     }
 
     /// Where clients reach the instance: its own address, else its node's.
-    public var instanceAddress: String {
+    var instanceAddress: String {
         service.address.isEmpty ? node.address : service.address
     }
 
@@ -53,7 +53,7 @@ public struct ConsulServiceEntry: Sendable, Equatable, Decodable {
         case Node, Service, Checks
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         node = try container.decode(ConsulNode.self, forKey: .Node)
         service = try container.decode(ConsulService.self, forKey: .Service)
@@ -62,44 +62,44 @@ public struct ConsulServiceEntry: Sendable, Equatable, Decodable {
 }
 
 /// The answer of a health query and the `X-Consul-Index` it was read at.
-public struct ConsulServiceHealth: Sendable, Equatable {
-    public var entries: [ConsulServiceEntry]
+struct ConsulServiceHealth: Sendable, Equatable {
+    var entries: [ConsulServiceEntry]
     /// Pass it back as `ConsulBlockingQuery.index` to wait for the next change.
     /// Consul's guidance: if it ever goes backwards, start again from 0.
-    public var index: UInt64
+    var index: UInt64
 
-    public init(entries: [ConsulServiceEntry], index: UInt64) {
+    init(entries: [ConsulServiceEntry], index: UInt64) {
         self.entries = entries
         self.index = index
     }
 }
 
 /// Makes a read wait until Consul's index passes `index`, or `wait` seconds.
-public struct ConsulBlockingQuery: Sendable, Equatable {
-    public var index: UInt64
-    public var wait: Double
+struct ConsulBlockingQuery: Sendable, Equatable {
+    var index: UInt64
+    var wait: Double
 
-    public init(index: UInt64, wait: Double) {
+    init(index: UInt64, wait: Double) {
         self.index = index
         self.wait = wait
     }
 }
 
 /// A service instance as the catalog describes it (flattened with its node).
-public struct ConsulCatalogService: Sendable, Equatable, Decodable {
-    public var node: String
+struct ConsulCatalogService: Sendable, Equatable, Decodable {
+    var node: String
     /// The node's address.
-    public var address: String
-    public var datacenter: String
-    public var serviceID: String
-    public var serviceName: String
-    public var serviceTags: [String]
+    var address: String
+    var datacenter: String
+    var serviceID: String
+    var serviceName: String
+    var serviceTags: [String]
     /// Empty when the instance has its node's address.
-    public var serviceAddress: String
-    public var servicePort: Int
-    public var serviceMeta: [String: String]
+    var serviceAddress: String
+    var servicePort: Int
+    var serviceMeta: [String: String]
 
-    public init(
+    init(
         node: String, address: String, datacenter: String = "", serviceID: String, serviceName: String,
         serviceTags: [String] = [], serviceAddress: String = "", servicePort: Int = 0, serviceMeta: [String: String] = [:]
     ) {
@@ -115,7 +115,7 @@ public struct ConsulCatalogService: Sendable, Equatable, Decodable {
     }
 
     /// Where clients reach the instance: its own address, else its node's.
-    public var instanceAddress: String {
+    var instanceAddress: String {
         serviceAddress.isEmpty ? address : serviceAddress
     }
 
@@ -123,7 +123,7 @@ public struct ConsulCatalogService: Sendable, Equatable, Decodable {
         case Node, Address, Datacenter, ServiceID, ServiceName, ServiceTags, ServiceAddress, ServicePort, ServiceMeta
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         node = try container.decode(String.self, forKey: .Node)
         address = try container.decode(String.self, forKey: .Address)
@@ -142,7 +142,7 @@ extension ConsulClient {
     /// `passingOnly` keeps an instance only if every one of its checks and its
     /// node's checks passes. With `blocking`, the call returns when the index
     /// moves past `blocking.index` or after about `blocking.wait` seconds.
-    public func healthService(
+    func healthService(
         _ name: String, passingOnly: Bool = false, tag: String? = nil, blocking: ConsulBlockingQuery? = nil
     ) throws -> ConsulServiceHealth {
         var target = ConsulRequestTarget("/v1/health/service/", segment: name)
@@ -167,7 +167,7 @@ extension ConsulClient {
     }
 
     /// Every registered instance of a service, healthy or not.
-    public func catalogService(_ name: String, tag: String? = nil) throws -> [ConsulCatalogService] {
+    func catalogService(_ name: String, tag: String? = nil) throws -> [ConsulCatalogService] {
         var target = ConsulRequestTarget("/v1/catalog/service/", segment: name)
         target.value("tag", tag)
         return try decode([ConsulCatalogService]?.self, from: exchange("GET", target)) ?? []

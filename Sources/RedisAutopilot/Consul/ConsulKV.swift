@@ -1,19 +1,19 @@
 import Foundation
 
 /// A KV entry as `GET /v1/kv/<key>` returns it, with its value decoded.
-public struct ConsulKVPair: Sendable, Equatable, Decodable {
-    public var key: String
+struct ConsulKVPair: Sendable, Equatable, Decodable {
+    var key: String
     /// nil when the key exists without a value.
-    public var value: [UInt8]?
-    public var flags: UInt64
+    var value: [UInt8]?
+    var flags: UInt64
     /// The session holding the key's lock, if any.
-    public var session: String?
-    public var createIndex: UInt64
-    public var modifyIndex: UInt64
+    var session: String?
+    var createIndex: UInt64
+    var modifyIndex: UInt64
     /// How many times the lock was acquired.
-    public var lockIndex: UInt64
+    var lockIndex: UInt64
 
-    public init(
+    init(
         key: String, value: [UInt8]?, flags: UInt64 = 0, session: String? = nil,
         createIndex: UInt64 = 0, modifyIndex: UInt64 = 0, lockIndex: UInt64 = 0
     ) {
@@ -27,7 +27,7 @@ public struct ConsulKVPair: Sendable, Equatable, Decodable {
     }
 
     /// The value as UTF-8 text (invalid sequences replaced).
-    public var stringValue: String? {
+    var stringValue: String? {
         value.map { String(decoding: $0, as: UTF8.self) }
     }
 
@@ -35,7 +35,7 @@ public struct ConsulKVPair: Sendable, Equatable, Decodable {
         case Key, Value, Flags, Session, CreateIndex, ModifyIndex, LockIndex
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         key = try container.decode(String.self, forKey: .Key)
         if let encoded = try container.decodeIfPresent(String.self, forKey: .Value) {
@@ -56,7 +56,7 @@ public struct ConsulKVPair: Sendable, Equatable, Decodable {
 }
 
 /// The lock part of a KV write: take or give back the key's lock for a session.
-public enum ConsulLockOperation: Sendable, Equatable {
+enum ConsulLockOperation: Sendable, Equatable {
     /// Succeeds when the key is free or already held by `session`.
     case acquire(session: String)
     /// Succeeds only for the holder; the key is freed without a lock-delay.
@@ -65,7 +65,7 @@ public enum ConsulLockOperation: Sendable, Equatable {
 
 extension ConsulClient {
     /// The entry at `key`, or nil when there is none.
-    public func getKV(_ key: String) throws -> ConsulKVPair? {
+    func getKV(_ key: String) throws -> ConsulKVPair? {
         let answer = try exchange("GET", ConsulRequestTarget("/v1/kv/", key: key), accepted: [404])
         if answer.response.status == 404 { return nil }
         guard let pairs = try decode([ConsulKVPair]?.self, from: answer), let pair = pairs.first else {
@@ -75,7 +75,7 @@ extension ConsulClient {
     }
 
     /// The bare value at `key` (`?raw`), or nil when there is none.
-    public func getKVRaw(_ key: String) throws -> [UInt8]? {
+    func getKVRaw(_ key: String) throws -> [UInt8]? {
         var target = ConsulRequestTarget("/v1/kv/", key: key)
         target.flag("raw")
         let answer = try exchange("GET", target, accepted: [404])
@@ -83,7 +83,7 @@ extension ConsulClient {
     }
 
     /// Every entry whose key starts with `prefix` (`?recurse`).
-    public func listKV(prefix: String) throws -> [ConsulKVPair] {
+    func listKV(prefix: String) throws -> [ConsulKVPair] {
         var target = ConsulRequestTarget("/v1/kv/", key: prefix)
         target.flag("recurse")
         let answer = try exchange("GET", target, accepted: [404])
@@ -93,7 +93,7 @@ extension ConsulClient {
 
     /// The keys that start with `prefix` (`?keys`); with a `separator`, keys
     /// below the next separator are folded into one entry ending with it.
-    public func listKVKeys(prefix: String, separator: String? = nil) throws -> [String] {
+    func listKVKeys(prefix: String, separator: String? = nil) throws -> [String] {
         var target = ConsulRequestTarget("/v1/kv/", key: prefix)
         target.flag("keys")
         target.value("separator", separator)
@@ -106,7 +106,7 @@ extension ConsulClient {
     /// the `cas` index no longer matches (0: the key exists), or the lock
     /// operation was refused.
     @discardableResult
-    public func putKV(
+    func putKV(
         _ key: String, value: [UInt8], cas: UInt64? = nil, flags: UInt64? = nil, lock: ConsulLockOperation? = nil
     ) throws -> Bool {
         var target = ConsulRequestTarget("/v1/kv/", key: key)
@@ -123,7 +123,7 @@ extension ConsulClient {
     /// Deletes `key` (or, with `recurse`, every key under it). Returns false
     /// when the `cas` index no longer matches.
     @discardableResult
-    public func deleteKV(_ key: String, cas: UInt64? = nil, recurse: Bool = false) throws -> Bool {
+    func deleteKV(_ key: String, cas: UInt64? = nil, recurse: Bool = false) throws -> Bool {
         var target = ConsulRequestTarget("/v1/kv/", key: key)
         target.value("cas", cas.map { String($0) })
         target.flag("recurse", recurse)
@@ -135,7 +135,7 @@ extension ConsulClient {
     /// Consul answers an acquire naming a session it does not know with a 500
     /// "invalid session"; that is the session being gone, which callers
     /// handle by creating a new one, so it is reported as such.
-    public func acquireLock(key: String, session: String, value: [UInt8]) throws -> Bool {
+    func acquireLock(key: String, session: String, value: [UInt8]) throws -> Bool {
         do {
             return try putKV(key, value: value, lock: .acquire(session: session))
         } catch ConsulError.http(_, _, 500, let body) where body.lowercased().contains("invalid session") {
@@ -145,7 +145,7 @@ extension ConsulClient {
 
     /// Gives back the lock on `key`, writing `value`. False when `session` is
     /// not the holder (also when it no longer exists: Consul does not check).
-    public func releaseLock(key: String, session: String, value: [UInt8]) throws -> Bool {
+    func releaseLock(key: String, session: String, value: [UInt8]) throws -> Bool {
         try putKV(key, value: value, lock: .release(session: session))
     }
 }

@@ -1,30 +1,30 @@
 import Foundation
 
 /// What happens to a session's locked keys when it is invalidated.
-public enum ConsulSessionBehavior: String, Sendable, Codable {
+enum ConsulSessionBehavior: String, Sendable, Codable {
     case release
     case delete
 }
 
 /// The body of `PUT /v1/session/create`. A nil field is left to Consul's
 /// default: no TTL, a 15 s lock-delay, `release`, and the `serfHealth` check.
-public struct ConsulSessionRequest: Sendable, Equatable, Encodable {
-    public var name: String?
-    public var node: String?
+struct ConsulSessionRequest: Sendable, Equatable, Encodable {
+    var name: String?
+    var node: String?
     /// Seconds; Consul accepts 10 s to 24 h.
-    public var ttl: Double?
+    var ttl: Double?
     /// Seconds during which a lock freed by invalidation cannot be taken.
-    public var lockDelay: Double?
-    public var behavior: ConsulSessionBehavior?
+    var lockDelay: Double?
+    var behavior: ConsulSessionBehavior?
     /// Check IDs (`Checks`), understood by every Consul version. An empty
     /// list ties the session to no check at all.
-    public var checks: [String]?
+    var checks: [String]?
     /// Node check IDs (`NodeChecks`, Consul 1.7+).
-    public var nodeChecks: [String]?
+    var nodeChecks: [String]?
     /// Service check IDs (`ServiceChecks`, Consul 1.7+).
-    public var serviceChecks: [String]?
+    var serviceChecks: [String]?
 
-    public init(
+    init(
         name: String? = nil, node: String? = nil, ttl: Double? = nil, lockDelay: Double? = nil,
         behavior: ConsulSessionBehavior? = nil, checks: [String]? = nil, nodeChecks: [String]? = nil,
         serviceChecks: [String]? = nil
@@ -47,7 +47,7 @@ public struct ConsulSessionRequest: Sendable, Equatable, Encodable {
         let ID: String
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encodeIfPresent(name, forKey: .Name)
         try container.encodeIfPresent(node, forKey: .Node)
@@ -61,22 +61,22 @@ public struct ConsulSessionRequest: Sendable, Equatable, Encodable {
 }
 
 /// A live session as `GET /v1/session/info/<id>` describes it.
-public struct ConsulSession: Sendable, Equatable, Decodable {
-    public var id: String
-    public var name: String
-    public var node: String
-    public var behavior: ConsulSessionBehavior
+struct ConsulSession: Sendable, Equatable, Decodable {
+    var id: String
+    var name: String
+    var node: String
+    var behavior: ConsulSessionBehavior
     /// As Consul spells it ("30s"); nil for a session without TTL.
-    public var ttl: String?
+    var ttl: String?
     /// Seconds (Consul answers in nanoseconds, possibly written as 1.5e+10).
-    public var lockDelay: Double
+    var lockDelay: Double
     /// Node checks, from `NodeChecks` or, on Consul before 1.7, `Checks`.
-    public var nodeChecks: [String]
-    public var serviceChecks: [String]
-    public var createIndex: UInt64
-    public var modifyIndex: UInt64
+    var nodeChecks: [String]
+    var serviceChecks: [String]
+    var createIndex: UInt64
+    var modifyIndex: UInt64
 
-    public init(
+    init(
         id: String, name: String = "", node: String, behavior: ConsulSessionBehavior = .release, ttl: String? = nil,
         lockDelay: Double = 15, nodeChecks: [String] = [], serviceChecks: [String] = [],
         createIndex: UInt64 = 0, modifyIndex: UInt64 = 0
@@ -101,7 +101,7 @@ public struct ConsulSession: Sendable, Equatable, Decodable {
         let ID: String
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         id = try container.decode(String.self, forKey: .ID)
         node = try container.decode(String.self, forKey: .Node)
@@ -119,7 +119,7 @@ public struct ConsulSession: Sendable, Equatable, Decodable {
 
 extension ConsulClient {
     /// Creates a session and returns its ID.
-    public func createSession(_ request: ConsulSessionRequest) throws -> String {
+    func createSession(_ request: ConsulSessionRequest) throws -> String {
         let answer = try exchange("PUT", ConsulRequestTarget("/v1/session/create"), body: encodeJSON(request), json: true)
         return try decode(SessionCreated.self, from: answer).ID
     }
@@ -128,7 +128,7 @@ extension ConsulClient {
     /// `seconds` while Consul cannot tie one to this node yet
     /// (`ConsulError.isNodeNotYetHealthy`), as after the agent (re)started;
     /// `waiting` is told each time. Any other failure is thrown at once.
-    public func createSession(_ request: ConsulSessionRequest, waitingUpTo seconds: Double, pause: Double = 1,
+    func createSession(_ request: ConsulSessionRequest, waitingUpTo seconds: Double, pause: Double = 1,
                               waiting: (ConsulError) -> Void) throws -> String {
         let deadline = Deadline.after(seconds: seconds)
         while true {
@@ -144,7 +144,7 @@ extension ConsulClient {
     /// Restarts a session's TTL. Throws `ConsulError.sessionNotFound` when
     /// the session is gone, so the caller knows its locks are lost.
     @discardableResult
-    public func renewSession(id: String) throws -> ConsulSession {
+    func renewSession(id: String) throws -> ConsulSession {
         let answer = try exchange("PUT", ConsulRequestTarget("/v1/session/renew/", segment: id), accepted: [404])
         if answer.response.status == 404 { throw ConsulError.sessionNotFound(id: id) }
         guard let session = try decode([ConsulSession]?.self, from: answer)?.first else {
@@ -155,12 +155,12 @@ extension ConsulClient {
 
     /// Invalidates a session at once; its keys are released or deleted per
     /// its behavior and its lock-delay starts.
-    public func destroySession(id: String) throws {
+    func destroySession(id: String) throws {
         _ = try exchange("PUT", ConsulRequestTarget("/v1/session/destroy/", segment: id))
     }
 
     /// The session, or nil when it does not exist (any more).
-    public func sessionInfo(id: String) throws -> ConsulSession? {
+    func sessionInfo(id: String) throws -> ConsulSession? {
         let answer = try exchange("GET", ConsulRequestTarget("/v1/session/info/", segment: id))
         return try decode([ConsulSession]?.self, from: answer)?.first
     }

@@ -1,7 +1,7 @@
 /// Why a private key could not be used. Descriptions name what was found and
 /// where, never key material: at most a PEM label, a key type or a cipher
 /// name, and only when it looks like one.
-public enum CryptoError: Error, Equatable, CustomStringConvertible {
+enum CryptoError: Error, Equatable, CustomStringConvertible {
     /// No `-----BEGIN ...-----` line in the text.
     case noPEMBlock
     /// A PEM block that holds no private key this program reads (e.g. a certificate).
@@ -15,11 +15,11 @@ public enum CryptoError: Error, Equatable, CustomStringConvertible {
     /// The numbers were read but do not make an RSA key.
     case inconsistentKey(reason: String)
     case unsupportedKeySize(bits: Int)
-    /// The signature did not pass its own check with the public exponent: a
+    /// The signature did not pass its own check with the exponent: a
     /// computation fault, so the signature was withheld rather than leak the key.
     case signatureSelfCheckFailed
 
-    public var description: String {
+    var description: String {
         switch self {
         case .noPEMBlock:
             return "no private key found: expected a PEM block such as -----BEGIN RSA PRIVATE KEY-----"

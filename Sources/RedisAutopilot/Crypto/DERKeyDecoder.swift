@@ -65,7 +65,7 @@ enum DERKeyDecoder {
             throw CryptoError.malformedKey(format: format, reason: "rsaEncryption has unexpected parameters")
         }
         let privateKey = try info.readOctetString(name: "privateKey")
-        // Optional attributes [0] and public key [1] follow; RSA needs neither.
+        // Optional attributes [0] and key [1] follow; RSA needs neither.
         return try pkcs1(privateKey, format: format)
     }
 }

@@ -2,12 +2,12 @@ import Foundation
 
 /// HMAC (RFC 2104) over any of the streaming hashes; the message may be fed in
 /// pieces like the hash itself.
-public struct HMAC<Hash: HashFunction>: Sendable, CustomStringConvertible {
+struct HMAC<Hash: HashFunction>: Sendable, CustomStringConvertible {
     private var inner = Hash()
     /// Already fed with the padded key, so the key itself is not kept.
     private var outer = Hash()
 
-    public init(key: some ContiguousBytes) {
+    init(key: some ContiguousBytes) {
         var blockKey = key.withUnsafeBytes { [UInt8]($0) }
         if blockKey.count > Hash.blockByteCount {
             blockKey = Hash.digest(blockKey)
@@ -17,38 +17,38 @@ public struct HMAC<Hash: HashFunction>: Sendable, CustomStringConvertible {
         outer.update(blockKey.map { $0 ^ 0x5c })
     }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
         inner.update(bytes)
     }
 
-    public mutating func update(_ bytes: some ContiguousBytes) {
+    mutating func update(_ bytes: some ContiguousBytes) {
         inner.update(bytes)
     }
 
-    public mutating func update(_ text: String) {
+    mutating func update(_ text: String) {
         inner.update(text)
     }
 
-    public func finalize() -> [UInt8] {
+    func finalize() -> [UInt8] {
         var result = outer
         result.update(inner.finalize())
         return result.finalize()
     }
 
-    public static func authenticationCode(for message: some ContiguousBytes, key: some ContiguousBytes) -> [UInt8] {
+    static func authenticationCode(for message: some ContiguousBytes, key: some ContiguousBytes) -> [UInt8] {
         var hmac = Self(key: key)
         hmac.update(message)
         return hmac.finalize()
     }
 
-    public static func authenticationCode(for message: String, key: some ContiguousBytes) -> [UInt8] {
+    static func authenticationCode(for message: String, key: some ContiguousBytes) -> [UInt8] {
         var hmac = Self(key: key)
         hmac.update(message)
         return hmac.finalize()
     }
 
     /// The keyed state must not end up in logs.
-    public var description: String { "HMAC<\(Hash.self)>" }
+    var description: String { "HMAC<\(Hash.self)>" }
 }
 
-public typealias HMACSHA256 = HMAC<SHA256>
+typealias HMACSHA256 = HMAC<SHA256>

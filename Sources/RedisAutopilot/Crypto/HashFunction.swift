@@ -2,7 +2,7 @@ import Foundation
 
 /// A streaming hash: bytes go in through `update` in pieces of any size, so a
 /// backup of any length is hashed without being held in memory.
-public protocol HashFunction: Sendable {
+protocol HashFunction: Sendable {
     static var digestByteCount: Int { get }
     /// The block size HMAC pads its key to.
     static var blockByteCount: Int { get }
@@ -15,36 +15,36 @@ public protocol HashFunction: Sendable {
 }
 
 extension HashFunction {
-    public mutating func update(_ bytes: some ContiguousBytes) {
+    mutating func update(_ bytes: some ContiguousBytes) {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    public mutating func update(_ text: String) {
+    mutating func update(_ text: String) {
         var text = text
         text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
     }
 
-    public func finalizeHex() -> String {
+    func finalizeHex() -> String {
         Hex.encode(finalize())
     }
 
-    public static func digest(_ bytes: some ContiguousBytes) -> [UInt8] {
+    static func digest(_ bytes: some ContiguousBytes) -> [UInt8] {
         var hasher = Self()
         hasher.update(bytes)
         return hasher.finalize()
     }
 
-    public static func digest(_ text: String) -> [UInt8] {
+    static func digest(_ text: String) -> [UInt8] {
         var hasher = Self()
         hasher.update(text)
         return hasher.finalize()
     }
 
-    public static func hexDigest(_ bytes: some ContiguousBytes) -> String {
+    static func hexDigest(_ bytes: some ContiguousBytes) -> String {
         Hex.encode(digest(bytes))
     }
 
-    public static func hexDigest(_ text: String) -> String {
+    static func hexDigest(_ text: String) -> String {
         Hex.encode(digest(text))
     }
 }

@@ -1,7 +1,7 @@
 /// Lowercase hexadecimal, as digests are written in signatures and headers
 /// (SigV4, `x-amz-content-sha256`, openssl's output).
-public enum Hex {
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+enum Hex {
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var characters: [UInt8] = []
         characters.reserveCapacity(bytes.underestimatedCount * 2)

@@ -1,18 +1,18 @@
 /// MD5 (RFC 1321). Manta's `Content-MD5` and key fingerprints need it; it is
 /// not collision resistant and is used for nothing that needs to be.
-public struct MD5: HashFunction {
-    public static let digestByteCount = 16
-    public static let blockByteCount = 64
+struct MD5: HashFunction {
+    static let digestByteCount = 16
+    static let blockByteCount = 64
 
     private var hasher = MerkleDamgardHasher<MD5Compression>()
 
-    public init() {}
+    init() {}
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
         hasher.update(bytes)
     }
 
-    public func finalize() -> [UInt8] {
+    func finalize() -> [UInt8] {
         hasher.finalize()
     }
 }

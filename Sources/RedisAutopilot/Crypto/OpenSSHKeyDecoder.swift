@@ -15,8 +15,8 @@ enum OpenSSHKeyDecoder {
         guard keyCount == 1 else {
             throw malformed("the file holds \(keyCount) keys, expected 1")
         }
-        var publicKey = SSHWireReader(try reader.readString(name: "public key"))
-        let publicType = try publicKey.readName(name: "public key type")
+        var publicKey = SSHWireReader(try reader.readString(name: "key"))
+        let publicType = try publicKey.readName(name: "key type")
         guard cipher == "none" else {
             throw CryptoError.encryptedKey(found: "OpenSSH \(publicType) key encrypted with \(cipher)")
         }
@@ -26,8 +26,8 @@ enum OpenSSHKeyDecoder {
         guard publicType == "ssh-rsa" else {
             throw CryptoError.unsupportedKeyType(found: "\(publicType) (OpenSSH)")
         }
-        let publicExponent = try publicKey.readMPInt(name: "public exponent")
-        let publicModulus = try publicKey.readMPInt(name: "public modulus")
+        let publicExponent = try publicKey.readMPInt(name: "exponent")
+        let publicModulus = try publicKey.readMPInt(name: "modulus")
 
         var section = SSHWireReader(try reader.readString(name: "private section"))
         guard reader.remaining.isEmpty else {
@@ -42,7 +42,7 @@ enum OpenSSHKeyDecoder {
         }
         let privateType = try section.readName(name: "private key type")
         guard privateType == "ssh-rsa" else {
-            throw malformed("the private key type \(privateType) differs from the public one ssh-rsa")
+            throw malformed("the private key type \(privateType) differs from the one ssh-rsa")
         }
         // OpenSSH's order: n, e, d, iqmp, p, q.
         let modulus = try section.readMPInt(name: "n")
@@ -58,7 +58,7 @@ enum OpenSSHKeyDecoder {
             throw malformed("the padding after the key is not 1, 2, 3, ...")
         }
         guard modulus == publicModulus, exponent == publicExponent else {
-            throw CryptoError.inconsistentKey(reason: "the public key in the file does not match the private key")
+            throw CryptoError.inconsistentKey(reason: "the key in the file does not match the private key")
         }
         return RSAKeyComponents(
             modulus: modulus,

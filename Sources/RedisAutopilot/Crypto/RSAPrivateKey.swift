@@ -5,10 +5,10 @@
 ///
 /// Its descriptions show only the size and fingerprint, so that the key never
 /// reaches a log by being printed.
-public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public static let supportedBitCounts = 1024...16384
+struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    static let supportedBitCounts = 1024...16384
 
-    public let publicKey: RSAPublicKey
+    let publicKey: RSAPublicKey
     private let primeP: MontgomeryModulus
     private let primeQ: MontgomeryModulus
     /// d mod (p - 1) and d mod (q - 1).
@@ -19,7 +19,7 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
 
     /// `text` may have `#` for newlines (the MANTA_PRIVATE_KEY convention),
     /// CRLF line ends and whitespace around it.
-    public init(parsing text: String) throws {
+    init(parsing text: String) throws {
         let block = try PEMBlock(parsing: text)
         let components: RSAKeyComponents
         switch block.label {
@@ -54,7 +54,7 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
             throw CryptoError.inconsistentKey(reason: "the modulus is even")
         }
         guard e.isOdd, e.bitWidth > 1, e < n else {
-            throw CryptoError.inconsistentKey(reason: "the public exponent is out of range")
+            throw CryptoError.inconsistentKey(reason: "the exponent is out of range")
         }
         guard p.multiplied(by: q) == n else {
             throw CryptoError.inconsistentKey(reason: "p × q is not the modulus")
@@ -68,7 +68,7 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
         guard let exponentP = derivedP, let exponentQ = derivedQ,
               e.multiplied(by: exponentP).remainder(dividingBy: pMinusOne) == BigUInt(1),
               e.multiplied(by: exponentQ).remainder(dividingBy: qMinusOne) == BigUInt(1) else {
-            throw CryptoError.inconsistentKey(reason: "the private exponents do not invert the public exponent")
+            throw CryptoError.inconsistentKey(reason: "the private exponents do not invert the exponent")
         }
         guard q.multiplied(by: components.coefficient).remainder(dividingBy: p) == BigUInt(1) else {
             throw CryptoError.inconsistentKey(reason: "the CRT coefficient is not q^-1 mod p")
@@ -89,14 +89,14 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
         self.coefficient = coefficient
     }
 
-    public var bitCount: Int { publicKey.bitCount }
-    public var md5Fingerprint: String { publicKey.md5Fingerprint }
-    public var sha256Fingerprint: String { publicKey.sha256Fingerprint }
+    var bitCount: Int { publicKey.bitCount }
+    var md5Fingerprint: String { publicKey.md5Fingerprint }
+    var sha256Fingerprint: String { publicKey.sha256Fingerprint }
 
     /// RSASSA-PKCS1-v1_5 over `message`, computed with the CRT and checked
-    /// with the public exponent before it is returned: a fault in either half
+    /// with the exponent before it is returned: a fault in either half
     /// of the CRT would otherwise reveal a prime factor in the signature.
-    public func sign(_ message: [UInt8], digest: RSASignatureDigest) throws -> [UInt8] {
+    func sign(_ message: [UInt8], digest: RSASignatureDigest) throws -> [UInt8] {
         let length = (bitCount + 7) / 8
         let encoded = BigUInt(bigEndian: try digest.encodedMessage(for: message, length: length))
         let p = primeP.modulus, q = primeQ.modulus
@@ -116,11 +116,11 @@ public struct RSAPrivateKey: Sendable, CustomStringConvertible, CustomDebugStrin
         return bytes
     }
 
-    public func sign(_ message: String, digest: RSASignatureDigest) throws -> [UInt8] {
+    func sign(_ message: String, digest: RSASignatureDigest) throws -> [UInt8] {
         try sign(Array(message.utf8), digest: digest)
     }
 
-    public var description: String { "RSAPrivateKey(\(bitCount) bits, \(sha256Fingerprint))" }
-    public var debugDescription: String { description }
-    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+    var description: String { "RSAPrivateKey(\(bitCount) bits, \(sha256Fingerprint))" }
+    var debugDescription: String { description }
+    var customMirror: Mirror { Mirror(self, children: ["description": description]) }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// The public half of an RSA key: its fingerprints identify the key to Manta
+/// The half of an RSA key: its fingerprints identify the key to Manta
 /// (`MANTA_KEY_ID`), and it checks every signature before it is sent.
-public struct RSAPublicKey: Sendable, Equatable {
+struct RSAPublicKey: Sendable, Equatable {
     let modulus: MontgomeryModulus
     let exponent: BigUInt
 
@@ -13,26 +13,26 @@ public struct RSAPublicKey: Sendable, Equatable {
         self.exponent = exponent
     }
 
-    public var bitCount: Int { modulus.modulus.bitWidth }
+    var bitCount: Int { modulus.modulus.bitWidth }
 
     /// The key as OpenSSH writes it on the wire: string "ssh-rsa", mpint e, mpint n.
-    public var sshWireBlob: [UInt8] {
+    var sshWireBlob: [UInt8] {
         Self.sshString(Array("ssh-rsa".utf8)) + Self.sshMPInt(exponent) + Self.sshMPInt(modulus.modulus)
     }
 
     /// `b4:fd:fa:...`, as `ssh-keygen -l -E md5` prints it (without the `MD5:`
     /// prefix) and as Manta expects in a key id.
-    public var md5Fingerprint: String {
+    var md5Fingerprint: String {
         MD5.digest(sshWireBlob).map { Hex.encode([$0]) }.joined(separator: ":")
     }
 
     /// `SHA256:...`, as `ssh-keygen -l` prints it: base64 without padding.
-    public var sha256Fingerprint: String {
+    var sha256Fingerprint: String {
         let encoded = Data(SHA256.digest(sshWireBlob)).base64EncodedString()
         return "SHA256:" + encoded.replacingOccurrences(of: "=", with: "")
     }
 
-    public func isValidSignature(_ signature: [UInt8], for message: [UInt8], digest: RSASignatureDigest) -> Bool {
+    func isValidSignature(_ signature: [UInt8], for message: [UInt8], digest: RSASignatureDigest) -> Bool {
         let length = (bitCount + 7) / 8
         guard signature.count == length,
               let expected = try? digest.encodedMessage(for: message, length: length) else { return false }
@@ -41,7 +41,7 @@ public struct RSAPublicKey: Sendable, Equatable {
         return modulus.power(value, exponent).bigEndianBytes(count: length) == expected
     }
 
-    public static func == (lhs: RSAPublicKey, rhs: RSAPublicKey) -> Bool {
+    static func == (lhs: RSAPublicKey, rhs: RSAPublicKey) -> Bool {
         lhs.modulus.modulus == rhs.modulus.modulus && lhs.exponent == rhs.exponent
     }
 

@@ -1,6 +1,6 @@
 /// The hash of an RSASSA-PKCS1-v1_5 signature (RFC 8017 section 9.2), as
 /// HTTP Signatures name them: `rsa-sha256`, and `rsa-sha1` for old servers.
-public enum RSASignatureDigest: Sendable, CaseIterable {
+enum RSASignatureDigest: Sendable, CaseIterable {
     case sha256
     case sha1
 

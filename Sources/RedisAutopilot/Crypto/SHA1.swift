@@ -1,18 +1,18 @@
 /// SHA-1 (FIPS 180-4). Only for `rsa-sha1` signatures that old servers still
 /// ask for; it is not collision resistant.
-public struct SHA1: HashFunction {
-    public static let digestByteCount = 20
-    public static let blockByteCount = 64
+struct SHA1: HashFunction {
+    static let digestByteCount = 20
+    static let blockByteCount = 64
 
     private var hasher = MerkleDamgardHasher<SHA1Compression>()
 
-    public init() {}
+    init() {}
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
         hasher.update(bytes)
     }
 
-    public func finalize() -> [UInt8] {
+    func finalize() -> [UInt8] {
         hasher.finalize()
     }
 }

@@ -1,17 +1,17 @@
 /// SHA-256 (FIPS 180-4).
-public struct SHA256: HashFunction {
-    public static let digestByteCount = 32
-    public static let blockByteCount = 64
+struct SHA256: HashFunction {
+    static let digestByteCount = 32
+    static let blockByteCount = 64
 
     private var hasher = MerkleDamgardHasher<SHA256Compression>()
 
-    public init() {}
+    init() {}
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
         hasher.update(bytes)
     }
 
-    public func finalize() -> [UInt8] {
+    func finalize() -> [UInt8] {
         hasher.finalize()
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A Consul session lock: the bootstrap lock `service/redis/locks/master`
 /// (one node of an empty cluster becomes master) and the backup lock
-/// `service/redis/locks/backup` (one node backs up per BACKUP_TTL).
+/// `service/redis/backups/lock` (one node backs up per BACKUP_TTL).
 ///
 /// On a lost session (TTL expired, destroyed, its node's check failed) the
 /// lock is gone: every call that finds the session unknown forgets it, an

@@ -4,8 +4,8 @@ import Foundation
 /// other nodes cannot reach them. preStart logs each at WARN once per boot:
 /// refusing to start would break working setups (a private network without a
 /// password, one node with a local store), saying nothing hides the risk.
-public enum DeploymentWarnings {
-    public static func check(_ settings: Settings) -> [String] {
+enum DeploymentWarnings {
+    static func check(_ settings: Settings) -> [String] {
         [openWithoutPassword(settings), unsharedLocalStore(settings.backup)].compactMap { $0 }
     }
 

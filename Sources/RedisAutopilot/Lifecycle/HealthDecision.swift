@@ -1,47 +1,47 @@
 /// The two Consul services a Redis node can be registered as. The names are
 /// the original project's, so existing clients keep working.
-public enum RoleService: String, Sendable, CaseIterable, Comparable {
+enum RoleService: String, Sendable, CaseIterable, Comparable {
     case master = "redis"
     case replica = "redis-replica"
 
-    public var name: String { rawValue }
+    var name: String { rawValue }
 
-    public static func < (lhs: RoleService, rhs: RoleService) -> Bool {
+    static func < (lhs: RoleService, rhs: RoleService) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
 }
 
 /// What the local Redis answered, reduced to what the health decision needs.
-public enum RedisObservation: Sendable, Equatable {
+enum RedisObservation: Sendable, Equatable {
     case unreachable(reason: String)
     case master(connectedReplicas: Int, loading: Bool)
     case replica(of: NodeAddress?, linkUp: Bool, loading: Bool)
 }
 
 /// What health saw in one observation.
-public struct HealthSnapshot: Sendable, Equatable {
-    public var redis: RedisObservation
+struct HealthSnapshot: Sendable, Equatable {
+    var redis: RedisObservation
     /// Role services this node has on its local agent, with the address each announces.
-    public var registered: [RoleService: NodeAddress]
+    var registered: [RoleService: NodeAddress]
     /// The address this node should announce.
-    public var announce: NodeAddress
+    var announce: NodeAddress
     /// A bootstrap session id was left by onStart (this node took the lock).
-    public var holdsBootstrapLock: Bool
+    var holdsBootstrapLock: Bool
     /// Consul already reports this node's `redis` instance as passing.
-    public var masterPassingInConsul: Bool
+    var masterPassingInConsul: Bool
     /// The master the local Sentinel names, when it answered.
-    public var sentinelMaster: NodeAddress?
+    var sentinelMaster: NodeAddress?
     /// Role services on the local agent under an ID this node no longer uses
     /// (its announced address changed).
-    public var staleServiceIDs: [String]
+    var staleServiceIDs: [String]
     /// Other nodes Consul still lists as passing `redis` and that answer as
     /// master (looked at only when this node is master).
-    public var otherPassingMasters: [NodeAddress]
+    var otherPassingMasters: [NodeAddress]
     /// Other nodes Consul lists as passing `redis` that do not answer as
     /// master: down, or restarted as replicas, before the catalog caught up.
-    public var listedMastersNotAnswering: [NodeAddress]
+    var listedMastersNotAnswering: [NodeAddress]
 
-    public init(redis: RedisObservation, registered: [RoleService: NodeAddress], announce: NodeAddress,
+    init(redis: RedisObservation, registered: [RoleService: NodeAddress], announce: NodeAddress,
                 holdsBootstrapLock: Bool = false, masterPassingInConsul: Bool = false,
                 sentinelMaster: NodeAddress? = nil, staleServiceIDs: [String] = [], otherPassingMasters: [NodeAddress] = [],
                 listedMastersNotAnswering: [NodeAddress] = []) {
@@ -57,7 +57,7 @@ public struct HealthSnapshot: Sendable, Equatable {
     }
 }
 
-public enum HealthAction: Sendable, Equatable {
+enum HealthAction: Sendable, Equatable {
     case register(RoleService, NodeAddress)
     case deregister(RoleService)
     case deregisterStale(id: String)
@@ -71,11 +71,11 @@ public enum HealthAction: Sendable, Equatable {
     case renewBootstrapLock
 }
 
-public struct HealthPlan: Sendable, Equatable, HookPlan {
-    public var actions: [HealthAction]
+struct HealthPlan: Sendable, Equatable, HookPlan {
+    var actions: [HealthAction]
     /// Health exits non-zero when Redis did not answer.
-    public var healthy: Bool
-    public var reason: String
+    var healthy: Bool
+    var reason: String
 
     /// Each run says at INFO what it changed; one that only passes its
     /// checks (every 5 s) says so at DEBUG.
@@ -93,8 +93,8 @@ public struct HealthPlan: Sendable, Equatable, HookPlan {
 
 /// Makes the Consul registration match Redis's real role. Registration is the
 /// only source of truth clients see, so a wrong role is always corrected.
-public enum HealthDecision {
-    public static func decide(_ seen: HealthSnapshot) -> HealthPlan {
+enum HealthDecision {
+    static func decide(_ seen: HealthSnapshot) -> HealthPlan {
         var plan = decideRegistration(seen)
         if seen.holdsBootstrapLock && !plan.actions.contains(.releaseBootstrapLock) {
             plan.actions.append(.renewBootstrapLock)

@@ -1,4 +1,4 @@
-public enum LifecycleError: Error, CustomStringConvertible {
+enum LifecycleError: Error, CustomStringConvertible {
     case noConsulLeader(waitedSeconds: Int)
     case noAnnounceAddress
     case bootstrapTimedOut(waitedSeconds: Int, lastReason: String)
@@ -7,7 +7,7 @@ public enum LifecycleError: Error, CustomStringConvertible {
     case serverNotStarted(executable: String, reason: String)
     case noSuchCheck(id: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .noConsulLeader(waited):
             return "Consul has no leader after \(waited)s (CONSUL_LEADER_TIMEOUT); is the agent joined to a server (CONSUL)?"

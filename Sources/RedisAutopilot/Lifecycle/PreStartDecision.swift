@@ -1,7 +1,7 @@
 /// What preStart removes from the stopped agent's data directory, and why.
-public struct AgentDataPlan: Sendable, Equatable {
-    public var remove: [PersistedCheckStatus]
-    public var reason: String
+struct AgentDataPlan: Sendable, Equatable {
+    var remove: [PersistedCheckStatus]
+    var reason: String
 }
 
 /// A Consul agent started again on its data directory restores the services
@@ -12,13 +12,13 @@ public struct AgentDataPlan: Sendable, Equatable {
 /// runs out. Nothing of this node has been checked since it started, so the
 /// statuses of its role and Sentinel checks go, and the agent brings those
 /// checks back critical, as Consul does for any check without a status.
-public enum PreStartDecision {
+enum PreStartDecision {
     /// Services whose checks must not pass from before this start: the roles
     /// redis-manage registers and the Sentinel service ContainerPilot registers.
-    public static let restartedServices: [String] = RoleService.allCases.map(\.name).sorted() + [ClusterNames.sentinelService]
+    static let restartedServices: [String] = RoleService.allCases.map(\.name).sorted() + [ClusterNames.sentinelService]
 
     /// `now`: Unix seconds, as Consul compares a status's `Expires`.
-    public static func decide(_ found: PersistedAgentChecks, directory: String, now: Int64) -> AgentDataPlan {
+    static func decide(_ found: PersistedAgentChecks, directory: String, now: Int64) -> AgentDataPlan {
         let services = Set(restartedServices)
         let ours = Set(found.checks.filter { services.contains($0.serviceName) }.map(\.checkID))
         let remove = found.statuses.filter { ours.contains($0.checkID) }.sorted { $0.checkID < $1.checkID }

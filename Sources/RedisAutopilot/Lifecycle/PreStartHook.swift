@@ -4,18 +4,18 @@ import Foundation
 /// configuration, and clears the check statuses it would restore from before
 /// this start (see PreStartDecision). It runs before the agent, so it needs
 /// only settings and a logger.
-public struct PreStartHook {
+struct PreStartHook {
     let settings: Settings
     let logger: Logger
     let clock: @Sendable () -> Date
 
-    public init(settings: Settings, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) {
+    init(settings: Settings, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) {
         self.settings = settings
         self.logger = logger
         self.clock = clock
     }
 
-    public func run() throws {
+    func run() throws {
         try writeLocalConfig()
         clearCheckStatusesFromBeforeThisStart()
     }

@@ -1,14 +1,14 @@
 /// What preStop saw of this node before it goes away.
-public struct PreStopSnapshot: Sendable, Equatable {
-    public var redis: RedisObservation
+struct PreStopSnapshot: Sendable, Equatable {
+    var redis: RedisObservation
     /// Replicas the master reports online, with the replication offset each acknowledged.
-    public var onlineReplicas: [NodeAddress: Int64]
-    public var masterOffset: Int64
+    var onlineReplicas: [NodeAddress: Int64]
+    var masterOffset: Int64
     /// Whether the local Sentinel answered, and whether it is already failing over.
-    public var sentinelReachable: Bool
-    public var failoverInProgress: Bool
+    var sentinelReachable: Bool
+    var failoverInProgress: Bool
 
-    public init(redis: RedisObservation, onlineReplicas: [NodeAddress: Int64] = [:], masterOffset: Int64 = 0,
+    init(redis: RedisObservation, onlineReplicas: [NodeAddress: Int64] = [:], masterOffset: Int64 = 0,
                 sentinelReachable: Bool = true, failoverInProgress: Bool = false) {
         self.redis = redis
         self.onlineReplicas = onlineReplicas
@@ -18,7 +18,7 @@ public struct PreStopSnapshot: Sendable, Equatable {
     }
 }
 
-public enum HandoverStep: Sendable, Equatable {
+enum HandoverStep: Sendable, Equatable {
     /// Nothing to hand over (a replica, a dead Redis, or no replica to take over).
     case skip
     /// A failover is already running: wait for it instead of starting another.
@@ -31,18 +31,18 @@ public enum HandoverStep: Sendable, Equatable {
     case requestFailover
 }
 
-public struct HandoverPlan: Sendable, Equatable {
-    public var step: HandoverStep
-    public var reason: String
+struct HandoverPlan: Sendable, Equatable {
+    var step: HandoverStep
+    var reason: String
 }
 
 /// Writes paused by preStop: the master's offset once the pause held (every
 /// acknowledged write is at or below it) and how long ago that was.
-public struct WritePause: Sendable, Equatable {
-    public var offset: Int64
-    public var seconds: Double
+struct WritePause: Sendable, Equatable {
+    var offset: Int64
+    var seconds: Double
 
-    public init(offset: Int64, seconds: Double) {
+    init(offset: Int64, seconds: Double) {
         self.offset = offset
         self.seconds = seconds
     }
@@ -50,13 +50,13 @@ public struct WritePause: Sendable, Equatable {
 
 /// Hands the master role over before this node stops, so that clients see a
 /// new master at once and no acknowledged write is left only on this node.
-public enum PreStopDecision {
+enum PreStopDecision {
     /// Sentinel promotes the replica it judges best, not the one preStop saw
     /// caught up, so the failover waits until every online replica holds every
     /// acknowledged write. Replicas acknowledge their offset once a second; a
     /// replica still behind after `catchUpLimit` seconds of pause is lagging
     /// for good, and the failover goes ahead with the caught-up ones.
-    public static func handover(_ seen: PreStopSnapshot, pause: WritePause?, catchUpLimit: Double) -> HandoverPlan {
+    static func handover(_ seen: PreStopSnapshot, pause: WritePause?, catchUpLimit: Double) -> HandoverPlan {
         switch seen.redis {
         case let .unreachable(reason):
             return HandoverPlan(step: .skip, reason: "redis does not answer (\(reason)); nothing to hand over")
@@ -100,22 +100,22 @@ public enum PreStopDecision {
 }
 
 /// What preStop sees while Sentinel fails this node over.
-public struct HandoverProgress: Sendable, Equatable {
-    public var me: NodeAddress
+struct HandoverProgress: Sendable, Equatable {
+    var me: NodeAddress
     /// The master this node's Sentinel names, nil when it did not answer.
-    public var localNames: NodeAddress?
-    public var localFailoverInProgress: Bool
+    var localNames: NodeAddress?
+    var localFailoverInProgress: Bool
     /// The master each other sentinel that answered names.
-    public var othersName: [NodeAddress]
+    var othersName: [NodeAddress]
     /// Sentinels of the cluster, this node's included.
-    public var sentinelCount: Int
+    var sentinelCount: Int
     /// The node the local Sentinel names answers INFO as a master.
-    public var namedAnswersAsMaster: Bool
+    var namedAnswersAsMaster: Bool
     /// How many of the peers that could finish a handover still answer: the
     /// replicas that were online when it began, and the other sentinels.
-    public var livePeers: Int
+    var livePeers: Int
 
-    public init(me: NodeAddress, localNames: NodeAddress?, localFailoverInProgress: Bool, othersName: [NodeAddress],
+    init(me: NodeAddress, localNames: NodeAddress?, localFailoverInProgress: Bool, othersName: [NodeAddress],
                 sentinelCount: Int, namedAnswersAsMaster: Bool, livePeers: Int = 1) {
         self.me = me
         self.localNames = localNames
@@ -178,7 +178,7 @@ extension PreStopDecision {
     /// the leader's hello messages afterwards: stopping this node's Sentinel
     /// then (if it leads) leaves them on the old master, unable to fail over
     /// again because the promoted replica no longer reports as a replica.
-    public static func handoverDone(_ seen: HandoverProgress) -> (done: Bool, reason: String) {
+    static func handoverDone(_ seen: HandoverProgress) -> (done: Bool, reason: String) {
         if seen.livePeers == 0 {
             // The whole cluster is stopping (or this node is cut off): none of
             // the replicas that could be promoted and none of the other
@@ -206,20 +206,20 @@ extension PreStopDecision {
 }
 
 /// What one of the other sentinels knows about the monitored master.
-public struct SentinelView: Sendable, Equatable {
-    public var sentinel: NodeAddress
-    public var failoverInProgress: Bool
-    public var replicas: [NodeAddress]
-    public var sentinels: [NodeAddress]
+struct SentinelView: Sendable, Equatable {
+    var sentinel: NodeAddress
+    var failoverInProgress: Bool
+    var replicas: [NodeAddress]
+    var sentinels: [NodeAddress]
     /// Replicas and sentinels it lists that a reset sentinel would not find
     /// again now, so no sentinel is expected to know them: those it flags
     /// down (s_down, o_down, disconnected: gone or failed), and replicas
     /// whose link to their master is down (the master's INFO, where the
     /// replicas are found, lists only those replicating from it; a replica
     /// left on a departed master is one until Sentinel repoints it).
-    public var detached: Set<NodeAddress>
+    var detached: Set<NodeAddress>
 
-    public init(sentinel: NodeAddress, failoverInProgress: Bool, replicas: [NodeAddress], sentinels: [NodeAddress],
+    init(sentinel: NodeAddress, failoverInProgress: Bool, replicas: [NodeAddress], sentinels: [NodeAddress],
                 detached: Set<NodeAddress> = []) {
         self.sentinel = sentinel
         self.failoverInProgress = failoverInProgress
@@ -229,16 +229,16 @@ public struct SentinelView: Sendable, Equatable {
     }
 }
 
-public enum ResetStep: Sendable, Equatable {
+enum ResetStep: Sendable, Equatable {
     /// Reset these sentinels now, all in this step.
     case reset([NodeAddress])
     case wait
     case done
 }
 
-public struct ResetPlan: Sendable, Equatable, HookPlan {
-    public var step: ResetStep
-    public var reason: String
+struct ResetPlan: Sendable, Equatable, HookPlan {
+    var step: ResetStep
+    var reason: String
 
     var level: LogLevel { step == .wait ? .debug : .info }
 }
@@ -280,11 +280,11 @@ public struct ResetPlan: Sendable, Equatable, HookPlan {
 /// Sentinels that do not remember this node are never reset: those already
 /// reset would only start rediscovering again, and nothing makes them learn
 /// a node whose servers are stopped.
-public enum SentinelResetDecision {
+enum SentinelResetDecision {
     /// `asked`: how many sentinels preStop asked for a view (every other
     /// sentinel Consul lists); those that did not answer count as not
     /// knowing the cluster.
-    public static func next(views: [SentinelView], asked: Int, myRedis: NodeAddress, mySentinel: NodeAddress) -> ResetPlan {
+    static func next(views: [SentinelView], asked: Int, myRedis: NodeAddress, mySentinel: NodeAddress) -> ResetPlan {
         if let busy = views.first(where: \.failoverInProgress) {
             return ResetPlan(step: .wait, reason: "sentinel \(busy.sentinel) reports a failover in progress; no reset until it ends")
         }

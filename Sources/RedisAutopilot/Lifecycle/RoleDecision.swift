@@ -1,33 +1,33 @@
 /// What a node saw of the cluster in one observation, before its redis-server
 /// starts: at onStart, and again at every start of the redis job.
-public struct RoleSnapshot: Sendable, Equatable {
+struct RoleSnapshot: Sendable, Equatable {
     /// This node's announced Redis address.
-    public var me: NodeAddress
+    var me: NodeAddress
     /// `redis` instances Consul reports passing.
-    public var passingMasters: [NodeAddress]
+    var passingMasters: [NodeAddress]
     /// Every `redis` instance in the catalog, passing or not.
-    public var registeredMasters: [NodeAddress]
+    var registeredMasters: [NodeAddress]
     /// One answer per reachable sentinel: the master it names.
-    public var sentinelMasters: [NodeAddress]
+    var sentinelMasters: [NodeAddress]
     /// Sentinels that report a failover of the master in progress.
-    public var sentinelsFailingOver: [NodeAddress]
+    var sentinelsFailingOver: [NodeAddress]
     /// Other nodes' `redis-replica` instances whose checks are not critical:
     /// replicas that live and hold what they last replicated.
-    public var liveReplicas: [NodeAddress]
+    var liveReplicas: [NodeAddress]
     /// What REDIS_DATA_DIR holds (`LocalData.evidence`); empty: no data.
-    public var localData: [String]
+    var localData: [String]
     /// Whether this node holds the bootstrap lock.
-    public var holdsBootstrapLock: Bool
+    var holdsBootstrapLock: Bool
     /// This node already asked Sentinel to promote a replica in this run.
-    public var failoverRequested: Bool
+    var failoverRequested: Bool
     /// Seconds since this decision loop began.
-    public var elapsed: Double
+    var elapsed: Double
     /// What onStart writes into sentinel.conf, observed with the rest (nil
     /// where it is not needed): `redis-replica` instances passing, and the
     /// raw values of the quorum and failover-timeout keys (nil: absent).
     var sentinelSettings: SentinelSettingsSeen?
 
-    public init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
+    init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
                 sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
                 localData: [String] = [], holdsBootstrapLock: Bool = false, failoverRequested: Bool = false,
                 elapsed: Double = 0) {
@@ -44,7 +44,7 @@ public struct RoleSnapshot: Sendable, Equatable {
     }
 }
 
-public enum RoleStep: Sendable, Equatable {
+enum RoleStep: Sendable, Equatable {
     /// Write the configuration as a replica of this master; done.
     case becomeReplica(of: NodeAddress)
     /// Holding the lock and no other master: take the master role; done.
@@ -59,17 +59,17 @@ public enum RoleStep: Sendable, Equatable {
     case wait
 }
 
-public struct RolePlan: Sendable, Equatable, HookPlan {
-    public var step: RoleStep
+struct RolePlan: Sendable, Equatable, HookPlan {
+    var step: RoleStep
     /// One sentence: what was seen and what is done.
-    public var reason: String
+    var reason: String
 }
 
 /// Chooses this node's role before its redis-server accepts a connection, so
 /// a node never comes up as a second writable master, and never as a master
 /// with less data than the replicas that would copy it.
-public enum RoleDecision {
-    public static func decide(_ seen: RoleSnapshot, masterWaitTimeout: Double) -> RolePlan {
+enum RoleDecision {
+    static func decide(_ seen: RoleSnapshot, masterWaitTimeout: Double) -> RolePlan {
         let me = seen.me
         let otherPassing = Array(Set(seen.passingMasters.filter { $0 != me })).sorted()
         let sentinelChoice = seen.sentinelMasters.mostNamed()

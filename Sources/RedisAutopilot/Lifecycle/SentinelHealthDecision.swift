@@ -1,18 +1,18 @@
 /// What healthSentinel saw: this node's `redis-sentinel` registration on its
 /// agent and what the local Sentinel answered.
-public struct SentinelHealthSnapshot: Sendable, Equatable {
+struct SentinelHealthSnapshot: Sendable, Equatable {
     /// The address this node's registration announces, nil when absent.
-    public var registered: NodeAddress?
+    var registered: NodeAddress?
     /// `redis-sentinel` registrations on this agent under another ID (the one
     /// ContainerPilot made before redis-manage registered Sentinel itself, or
     /// an address this node no longer announces).
-    public var staleServiceIDs: [String]
+    var staleServiceIDs: [String]
     /// The Sentinel address this node announces.
-    public var announce: NodeAddress
+    var announce: NodeAddress
     /// nil: Sentinel answered PING; otherwise why it did not.
-    public var failure: String?
+    var failure: String?
 
-    public init(registered: NodeAddress?, staleServiceIDs: [String] = [], announce: NodeAddress, failure: String? = nil) {
+    init(registered: NodeAddress?, staleServiceIDs: [String] = [], announce: NodeAddress, failure: String? = nil) {
         self.registered = registered
         self.staleServiceIDs = staleServiceIDs
         self.announce = announce
@@ -20,17 +20,17 @@ public struct SentinelHealthSnapshot: Sendable, Equatable {
     }
 }
 
-public enum SentinelHealthAction: Sendable, Equatable {
+enum SentinelHealthAction: Sendable, Equatable {
     case register(NodeAddress)
     case deregisterStale(id: String)
     case pass(note: String)
     case fail(note: String)
 }
 
-public struct SentinelHealthPlan: Sendable, Equatable, HookPlan {
-    public var actions: [SentinelHealthAction]
-    public var healthy: Bool
-    public var reason: String
+struct SentinelHealthPlan: Sendable, Equatable, HookPlan {
+    var actions: [SentinelHealthAction]
+    var healthy: Bool
+    var reason: String
 
     var level: LogLevel {
         if !healthy { return .error }
@@ -41,8 +41,8 @@ public struct SentinelHealthPlan: Sendable, Equatable, HookPlan {
 /// Keeps `redis-sentinel` in Consul at the address other nodes reach this
 /// Sentinel at (SENTINEL_ANNOUNCE_PORT behind NAT), the one every consumer
 /// (onStart, preStop, the other nodes) reads.
-public enum SentinelHealthDecision {
-    public static func decide(_ seen: SentinelHealthSnapshot) -> SentinelHealthPlan {
+enum SentinelHealthDecision {
+    static func decide(_ seen: SentinelHealthSnapshot) -> SentinelHealthPlan {
         var actions: [SentinelHealthAction] = seen.staleServiceIDs.sorted().map { .deregisterStale(id: $0) }
         if let failure = seen.failure {
             if seen.registered != nil { actions.append(.fail(note: "sentinel does not answer: \(failure)")) }
@@ -61,8 +61,8 @@ public enum SentinelHealthDecision {
 
 /// Sentinel needs a majority of all sentinels, not just the quorum, to
 /// authorise a failover.
-public enum FailoverCapacity {
-    public static func note(sentinels: Int, quorum: Int) -> String? {
+enum FailoverCapacity {
+    static func note(sentinels: Int, quorum: Int) -> String? {
         let majority = sentinels / 2 + 1
         if sentinels < 2 {
             return "only \(sentinels) sentinel known: a lone node has no replica to fail over to; run at least 3 nodes"

@@ -40,12 +40,12 @@ struct ServerPaths: Sendable, Equatable {
     }
 }
 
-public enum ServerUserError: Error, CustomStringConvertible, Equatable {
+enum ServerUserError: Error, CustomStringConvertible, Equatable {
     case unknownUser(String)
     case handOverFailed(path: String, user: String, reason: String)
     case switchFailed(user: String, step: String, reason: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .unknownUser(name):
             return "REDIS_RUN_AS names \(name.debugDescription), which is not a user here; create it (useradd --system \(name)) "

@@ -1,11 +1,11 @@
 /// Severity of a log event, in increasing order.
-public enum LogLevel: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
+enum LogLevel: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
     case debug
     case info
     case warn
     case error
 
-    public var description: String {
+    var description: String {
         switch self {
         case .debug: return "DEBUG"
         case .info: return "INFO"
@@ -14,12 +14,12 @@ public enum LogLevel: Int, Sendable, Comparable, CaseIterable, CustomStringConve
         }
     }
 
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
+    static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
 }
 
-public enum LogFormat: String, Sendable, Equatable {
+enum LogFormat: String, Sendable, Equatable {
     /// `time LEVEL message key=value ...`, for people reading `docker logs`.
     case text
     /// One JSON object per line, for log collectors.

@@ -37,16 +37,16 @@ public final class StandardOutputLogSink: LogSink {
 }
 
 /// Keeps lines in memory, for tests that check what was logged.
-public final class InMemoryLogSink: LogSink {
+final class InMemoryLogSink: LogSink {
     private let storage = Mutex<[String]>([])
 
-    public init() {}
+    init() {}
 
-    public func write(line: String) {
+    func write(line: String) {
         storage.withLock { $0.append(line) }
     }
 
-    public var lines: [String] {
+    var lines: [String] {
         storage.withLock { $0 }
     }
 }

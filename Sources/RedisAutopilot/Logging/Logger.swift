@@ -4,7 +4,7 @@ import Foundation
 /// redacting secrets. A value type of immutable parts, so it can be shared
 /// between threads and tasks freely.
 public struct Logger: Sendable {
-    public let level: LogLevel
+    let level: LogLevel
     private let formatter: LogLineFormatter
     private let redactor: Redactor
     private let sink: any LogSink
@@ -23,12 +23,12 @@ public struct Logger: Sendable {
         self.clock = clock
     }
 
-    public func isEnabled(_ level: LogLevel) -> Bool {
+    func isEnabled(_ level: LogLevel) -> Bool {
         level >= self.level
     }
 
     /// `fields` keep their order; values are rendered with `description`.
-    public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+    func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
         guard isEnabled(level) else { return }
         let event = LogEvent(
             time: clock(),
@@ -39,19 +39,19 @@ public struct Logger: Sendable {
         sink.write(line: formatter.line(for: event))
     }
 
-    public func debug(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+    func debug(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
         log(.debug, message(), fields)
     }
 
-    public func info(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+    func info(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
         log(.info, message(), fields)
     }
 
-    public func warn(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+    func warn(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
         log(.warn, message(), fields)
     }
 
-    public func error(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
+    func error(_ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
         log(.error, message(), fields)
     }
 }

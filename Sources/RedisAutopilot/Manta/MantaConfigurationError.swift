@@ -2,7 +2,7 @@
 /// case names the environment variable the value comes from, so that the
 /// message says what to fix; values shown are logins, role names, key
 /// fingerprints and paths, never key material.
-public enum MantaConfigurationError: Error, Equatable, CustomStringConvertible {
+enum MantaConfigurationError: Error, Equatable, CustomStringConvertible {
     case invalidUser(String)
     case invalidSubuser(String)
     case invalidRole(String)
@@ -13,7 +13,7 @@ public enum MantaConfigurationError: Error, Equatable, CustomStringConvertible {
     case keyIDMismatch(given: MantaKeyID, md5: String, sha256: String)
     case invalidDirectory(path: String, reason: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidUser(user):
             return "MANTA_USER \(String(reflecting: user)) is not a Manta login (\(MantaNames.loginRule))"

@@ -3,7 +3,7 @@ import Foundation
 /// Manta refused a request, or answered in a way that cannot be trusted.
 /// Messages carry Manta's own code and message, paths and MD5 digests, never
 /// a request header (the signature) or key material.
-public enum MantaError: Error, CustomStringConvertible {
+enum MantaError: Error, CustomStringConvertible {
     /// A status other than the one expected. `code` and `message` come from
     /// Manta's JSON error body; `code` is nil when the body was something else
     /// (a proxy's page), and `message` then quotes the start of it.
@@ -20,7 +20,7 @@ public enum MantaError: Error, CustomStringConvertible {
     /// Something other than a directory is where the backup directory should be.
     case notADirectory(path: String, found: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .refused(method, path, status, code?, message):
             return "Manta refused \(method) \(path): \(status) \(code): \(message)"

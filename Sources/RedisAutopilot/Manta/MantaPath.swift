@@ -2,16 +2,16 @@
 /// `/LOGIN/public/...` (MANTA_BUCKET in the original's settings). Kept as
 /// segments so that a name can never add a level and the wire form is always
 /// percent-encoded.
-public struct MantaPath: Sendable, Equatable, CustomStringConvertible {
+struct MantaPath: Sendable, Equatable, CustomStringConvertible {
     /// The top-level directories under an account that hold objects; they
     /// always exist and cannot be created.
     static let storageRoots: Set<String> = ["stor", "public"]
 
     /// `["LOGIN", "stor", ...]`, each non-empty and neither `.` nor `..`.
-    public let segments: [String]
+    let segments: [String]
 
     /// Trailing slashes are ignored, as Manta ignores them.
-    public init(parsing text: String) throws {
+    init(parsing text: String) throws {
         func invalid(_ reason: String) -> MantaConfigurationError { .invalidDirectory(path: text, reason: reason) }
         guard text.hasPrefix("/") else { throw invalid("it must start with /LOGIN/stor/") }
         var trimmed = Substring(text)
@@ -34,9 +34,9 @@ public struct MantaPath: Sendable, Equatable, CustomStringConvertible {
         self.segments = segments
     }
 
-    public var login: String { segments[0] }
+    var login: String { segments[0] }
 
-    public var description: String { "/" + segments.joined(separator: "/") }
+    var description: String { "/" + segments.joined(separator: "/") }
 
     /// The path of `name` in this directory; the caller has checked `name`
     /// (a backup name cannot hold a slash).

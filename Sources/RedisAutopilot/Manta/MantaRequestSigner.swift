@@ -9,12 +9,12 @@ import Glibc
 ///
 /// FP on the wire is always the key's MD5 fingerprint: that is what Manta
 /// looks keys up by. Its description names the key id, never the key.
-public struct MantaRequestSigner: Sendable, CustomStringConvertible {
-    public let user: String
-    public let subuser: String?
-    public let roles: [String]
+struct MantaRequestSigner: Sendable, CustomStringConvertible {
+    let user: String
+    let subuser: String?
+    let roles: [String]
     /// `/LOGIN/keys/FP` or `/LOGIN/SUBUSER/keys/FP`.
-    public let keyID: String
+    let keyID: String
     private let key: RSAPrivateKey
     private let clock: @Sendable () -> Date
 
@@ -22,7 +22,7 @@ public struct MantaRequestSigner: Sendable, CustomStringConvertible {
     /// SHA256, of the key the operator registered with Manta. A key that does
     /// not match it is refused here rather than by Manta with a 403 on every
     /// request.
-    public init(user: String, subuser: String? = nil, roles: [String] = [], privateKey: RSAPrivateKey,
+    init(user: String, subuser: String? = nil, roles: [String] = [], privateKey: RSAPrivateKey,
                 expectedKeyID: MantaKeyID? = nil, clock: @escaping @Sendable () -> Date = { Date() }) throws {
         guard MantaNames.isValidLogin(user) else { throw MantaConfigurationError.invalidUser(user) }
         if let subuser, !MantaNames.isValidLogin(subuser) { throw MantaConfigurationError.invalidSubuser(subuser) }
@@ -40,10 +40,10 @@ public struct MantaRequestSigner: Sendable, CustomStringConvertible {
         keyID = "\(owner)/keys/\(privateKey.md5Fingerprint)"
     }
 
-    public var description: String { "Manta signer for \(keyID)" }
+    var description: String { "Manta signer for \(keyID)" }
 
     /// Sets `Date`, `Authorization` and, with roles, `Role` on `headers`.
-    public func sign(_ headers: inout HTTPHeaders) throws {
+    func sign(_ headers: inout HTTPHeaders) throws {
         let date = Self.httpDate(clock())
         headers.set("Date", date)
         headers.set("Authorization", try authorization(date: date))
@@ -51,14 +51,14 @@ public struct MantaRequestSigner: Sendable, CustomStringConvertible {
     }
 
     /// No space after the commas: Manta's parser refuses one.
-    public func authorization(date: String) throws -> String {
+    func authorization(date: String) throws -> String {
         let signature = try key.sign("date: \(date)", digest: .sha256)
         return "Signature keyId=\"\(keyID)\",algorithm=\"rsa-sha256\",signature=\"\(Data(signature).base64EncodedString())\""
     }
 
     /// RFC 1123 in English whatever the process locale, as HTTP wants it:
     /// `Sun, 05 Jan 2014 21:31:40 GMT`.
-    public static func httpDate(_ date: Date) -> String {
+    static func httpDate(_ date: Date) -> String {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))

@@ -22,12 +22,12 @@ import Foundation
 /// Requests are retried as `MantaClient` says; `retry` sets how.
 ///
 /// Not for concurrent use: one store serves one command.
-public final class MantaStore: RetryingBackupStore {
-    public static let defaultContentType = "application/gzip"
+final class MantaStore: RetryingBackupStore {
+    static let defaultContentType = "application/gzip"
 
-    public let baseURL: HTTPBaseURL
-    public let directory: MantaPath
-    public let contentType: String
+    let baseURL: HTTPBaseURL
+    let directory: MantaPath
+    let contentType: String
     private let client: MantaClient
     /// Entries asked for per ListDirectory page; smaller in tests, to page.
     var listPageSize = MantaClient.maximumPageSize
@@ -36,7 +36,7 @@ public final class MantaStore: RetryingBackupStore {
     /// MANTA_PRIVATE_KEY and MANTA_BUCKET. A key that cannot be read or does
     /// not match MANTA_KEY_ID, or a bad login, role or directory, throws a
     /// `MantaConfigurationError` before any transport is made.
-    public convenience init(settings: MantaSettings, timeout: Double, contentType: String = MantaStore.defaultContentType,
+    convenience init(settings: MantaSettings, timeout: Double, contentType: String = MantaStore.defaultContentType,
                             transportFactory: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) }) throws {
         let privateKey: RSAPrivateKey
         do {
@@ -49,7 +49,7 @@ public final class MantaStore: RetryingBackupStore {
                       contentType: contentType, transportFactory: transportFactory)
     }
 
-    public convenience init(baseURL: HTTPBaseURL, user: String, subuser: String? = nil, roles: [String] = [],
+    convenience init(baseURL: HTTPBaseURL, user: String, subuser: String? = nil, roles: [String] = [],
                             privateKey: RSAPrivateKey, keyID: MantaKeyID? = nil, directory: String, timeout: Double,
                             contentType: String = MantaStore.defaultContentType,
                             transportFactory: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) }) throws {
@@ -62,7 +62,7 @@ public final class MantaStore: RetryingBackupStore {
 
     /// `timeout` bounds each wait on Manta (connect, each read and write),
     /// not a whole transfer.
-    public init(baseURL: HTTPBaseURL, signer: MantaRequestSigner, directory: MantaPath, timeout: Double,
+    init(baseURL: HTTPBaseURL, signer: MantaRequestSigner, directory: MantaPath, timeout: Double,
                 contentType: String = MantaStore.defaultContentType, transport: HTTPTransport) {
         self.baseURL = baseURL
         self.directory = directory
@@ -70,14 +70,14 @@ public final class MantaStore: RetryingBackupStore {
         client = MantaClient(transport: transport, signer: signer, timeout: timeout)
     }
 
-    public var description: String { "Manta \(baseURL)\(directory)" }
+    var description: String { "Manta \(baseURL)\(directory)" }
 
-    public var retry: RetryPolicy {
+    var retry: RetryPolicy {
         get { client.retry }
         set { client.retry = newValue }
     }
 
-    public func put(name: String, from upload: UploadSource) throws {
+    func put(name: String, from upload: UploadSource) throws {
         try BackupName.validate(name, store: description)
         let path = directory.appending(name)
         try perform("put", name: name) {
@@ -110,7 +110,7 @@ public final class MantaStore: RetryingBackupStore {
 
     /// On a digest mismatch the sink has received the damaged bytes; the
     /// error says so and the caller discards them.
-    public func get(name: String, into sink: ByteSink) throws {
+    func get(name: String, into sink: ByteSink) throws {
         try BackupName.validate(name, store: description)
         let path = directory.appending(name)
         try perform("get", name: name, missingMeansNotFound: true) {
@@ -126,7 +126,7 @@ public final class MantaStore: RetryingBackupStore {
 
     /// The objects whose names are valid backup names, sorted by name; a
     /// directory that does not exist yet holds none.
-    public func list() throws -> [BackupObject] {
+    func list() throws -> [BackupObject] {
         try perform("list", name: nil) {
             var objects: [BackupObject] = []
             var marker: String?
@@ -149,7 +149,7 @@ public final class MantaStore: RetryingBackupStore {
         }
     }
 
-    public func delete(name: String) throws {
+    func delete(name: String) throws {
         try BackupName.validate(name, store: description)
         let path = directory.appending(name)
         try perform("delete", name: name, missingMeansNotFound: true) {

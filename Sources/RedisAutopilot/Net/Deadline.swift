@@ -3,14 +3,14 @@ import Glibc
 /// A point on the monotonic clock after which a network operation gives up.
 /// Monotonic so that a wall-clock jump (NTP, a VM resumed) neither fires nor
 /// postpones a timeout.
-public struct Deadline: Sendable, Comparable {
-    public let nanoseconds: UInt64
+struct Deadline: Sendable, Comparable {
+    let nanoseconds: UInt64
 
-    public init(nanoseconds: UInt64) {
+    init(nanoseconds: UInt64) {
         self.nanoseconds = nanoseconds
     }
 
-    public static var now: Deadline {
+    static var now: Deadline {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Deadline(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
@@ -19,21 +19,21 @@ public struct Deadline: Sendable, Comparable {
     /// Further than any wait here needs; keeps the arithmetic from trapping.
     static let longest: Double = 100 * 365 * 86400
 
-    public static func after(seconds: Double) -> Deadline {
+    static func after(seconds: Double) -> Deadline {
         let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), longest)
         let delta = UInt64(bounded * 1_000_000_000)
         return Deadline(nanoseconds: now.nanoseconds &+ delta)
     }
 
     /// Seconds since this point, for a deadline taken as a start time.
-    public var elapsedSeconds: Double {
+    var elapsedSeconds: Double {
         let current = Deadline.now.nanoseconds
         return current <= nanoseconds ? 0 : Double(current - nanoseconds) / 1_000_000_000
     }
 
-    public var hasPassed: Bool { Deadline.now >= self }
+    var hasPassed: Bool { Deadline.now >= self }
 
-    public var remainingSeconds: Double {
+    var remainingSeconds: Double {
         let current = Deadline.now.nanoseconds
         return current >= nanoseconds ? 0 : Double(nanoseconds - current) / 1_000_000_000
     }
@@ -46,7 +46,7 @@ public struct Deadline: Sendable, Comparable {
         return Int32(min(millis, UInt64(Int32.max)))
     }
 
-    public static func < (lhs: Deadline, rhs: Deadline) -> Bool {
+    static func < (lhs: Deadline, rhs: Deadline) -> Bool {
         lhs.nanoseconds < rhs.nanoseconds
     }
 }

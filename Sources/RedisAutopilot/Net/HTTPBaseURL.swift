@@ -1,6 +1,6 @@
 import Glibc
 
-public enum HTTPBaseURLError: Error, Equatable, CustomStringConvertible {
+enum HTTPBaseURLError: Error, Equatable, CustomStringConvertible {
     case empty
     case containsWhitespace(String)
     case unsupportedScheme(String)
@@ -13,7 +13,7 @@ public enum HTTPBaseURLError: Error, Equatable, CustomStringConvertible {
     case queryOrFragmentNotAllowed
     case invalidPath(String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case .empty:
             return "empty HTTP address"
@@ -41,29 +41,29 @@ public enum HTTPBaseURLError: Error, Equatable, CustomStringConvertible {
 /// that every request target is appended to. Accepts a full URL
 /// (`https://host`, `http://[::1]:9000/prefix`) or a bare `host:port`, the
 /// form Consul's `CONSUL_HTTP_ADDR` uses, which means http.
-public struct HTTPBaseURL: Sendable, Equatable, CustomStringConvertible {
-    public enum Scheme: String, Sendable {
+struct HTTPBaseURL: Sendable, Equatable, CustomStringConvertible {
+    enum Scheme: String, Sendable {
         case http
         case https
 
-        public var defaultPort: Int { self == .http ? 80 : 443 }
+        var defaultPort: Int { self == .http ? 80 : 443 }
     }
 
-    public let scheme: Scheme
+    let scheme: Scheme
     /// A name or address; IPv6 without brackets.
-    public let host: String
-    public let port: Int
+    let host: String
+    let port: Int
     /// Empty, or starting with "/" and without a trailing "/".
-    public let pathPrefix: String
+    let pathPrefix: String
 
-    public init(scheme: Scheme, host: String, port: Int? = nil, pathPrefix: String = "") {
+    init(scheme: Scheme, host: String, port: Int? = nil, pathPrefix: String = "") {
         self.scheme = scheme
         self.host = host
         self.port = port ?? scheme.defaultPort
         self.pathPrefix = pathPrefix
     }
 
-    public init(parsing input: String) throws {
+    init(parsing input: String) throws {
         guard !input.isEmpty else { throw HTTPBaseURLError.empty }
         guard !input.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) else {
             throw HTTPBaseURLError.containsWhitespace(input)
@@ -135,22 +135,22 @@ public struct HTTPBaseURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The authority as a Host header carries it: the port only when it is not the default.
-    public var hostHeader: String {
+    var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
         return port == scheme.defaultPort ? name : "\(name):\(port)"
     }
 
-    public var endpoint: SocketEndpoint { .tcp(host: host, port: port) }
+    var endpoint: SocketEndpoint { .tcp(host: host, port: port) }
 
     /// The request target with the prefix in front, as it goes on the wire.
-    public func fullTarget(_ target: String) -> String {
+    func fullTarget(_ target: String) -> String {
         pathPrefix + target
     }
 
     /// The absolute URL of a request target, for clients that take URLs.
-    public func urlString(for target: String) -> String {
+    func urlString(for target: String) -> String {
         "\(scheme.rawValue)://\(hostHeader)\(fullTarget(target))"
     }
 
-    public var description: String { urlString(for: "") }
+    var description: String { urlString(for: "") }
 }

@@ -2,7 +2,7 @@ extension HTTPResponse {
     /// The default limit on a body kept in memory: large enough for any API
     /// answer we parse (Consul KV listings, S3 XML), small enough that a
     /// misbehaving server cannot exhaust memory.
-    public static let defaultMaxBufferedBodyBytes = 64 * 1024 * 1024
+    static let defaultMaxBufferedBodyBytes = 64 * 1024 * 1024
 }
 
 /// Where a response body goes once the status is known: a 2xx body streams

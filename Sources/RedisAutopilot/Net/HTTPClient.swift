@@ -8,28 +8,28 @@
 /// few times per run, so a handshake costs less than a connection pool's
 /// failure modes (a keep-alive connection the server closed meanwhile, a body
 /// left half-read by an error).
-public final class HTTPClient: HTTPTransport {
+final class HTTPClient: HTTPTransport {
     /// Request bodies are read from their source and sent in pieces of this
     /// size, so memory stays bounded whatever the body's length.
-    public static let bodyPieceSize = 64 * 1024
+    static let bodyPieceSize = 64 * 1024
 
-    public let baseURL: HTTPBaseURL
-    public let maxBufferedBodyBytes: Int
+    let baseURL: HTTPBaseURL
+    let maxBufferedBodyBytes: Int
     private let encoder: HTTPRequestEncoder
     private let tlsContext: LazyTLSContext
 
-    public init(baseURL: HTTPBaseURL, trust: TLSTrust = .system, maxBufferedBodyBytes: Int = HTTPResponse.defaultMaxBufferedBodyBytes) {
+    init(baseURL: HTTPBaseURL, trust: TLSTrust = .system, maxBufferedBodyBytes: Int = HTTPResponse.defaultMaxBufferedBodyBytes) {
         self.baseURL = baseURL
         self.maxBufferedBodyBytes = maxBufferedBodyBytes
         self.encoder = HTTPRequestEncoder(baseURL: baseURL)
         self.tlsContext = LazyTLSContext(trust: trust)
     }
 
-    public func send(_ request: HTTPRequest, timeout: Double) throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Double) throws -> HTTPResponse {
         try exchange(request, sink: nil, timeout: timeout)
     }
 
-    public func send(_ request: HTTPRequest, into sink: ByteSink, timeout: Double) throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, into sink: ByteSink, timeout: Double) throws -> HTTPResponse {
         try exchange(request, sink: sink, timeout: timeout)
     }
 

@@ -1,6 +1,6 @@
 /// A request that did not produce a response, with what it was and where it went.
-public struct HTTPError: Error, CustomStringConvertible {
-    public enum Failure: Error, CustomStringConvertible {
+struct HTTPError: Error, CustomStringConvertible {
+    enum Failure: Error, CustomStringConvertible {
         case network(NetError)
         case malformedResponse(HTTPParseError)
         case bodyTooLarge(limit: Int)
@@ -13,7 +13,7 @@ public struct HTTPError: Error, CustomStringConvertible {
         /// TLS could not be set up, negotiated or kept going.
         case tls(TLSError)
 
-        public var description: String {
+        var description: String {
             switch self {
             case let .network(error):
                 return error.description
@@ -35,14 +35,14 @@ public struct HTTPError: Error, CustomStringConvertible {
         }
     }
 
-    public let method: String
+    let method: String
     /// The request path without its query, which may carry a token.
-    public let path: String
+    let path: String
     /// `host:port` as in the Host header.
-    public let host: String
-    public let failure: Failure
+    let host: String
+    let failure: Failure
 
-    public init(method: String, target: String, host: String, failure: Failure) {
+    init(method: String, target: String, host: String, failure: Failure) {
         self.method = method
         self.path = String(target.prefix { $0 != "?" })
         self.host = host
@@ -50,12 +50,12 @@ public struct HTTPError: Error, CustomStringConvertible {
     }
 
     /// True when the peer stayed silent longer than the timeout.
-    public var isTimeout: Bool {
+    var isTimeout: Bool {
         if case .network(.timeout) = failure { return true }
         return false
     }
 
-    public var description: String {
+    var description: String {
         "\(method) \(host)\(path) failed: \(failure)"
     }
 }

@@ -1,6 +1,6 @@
 /// Why a response from the network could not be read as HTTP/1.1.
 /// Header values are never quoted: a response may carry a token.
-public enum HTTPParseError: Error, Equatable, CustomStringConvertible {
+enum HTTPParseError: Error, Equatable, CustomStringConvertible {
     case invalidStatusLine(String)
     /// `line` counts from 1 after the status line (or after the last chunk for trailers).
     case invalidHeaderLine(line: Int, reason: String)
@@ -12,7 +12,7 @@ public enum HTTPParseError: Error, Equatable, CustomStringConvertible {
     case missingCRLF(after: String)
     case prematureEOF(during: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidStatusLine(line):
             return "malformed status line \"\(line)\""

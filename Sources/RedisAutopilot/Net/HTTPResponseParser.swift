@@ -1,11 +1,11 @@
 /// Status line and header fields of a response, available before its body.
-public struct HTTPResponseHead: Sendable, Equatable {
-    public var version: String
-    public var status: Int
-    public var reason: String
-    public var headers: HTTPHeaders
+struct HTTPResponseHead: Sendable, Equatable {
+    var version: String
+    var status: Int
+    var reason: String
+    var headers: HTTPHeaders
 
-    public init(version: String = "HTTP/1.1", status: Int, reason: String = "", headers: HTTPHeaders = HTTPHeaders()) {
+    init(version: String = "HTTP/1.1", status: Int, reason: String = "", headers: HTTPHeaders = HTTPHeaders()) {
         self.version = version
         self.status = status
         self.reason = reason
@@ -13,7 +13,7 @@ public struct HTTPResponseHead: Sendable, Equatable {
     }
 }
 
-public enum HTTPResponseEvent: Sendable, Equatable {
+enum HTTPResponseEvent: Sendable, Equatable {
     case head(HTTPResponseHead)
     /// A piece of the body as it arrived, with chunked framing removed.
     case body([UInt8])
@@ -25,8 +25,8 @@ public enum HTTPResponseEvent: Sendable, Equatable {
 /// pieces of any size, and events come out as soon as they are known, so a
 /// body of any length passes through without being held. Interim 1xx
 /// responses are skipped. After an error the parser must be discarded.
-public struct HTTPResponseParser {
-    public static let defaultMaxHeaderBytes = 64 * 1024
+struct HTTPResponseParser {
+    static let defaultMaxHeaderBytes = 64 * 1024
     /// A chunk-size line is a hex number and rare extensions; anything longer is not a chunk header.
     static let maxChunkSizeLineBytes = 4096
 
@@ -49,8 +49,8 @@ public struct HTTPResponseParser {
         case untilClose
     }
 
-    public let requestMethod: String
-    public let maxHeaderBytes: Int
+    let requestMethod: String
+    let maxHeaderBytes: Int
     private var state = State.head
     /// The partial line being collected (head, chunk size, trailers).
     private var line: [UInt8] = []
@@ -61,24 +61,24 @@ public struct HTTPResponseParser {
     private var trailers = HTTPHeaders()
     private var receivedAnything = false
 
-    public init(requestMethod: String, maxHeaderBytes: Int = HTTPResponseParser.defaultMaxHeaderBytes) {
+    init(requestMethod: String, maxHeaderBytes: Int = HTTPResponseParser.defaultMaxHeaderBytes) {
         self.requestMethod = requestMethod
         self.maxHeaderBytes = maxHeaderBytes
         self.lineBudget = maxHeaderBytes
     }
 
-    public var isComplete: Bool {
+    var isComplete: Bool {
         if case .complete = state { return true }
         return false
     }
 
     /// Consumes the bytes and returns what they completed. Bytes after the
     /// end of the response are ignored.
-    public mutating func feed(_ bytes: [UInt8]) throws -> [HTTPResponseEvent] {
+    mutating func feed(_ bytes: [UInt8]) throws -> [HTTPResponseEvent] {
         try feed(bytes[...])
     }
 
-    public mutating func feed(_ bytes: ArraySlice<UInt8>) throws -> [HTTPResponseEvent] {
+    mutating func feed(_ bytes: ArraySlice<UInt8>) throws -> [HTTPResponseEvent] {
         if !bytes.isEmpty { receivedAnything = true }
         var events: [HTTPResponseEvent] = []
         var index = bytes.startIndex
@@ -140,7 +140,7 @@ public struct HTTPResponseParser {
 
     /// The peer closed the connection: ends a body delimited by the close,
     /// and is an error anywhere else before the response is complete.
-    public mutating func finish() throws -> [HTTPResponseEvent] {
+    mutating func finish() throws -> [HTTPResponseEvent] {
         switch state {
         case .complete:
             return []

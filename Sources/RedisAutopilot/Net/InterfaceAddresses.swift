@@ -3,8 +3,8 @@ import Glibc
 /// The machine's own addresses, for announcing this node when
 /// REDIS_ANNOUNCE_IP is not set. Mirrors ContainerPilot's `inet` interface
 /// rule: the first IPv4 address that is not loopback, interfaces in name order.
-public enum InterfaceAddresses {
-    public static func firstNonLoopbackIPv4() -> String? {
+enum InterfaceAddresses {
+    static func firstNonLoopbackIPv4() -> String? {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0, let first = list else { return nil }
         defer { freeifaddrs(first) }

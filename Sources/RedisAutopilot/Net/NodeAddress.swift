@@ -3,13 +3,13 @@ import Glibc
 /// Why text cannot be a node's address. The refused text is quoted with
 /// control and non-ASCII bytes escaped and cut short, so that an answer
 /// built to break a log line or a config file can be shown safely.
-public enum NodeAddressError: Error, Equatable, Sendable, CustomStringConvertible {
+enum NodeAddressError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidHost(String)
     case invalidPort(String)
     /// Not `host:port`, `[IPv6]:port` (or, where a default port applies, `host` or `[IPv6]`).
     case malformed(String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidHost(text):
             return "\"\(text)\" is neither an IP address nor a host name"
@@ -26,11 +26,11 @@ public enum NodeAddressError: Error, Equatable, Sendable, CustomStringConvertibl
 /// (IPv4 or IPv6) or a host name, and a port from 1 to 65535, can become one,
 /// so an address that reached a config file, a connection or a log line was
 /// checked on its way in, wherever it came from.
-public struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
+struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
+    let host: String
+    let port: Int
 
-    public init(host: String, port: Int) throws(NodeAddressError) {
+    init(host: String, port: Int) throws(NodeAddressError) {
         guard Self.isValidHost(host) else { throw .invalidHost(HTTPParseError.quote(host.utf8, limit: 64)) }
         guard (1...65535).contains(port) else { throw .invalidPort(String(port)) }
         self.host = host
@@ -38,7 +38,7 @@ public struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// A port that arrived as text (a Sentinel reply, an INFO field): digits only.
-    public init(host: String, portText: String) throws(NodeAddressError) {
+    init(host: String, portText: String) throws(NodeAddressError) {
         guard portText.utf8.count <= 5, let port = HTTPResponseParser.decimal(portText.utf8) else {
             throw .invalidPort(HTTPParseError.quote(portText.utf8, limit: 16))
         }
@@ -46,7 +46,7 @@ public struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// `host:port` or `[IPv6]:port`; with a `defaultPort`, also `host` and `[IPv6]`.
-    public init(parsing text: String, defaultPort: Int? = nil) throws(NodeAddressError) {
+    init(parsing text: String, defaultPort: Int? = nil) throws(NodeAddressError) {
         let malformed = NodeAddressError.malformed(HTTPParseError.quote(text.utf8, limit: 64))
         var host: Substring
         var portText: Substring?
@@ -75,19 +75,19 @@ public struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertib
         }
     }
 
-    public var description: String {
+    var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    public var endpoint: SocketEndpoint {
+    var endpoint: SocketEndpoint {
         .tcp(host: host, port: port)
     }
 
-    public static func < (lhs: NodeAddress, rhs: NodeAddress) -> Bool {
+    static func < (lhs: NodeAddress, rhs: NodeAddress) -> Bool {
         (lhs.host, lhs.port) < (rhs.host, rhs.port)
     }
 
-    public static func isValidHost(_ text: String) -> Bool {
+    static func isValidHost(_ text: String) -> Bool {
         isIPAddress(text) || isHostName(text)
     }
 
@@ -95,7 +95,7 @@ public struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertib
     /// hyphens, 63 bytes at most each and 253 in all. Underscores are allowed
     /// too, as Docker's DNS answers for compose service names that have them;
     /// none of these characters needs quoting anywhere a host is written.
-    public static func isHostName(_ text: String) -> Bool {
+    static func isHostName(_ text: String) -> Bool {
         guard !text.isEmpty, text.utf8.count <= 253 else { return false }
         let labels = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         // An all-digit last label is a mistyped IPv4 address, not a name.
@@ -107,7 +107,7 @@ public struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// An IPv4 dotted quad or an IPv6 literal without zone, as inet_pton reads them.
-    public static func isIPAddress(_ text: String) -> Bool {
+    static func isIPAddress(_ text: String) -> Bool {
         // inet_pton stops at a NUL: "1.2.3.4\0junk" must not pass.
         guard !text.utf8.contains(0), text.utf8.count <= 45 else { return false }
         var buffer = in6_addr()

@@ -2,10 +2,10 @@
 /// unreserved set `A-Z a-z 0-9 - . _ ~` becomes `%XY` in uppercase hex (the
 /// form SigV4 signs, and one every server decodes), so no name or value can be
 /// read as a separator, a query or another path segment.
-public enum PercentEncoding {
+enum PercentEncoding {
     /// `keepingSlash` leaves `/` as it is, for paths whose segments are the
     /// caller's (KV keys, object keys).
-    public static func encode(_ text: String, keepingSlash: Bool = false) -> String {
+    static func encode(_ text: String, keepingSlash: Bool = false) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)

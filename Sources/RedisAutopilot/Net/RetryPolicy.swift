@@ -3,23 +3,23 @@ import Foundation
 /// A failure worth another attempt: the server said it was busy or broken
 /// (503, 500), or the connection failed. `underlying` is what the caller sees
 /// if no attempt is left.
-public struct TransientFailure: Error, CustomStringConvertible {
-    public let underlying: Error
+struct TransientFailure: Error, CustomStringConvertible {
+    let underlying: Error
     /// Seconds the server asked to wait (`Retry-After`), if it did.
-    public let retryAfter: Double?
+    let retryAfter: Double?
 
-    public init(_ underlying: Error, retryAfter: Double? = nil) {
+    init(_ underlying: Error, retryAfter: Double? = nil) {
         self.underlying = underlying
         self.retryAfter = retryAfter
     }
 
-    public var description: String { "\(underlying)" }
+    var description: String { "\(underlying)" }
 
     /// A transport failure that may go away: refused, reset or silent
     /// connections, a cut-off answer, a failed TLS handshake. Failures of the
     /// caller's own body source or sink (a deadline, a corrupt download) and
     /// refused requests are not.
-    public static func isTransient(_ error: HTTPError) -> Bool {
+    static func isTransient(_ error: HTTPError) -> Bool {
         switch error.failure {
         case .network, .malformedResponse, .tls:
             return true
@@ -39,20 +39,20 @@ public struct TransientFailure: Error, CustomStringConvertible {
 /// Only the caller knows which requests may be sent twice: it marks a failure
 /// as `TransientFailure` only for idempotent requests whose body it can send
 /// again from its start.
-public struct RetryPolicy {
-    public var maxAttempts: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
+struct RetryPolicy {
+    var maxAttempts: Int
+    var baseDelay: Double
+    var maxDelay: Double
     /// Without a deadline, a longer `Retry-After` is not waited for.
-    public var maxRetryAfter: Double
+    var maxRetryAfter: Double
     /// The hook's own deadline, when it has one.
-    public var deadline: Deadline?
+    var deadline: Deadline?
     /// Told before each retry, so the hook's log says what is going on.
-    public var report: (String) -> Void
+    var report: (String) -> Void
     var random: () -> Double
     var sleep: (Double) -> Void
 
-    public init(maxAttempts: Int, baseDelay: Double, maxDelay: Double, maxRetryAfter: Double, deadline: Deadline? = nil,
+    init(maxAttempts: Int, baseDelay: Double, maxDelay: Double, maxRetryAfter: Double, deadline: Deadline? = nil,
                 report: @escaping (String) -> Void = { _ in },
                 random: @escaping () -> Double = { Double.random(in: 0..<1) },
                 sleep: @escaping (Double) -> Void = { usleep(useconds_t(max(0, $0) * 1_000_000)) }) {
@@ -68,14 +68,14 @@ public struct RetryPolicy {
 
     /// Four attempts, waits of up to 1, 2 and 4 s (20 s at most), a
     /// `Retry-After` of up to a minute honoured.
-    public static var standard: RetryPolicy {
+    static var standard: RetryPolicy {
         RetryPolicy(maxAttempts: 4, baseDelay: 1, maxDelay: 20, maxRetryAfter: 60)
     }
 
     /// Runs `attempt` until it succeeds, throws something other than a
     /// `TransientFailure`, or no retry is left; then the last failure's
     /// underlying error is thrown.
-    public func run<T>(_ operation: String, _ attempt: () throws -> T) throws -> T {
+    func run<T>(_ operation: String, _ attempt: () throws -> T) throws -> T {
         var number = 1
         while true {
             do {
@@ -112,8 +112,8 @@ public struct RetryPolicy {
 }
 
 /// The `Retry-After` header (RFC 9110 10.2.3): delay-seconds or an HTTP date.
-public enum RetryAfter {
-    public static func seconds(_ value: String?, now: Date = Date()) -> Double? {
+enum RetryAfter {
+    static func seconds(_ value: String?, now: Date = Date()) -> Double? {
         guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         if text.allSatisfy(\.isASCIIDigit) { return Double(text) }
         let formatter = DateFormatter()

@@ -2,11 +2,11 @@ import Glibc
 
 /// Where a socket goes: a host and port over TCP (IPv4 or IPv6, names
 /// resolved), or a Unix domain socket path.
-public enum SocketEndpoint: Sendable, Equatable, CustomStringConvertible {
+enum SocketEndpoint: Sendable, Equatable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case unix(path: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .tcp(host, port):
             return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
@@ -16,14 +16,14 @@ public enum SocketEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public enum NetError: Error, Equatable, CustomStringConvertible {
+enum NetError: Error, Equatable, CustomStringConvertible {
     case resolve(endpoint: SocketEndpoint, message: String)
     case connect(endpoint: SocketEndpoint, message: String)
     case timeout(endpoint: SocketEndpoint, operation: String)
     case io(endpoint: SocketEndpoint, operation: String, message: String)
     case closedByPeer(endpoint: SocketEndpoint)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .resolve(endpoint, message):
             return "cannot resolve \(endpoint): \(message)"
@@ -42,8 +42,8 @@ public enum NetError: Error, Equatable, CustomStringConvertible {
 /// A connected stream socket whose every operation is bounded by a deadline.
 /// Non-blocking descriptor plus poll(2): no thread ever waits on the kernel
 /// longer than the caller allowed.
-public final class SocketConnection {
-    public let endpoint: SocketEndpoint
+final class SocketConnection {
+    let endpoint: SocketEndpoint
     private var fd: Int32
 
     private init(endpoint: SocketEndpoint, fd: Int32) {
@@ -55,7 +55,7 @@ public final class SocketConnection {
         close()
     }
 
-    public static func connect(to endpoint: SocketEndpoint, deadline: Deadline) throws -> SocketConnection {
+    static func connect(to endpoint: SocketEndpoint, deadline: Deadline) throws -> SocketConnection {
         switch endpoint {
         case let .tcp(host, port):
             return try connectTCP(endpoint: endpoint, host: host, port: port, deadline: deadline)
@@ -64,7 +64,7 @@ public final class SocketConnection {
         }
     }
 
-    public static func connect(host: String, port: Int, timeout: Double) throws -> SocketConnection {
+    static func connect(host: String, port: Int, timeout: Double) throws -> SocketConnection {
         try connect(to: .tcp(host: host, port: port), deadline: .after(seconds: timeout))
     }
 
@@ -170,7 +170,7 @@ public final class SocketConnection {
     }
 
     /// Writes every byte or throws; a slow peer cannot hold the caller past the deadline.
-    public func write(_ bytes: UnsafeRawBufferPointer, deadline: Deadline) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, deadline: Deadline) throws {
         guard fd >= 0 else { throw NetError.io(endpoint: endpoint, operation: "write", message: "connection closed") }
         var offset = 0
         while offset < bytes.count {
@@ -188,13 +188,13 @@ public final class SocketConnection {
         }
     }
 
-    public func write(_ bytes: [UInt8], deadline: Deadline) throws {
+    func write(_ bytes: [UInt8], deadline: Deadline) throws {
         try bytes.withUnsafeBytes { try write($0, deadline: deadline) }
     }
 
     /// Reads what is available, up to `maxBytes`, waiting until the deadline
     /// for at least one byte. Returns an empty array at end of stream.
-    public func read(maxBytes: Int = 65536, deadline: Deadline) throws -> [UInt8] {
+    func read(maxBytes: Int = 65536, deadline: Deadline) throws -> [UInt8] {
         guard fd >= 0 else { throw NetError.io(endpoint: endpoint, operation: "read", message: "connection closed") }
         var buffer = [UInt8](repeating: 0, count: maxBytes)
         while true {
@@ -216,7 +216,7 @@ public final class SocketConnection {
         }
     }
 
-    public func close() {
+    func close() {
         if fd >= 0 {
             Glibc.close(fd)
             fd = -1

@@ -8,21 +8,21 @@
 /// multiple of `maxReplyBytes` per reply, however long it keeps sending.
 /// After the first error the stream is out of step and every later `next`
 /// throws the same error.
-public struct RESPDecoder {
-    public struct Limits: Sendable, Equatable {
+struct RESPDecoder {
+    struct Limits: Sendable, Equatable {
         /// The replies read here (INFO, ROLE, CONFIG GET, SENTINEL lists)
         /// are kilobytes; nothing this program asks for comes near 4 MiB.
-        public static let defaultMaxReplyBytes = 4 * 1024 * 1024
+        static let defaultMaxReplyBytes = 4 * 1024 * 1024
 
-        public var maxBulkLength: Int
-        public var maxNestingDepth: Int
+        var maxBulkLength: Int
+        var maxNestingDepth: Int
         /// Longest simple string, error, integer or length line.
-        public var maxLineLength: Int
+        var maxLineLength: Int
         /// Bytes of one top-level reply, all its elements included: what
         /// stops an endless array or a reply of many medium strings.
-        public var maxReplyBytes: Int
+        var maxReplyBytes: Int
 
-        public init(maxBulkLength: Int = defaultMaxReplyBytes, maxNestingDepth: Int = 64, maxLineLength: Int = 1024 * 1024,
+        init(maxBulkLength: Int = defaultMaxReplyBytes, maxNestingDepth: Int = 64, maxLineLength: Int = 1024 * 1024,
                     maxReplyBytes: Int = defaultMaxReplyBytes) {
             self.maxBulkLength = maxBulkLength
             self.maxNestingDepth = maxNestingDepth
@@ -43,7 +43,7 @@ public struct RESPDecoder {
         case arrayHeader(count: Int, offset: Int)
     }
 
-    public let limits: Limits
+    let limits: Limits
     private var buffer: [UInt8] = []
     /// Index in `buffer` of the first byte not yet consumed.
     private var position = 0
@@ -57,18 +57,18 @@ public struct RESPDecoder {
     private var replyStart = 0
     private var failure: RESPError?
 
-    public init(limits: Limits = Limits()) {
+    init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
     /// Bytes received but not yet returned as part of a complete value.
-    public var bufferedByteCount: Int { buffer.count - position }
+    var bufferedByteCount: Int { buffer.count - position }
 
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+    mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         buffer.append(contentsOf: bytes)
     }
 
-    public mutating func next() throws -> RESPValue? {
+    mutating func next() throws -> RESPValue? {
         if let failure { throw failure }
         do {
             let value = try assemble()

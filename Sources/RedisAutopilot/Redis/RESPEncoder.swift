@@ -1,11 +1,11 @@
 /// Writes RESP2. Commands go to Redis as an array of bulk strings, which is
 /// binary safe whatever the arguments hold.
-public enum RESPEncoder {
-    public static func command(_ arguments: [String]) -> [UInt8] {
+enum RESPEncoder {
+    static func command(_ arguments: [String]) -> [UInt8] {
         command(arguments.map { Array($0.utf8) })
     }
 
-    public static func command(_ arguments: [[UInt8]]) -> [UInt8] {
+    static func command(_ arguments: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(16 + arguments.reduce(0) { $0 + $1.count + 16 })
         appendHeader(UInt8(ascii: "*"), arguments.count, to: &out)
@@ -18,7 +18,7 @@ public enum RESPEncoder {
     /// Throws `RESPError.unencodable` for a simple string or error that holds
     /// CR or LF: written as is, it would end the line early and desynchronise
     /// the reader.
-    public static func encode(_ value: RESPValue) throws -> [UInt8] {
+    static func encode(_ value: RESPValue) throws -> [UInt8] {
         var out: [UInt8] = []
         try append(value, to: &out)
         return out

@@ -1,6 +1,6 @@
 /// Why bytes are not valid RESP2. Offsets count bytes from the start of the
 /// stream, so a report can be matched against a packet capture.
-public enum RESPError: Error, Equatable, Sendable, CustomStringConvertible {
+enum RESPError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidTypeByte(UInt8, offset: Int)
     /// An integer reply that is not a decimal number or does not fit 64 bits.
     case invalidInteger(text: String, offset: Int)
@@ -17,7 +17,7 @@ public enum RESPError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A simple string or error holding CR or LF cannot be written as RESP2.
     case unencodable(String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidTypeByte(byte, offset):
             return "invalid RESP type byte 0x\(String(byte, radix: 16)) at offset \(offset)"

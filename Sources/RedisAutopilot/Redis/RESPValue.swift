@@ -1,7 +1,7 @@
 /// One RESP2 value as it travels between a client and Redis. Bulk strings are
 /// bytes because Redis keys and values are binary safe; `text` decodes them
 /// when the caller knows they are text.
-public enum RESPValue: Sendable, Equatable, CustomStringConvertible {
+enum RESPValue: Sendable, Equatable, CustomStringConvertible {
     case simpleString(String)
     case error(String)
     case integer(Int64)
@@ -13,12 +13,12 @@ public enum RESPValue: Sendable, Equatable, CustomStringConvertible {
     case nullArray
 
     /// A bulk string from text, as commands and most replies carry it.
-    public static func bulkString(_ text: String) -> RESPValue {
+    static func bulkString(_ text: String) -> RESPValue {
         .bulkString(Array(text.utf8))
     }
 
     /// The text of a simple or bulk string (bytes decoded as UTF-8).
-    public var text: String? {
+    var text: String? {
         switch self {
         case let .simpleString(text): return text
         case let .bulkString(bytes): return String(decoding: bytes, as: UTF8.self)
@@ -26,22 +26,22 @@ public enum RESPValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var integer: Int64? {
+    var integer: Int64? {
         if case let .integer(value) = self { return value }
         return nil
     }
 
-    public var array: [RESPValue]? {
+    var array: [RESPValue]? {
         if case let .array(elements) = self { return elements }
         return nil
     }
 
-    public var isNull: Bool {
+    var isNull: Bool {
         self == .nullBulkString || self == .nullArray
     }
 
     /// A short, readable rendering for error messages; long payloads are cut.
-    public var description: String {
+    var description: String {
         switch self {
         case let .simpleString(text): return "+\(Self.clip(text))"
         case let .error(text): return "-\(Self.clip(text))"

@@ -1,65 +1,65 @@
 /// The Redis commands the lifecycle and backups use, over one connection.
 /// Every call is bounded by the connection's timeout unless it takes its own.
-public final class RedisClient {
-    public enum ShutdownMode: String, Sendable {
+final class RedisClient {
+    enum ShutdownMode: String, Sendable {
         case save = "SAVE"
         case noSave = "NOSAVE"
     }
 
     /// How the server took a BGSAVE.
-    public enum BackgroundSave: Sendable, Equatable {
+    enum BackgroundSave: Sendable, Equatable {
         case started
         /// Queued behind a running AOF rewrite (BGSAVE SCHEDULE).
         case scheduled
     }
 
-    public let connection: RedisConnection
+    let connection: RedisConnection
 
-    public var endpoint: SocketEndpoint { connection.endpoint }
+    var endpoint: SocketEndpoint { connection.endpoint }
 
-    public init(connection: RedisConnection) {
+    init(connection: RedisConnection) {
         self.connection = connection
     }
 
-    public static func connect(to endpoint: SocketEndpoint, credentials: RedisCredentials? = nil, timeout: Double) throws -> RedisClient {
+    static func connect(to endpoint: SocketEndpoint, credentials: RedisCredentials? = nil, timeout: Double) throws -> RedisClient {
         RedisClient(connection: try RedisConnection.open(to: endpoint, credentials: credentials, timeout: timeout))
     }
 
-    public func close() {
+    func close() {
         connection.close()
     }
 
     /// Any command; an error reply throws `RedisError.server`.
     @discardableResult
-    public func command(_ arguments: [String], timeout: Double? = nil) throws -> RESPValue {
+    func command(_ arguments: [String], timeout: Double? = nil) throws -> RESPValue {
         try connection.call(arguments, timeout: timeout)
     }
 
     @discardableResult
-    public func command(_ arguments: [[UInt8]], timeout: Double? = nil) throws -> RESPValue {
+    func command(_ arguments: [[UInt8]], timeout: Double? = nil) throws -> RESPValue {
         try connection.call(arguments, timeout: timeout)
     }
 
-    public func ping() throws {
+    func ping() throws {
         try connection.ping()
     }
 
-    public func info(section: String? = nil) throws -> RedisInfo {
+    func info(section: String? = nil) throws -> RedisInfo {
         try connection.info(section: section)
     }
 
-    public func serverVersion() throws -> RedisVersion {
+    func serverVersion() throws -> RedisVersion {
         try connection.serverVersion()
     }
 
-    public func role() throws -> RedisRole {
+    func role() throws -> RedisRole {
         let reply = try command(["ROLE"])
         guard let role = RedisRole(reply: reply) else { throw unexpected("ROLE", reply) }
         return role
     }
 
     /// CONFIG GET with a name or glob pattern: each matching parameter to its value.
-    public func configGet(_ pattern: String) throws -> [String: String] {
+    func configGet(_ pattern: String) throws -> [String: String] {
         let reply = try command(["CONFIG", "GET", pattern])
         // The values can be passwords, so a bad reply is described, not quoted.
         let malformed = RedisError.unexpectedReply(endpoint: endpoint, command: "CONFIG GET", reply: "not a list of name/value pairs")
@@ -72,13 +72,13 @@ public final class RedisClient {
         return values
     }
 
-    public func configSet(_ parameter: String, _ value: String) throws {
+    func configSet(_ parameter: String, _ value: String) throws {
         try expectOK(command(["CONFIG", "SET", parameter, value]), "CONFIG SET")
     }
 
     /// BGSAVE; with `schedule` it is queued instead of refused while an AOF
     /// rewrite runs. Completion shows in INFO persistence.
-    public func bgsave(schedule: Bool = false) throws -> BackgroundSave {
+    func bgsave(schedule: Bool = false) throws -> BackgroundSave {
         let reply = try command(schedule ? ["BGSAVE", "SCHEDULE"] : ["BGSAVE"])
         guard let text = reply.text else { throw unexpected("BGSAVE", reply) }
         if text.lowercased().contains("scheduled") { return .scheduled }
@@ -87,7 +87,7 @@ public final class RedisClient {
     }
 
     /// Unix time of the last successful save.
-    public func lastSave() throws -> Int64 {
+    func lastSave() throws -> Int64 {
         let reply = try command(["LASTSAVE"])
         guard let time = reply.integer else { throw unexpected("LASTSAVE", reply) }
         return time
@@ -96,7 +96,7 @@ public final class RedisClient {
     /// SHUTDOWN. A server that shuts down closes the connection without a
     /// reply, so that is the success; an error reply (the save failed) throws.
     /// Saving a large dataset takes a while: pass a longer `timeout`.
-    public func shutdown(_ mode: ShutdownMode? = nil, timeout: Double? = nil) throws {
+    func shutdown(_ mode: ShutdownMode? = nil, timeout: Double? = nil) throws {
         let arguments = ["SHUTDOWN"] + (mode.map { [$0.rawValue] } ?? [])
         let deadline = Deadline.after(seconds: timeout ?? connection.timeout)
         try connection.transmit(arguments.map { Array($0.utf8) }, deadline: deadline)
@@ -113,12 +113,12 @@ public final class RedisClient {
     }
 
     /// Makes the server a replica of host:port.
-    public func replicaOf(host: String, port: Int) throws {
+    func replicaOf(host: String, port: Int) throws {
         try expectOK(command(["REPLICAOF", host, String(port)]), "REPLICAOF")
     }
 
     /// Promotes the server to master, keeping its data.
-    public func replicaOfNoOne() throws {
+    func replicaOfNoOne() throws {
         try expectOK(command(["REPLICAOF", "NO", "ONE"]), "REPLICAOF")
     }
 

@@ -6,10 +6,10 @@ import Foundation
 ///
 /// After a network or protocol failure the connection is closed: a reply
 /// arriving late would otherwise be taken as the answer to the next command.
-public final class RedisConnection {
-    public let endpoint: SocketEndpoint
+final class RedisConnection {
+    let endpoint: SocketEndpoint
     /// Seconds a command may take, from sending it to its complete reply.
-    public let timeout: Double
+    let timeout: Double
     private var socket: SocketConnection?
     private var decoder = RESPDecoder()
     private var cachedVersion: RedisVersion?
@@ -22,7 +22,7 @@ public final class RedisConnection {
 
     /// Connects, then authenticates when credentials are given. The connect
     /// and AUTH are each bounded by `timeout`.
-    public static func open(to endpoint: SocketEndpoint, credentials: RedisCredentials? = nil, timeout: Double) throws -> RedisConnection {
+    static func open(to endpoint: SocketEndpoint, credentials: RedisCredentials? = nil, timeout: Double) throws -> RedisConnection {
         let socket: SocketConnection
         do {
             socket = try SocketConnection.connect(to: endpoint, deadline: .after(seconds: timeout))
@@ -58,18 +58,18 @@ public final class RedisConnection {
 
     /// Sends a command and returns its reply; an error reply is returned as
     /// `.error`, not thrown.
-    public func send(_ arguments: [[UInt8]], timeout: Double? = nil) throws -> RESPValue {
+    func send(_ arguments: [[UInt8]], timeout: Double? = nil) throws -> RESPValue {
         let deadline = Deadline.after(seconds: timeout ?? self.timeout)
         try transmit(arguments, deadline: deadline)
         return try receive(for: CommandName.of(arguments), deadline: deadline)
     }
 
-    public func send(_ arguments: [String], timeout: Double? = nil) throws -> RESPValue {
+    func send(_ arguments: [String], timeout: Double? = nil) throws -> RESPValue {
         try send(arguments.map { Array($0.utf8) }, timeout: timeout)
     }
 
     /// Sends a command; an error reply throws `RedisError.server`.
-    public func call(_ arguments: [[UInt8]], timeout: Double? = nil) throws -> RESPValue {
+    func call(_ arguments: [[UInt8]], timeout: Double? = nil) throws -> RESPValue {
         let reply = try send(arguments, timeout: timeout)
         if case let .error(message) = reply {
             throw RedisError.server(endpoint: endpoint, command: CommandName.of(arguments), message: message)
@@ -77,12 +77,12 @@ public final class RedisConnection {
         return reply
     }
 
-    public func call(_ arguments: [String], timeout: Double? = nil) throws -> RESPValue {
+    func call(_ arguments: [String], timeout: Double? = nil) throws -> RESPValue {
         try call(arguments.map { Array($0.utf8) }, timeout: timeout)
     }
 
     /// The server's `redis_version`, asked once per connection.
-    public func serverVersion() throws -> RedisVersion {
+    func serverVersion() throws -> RedisVersion {
         if let cachedVersion { return cachedVersion }
         let info = try self.info(section: "server")
         guard let version = info.redisVersion else {
@@ -93,7 +93,7 @@ public final class RedisConnection {
     }
 
     /// INFO, of one section or of the default set.
-    public func info(section: String? = nil) throws -> RedisInfo {
+    func info(section: String? = nil) throws -> RedisInfo {
         let reply = try call(["INFO"] + (section.map { [$0] } ?? []))
         guard let text = reply.text else {
             throw RedisError.unexpectedReply(endpoint: endpoint, command: "INFO", reply: reply.description)
@@ -108,7 +108,7 @@ public final class RedisConnection {
         return info
     }
 
-    public func ping() throws {
+    func ping() throws {
         let reply = try call(["PING"])
         guard reply.text == "PONG" else {
             throw RedisError.unexpectedReply(endpoint: endpoint, command: "PING", reply: reply.description)
@@ -146,9 +146,9 @@ public final class RedisConnection {
         }
     }
 
-    public var isOpen: Bool { socket != nil }
+    var isOpen: Bool { socket != nil }
 
-    public func close() {
+    func close() {
         socket?.close()
         socket = nil
     }

@@ -1,10 +1,10 @@
 /// What AUTH sends: a password alone (requirepass), or a Redis 6 ACL user
 /// and its password. Printing, debugging or dumping it never shows the password.
-public struct RedisCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var username: String?
-    public var password: String
+struct RedisCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    var username: String?
+    var password: String
 
-    public init(username: String? = nil, password: String) {
+    init(username: String? = nil, password: String) {
         self.username = username
         self.password = password
     }
@@ -14,13 +14,13 @@ public struct RedisCredentials: Sendable, Equatable, CustomStringConvertible, Cu
         return ["AUTH", password]
     }
 
-    public var description: String {
+    var description: String {
         "RedisCredentials(username: \(username.map { "'\($0)'" } ?? "default"), password: <redacted>)"
     }
 
-    public var debugDescription: String { description }
+    var debugDescription: String { description }
 
-    public var customMirror: Mirror {
+    var customMirror: Mirror {
         Mirror(self, children: ["username": username as Any, "password": "<redacted>"])
     }
 }

@@ -1,7 +1,7 @@
 /// What went wrong talking to Redis or Sentinel. Every case names the
 /// endpoint; commands are named by their verb (and subcommand) only, never
 /// with arguments, because arguments can be passwords.
-public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
+enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Connecting, sending or receiving failed, or the deadline passed.
     case network(command: String, error: NetError)
     /// The peer sent bytes that are not RESP2.
@@ -18,7 +18,7 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
     /// it was closed rather than risk pairing a late reply with a new command.
     case connectionClosed(endpoint: SocketEndpoint)
 
-    public var endpoint: SocketEndpoint {
+    var endpoint: SocketEndpoint {
         switch self {
         case let .network(_, error): return Self.endpoint(of: error)
         case let .protocolViolation(endpoint, _, _),
@@ -32,18 +32,18 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// True when the peer sent bytes that are not RESP2 or break its limits.
-    public var isProtocolViolation: Bool {
+    var isProtocolViolation: Bool {
         if case .protocolViolation = self { return true }
         return false
     }
 
     /// True when the server did not answer in time.
-    public var isTimeout: Bool {
+    var isTimeout: Bool {
         if case .network(_, .timeout) = self { return true }
         return false
     }
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .network(command, error):
             return "\(command): \(error)"

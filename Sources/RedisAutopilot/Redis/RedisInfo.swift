@@ -1,11 +1,11 @@
 import Foundation
 
 /// Why an INFO reply could not be read.
-public enum RedisInfoError: Error, Equatable, Sendable, CustomStringConvertible {
+enum RedisInfoError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A line that is neither a `# Section` header, blank, nor `key:value`.
     case malformedLine(number: Int, text: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .malformedLine(number, text):
             return "INFO line \(number) is not 'key:value': '\(text)'"
@@ -15,11 +15,11 @@ public enum RedisInfoError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// The role INFO reports: `master`, or `slave` (every release through 7.x)
 /// which a future release may call `replica`.
-public enum ReplicationRole: String, Sendable, Equatable {
+enum ReplicationRole: String, Sendable, Equatable {
     case master
     case replica
 
-    public init?(infoValue: String) {
+    init?(infoValue: String) {
         switch infoValue {
         case "master": self = .master
         case "slave", "replica": self = .replica
@@ -29,16 +29,16 @@ public enum ReplicationRole: String, Sendable, Equatable {
 }
 
 /// One `slaveN:` line of a master's INFO replication section.
-public struct ConnectedReplica: Sendable, Equatable {
-    public var ip: String
-    public var port: Int
+struct ConnectedReplica: Sendable, Equatable {
+    var ip: String
+    var port: Int
     /// `wait_bgsave`, `send_bulk`, `online`, ...
-    public var state: String
-    public var offset: Int64?
+    var state: String
+    var offset: Int64?
     /// Seconds since the replica last acknowledged; nil before Redis 2.8.
-    public var lag: Int?
+    var lag: Int?
 
-    public init(ip: String, port: Int, state: String, offset: Int64?, lag: Int?) {
+    init(ip: String, port: Int, state: String, offset: Int64?, lag: Int?) {
         self.ip = ip
         self.port = port
         self.state = state
@@ -48,7 +48,7 @@ public struct ConnectedReplica: Sendable, Equatable {
 
     /// Parses `ip=127.0.0.1,port=6380,state=online,offset=42,lag=0`; nil when
     /// the address is missing or not a number.
-    public init?(infoValue: String) {
+    init?(infoValue: String) {
         var fields: [String: String] = [:]
         for pair in infoValue.split(separator: ",") {
             guard let equals = pair.firstIndex(of: "=") else { continue }
@@ -66,17 +66,17 @@ public struct ConnectedReplica: Sendable, Equatable {
 /// An INFO reply: every section as key/value pairs, plus typed accessors for
 /// the fields the lifecycle and backups decide on. A field that is absent or
 /// does not parse reads as nil; the caller decides what missing means.
-public struct RedisInfo: Sendable, Equatable {
+struct RedisInfo: Sendable, Equatable {
     /// Section name (lowercased, "server", "replication", ...) to its fields.
     /// Lines before any header land in the section "".
-    public private(set) var sections: [String: [String: String]]
+    private(set) var sections: [String: [String: String]]
 
-    public init(sections: [String: [String: String]]) {
+    init(sections: [String: [String: String]]) {
         self.sections = sections
     }
 
     /// Reads INFO text with CR LF or LF line ends.
-    public init(parsing text: String) throws {
+    init(parsing text: String) throws {
         var sections: [String: [String: String]] = [:]
         var current = ""
         var number = 0
@@ -100,23 +100,23 @@ public struct RedisInfo: Sendable, Equatable {
     }
 
     /// The value of `key` in whichever section holds it.
-    public subscript(key: String) -> String? {
+    subscript(key: String) -> String? {
         for fields in sections.values {
             if let value = fields[key] { return value }
         }
         return nil
     }
 
-    public func section(_ name: String) -> [String: String]? {
+    func section(_ name: String) -> [String: String]? {
         sections[name.lowercased()]
     }
 
-    public func integer(_ key: String) -> Int64? {
+    func integer(_ key: String) -> Int64? {
         self[key].flatMap { Int64($0) }
     }
 
     /// INFO's 0/1 flags; nil for anything else.
-    public func flag(_ key: String) -> Bool? {
+    func flag(_ key: String) -> Bool? {
         switch self[key] {
         case "0": return false
         case "1": return true
@@ -126,16 +126,16 @@ public struct RedisInfo: Sendable, Equatable {
 
     // MARK: server
 
-    public var redisVersion: RedisVersion? { self["redis_version"].flatMap(RedisVersion.init) }
-    public var runID: String? { self["run_id"] }
+    var redisVersion: RedisVersion? { self["redis_version"].flatMap(RedisVersion.init) }
+    var runID: String? { self["run_id"] }
 
     // MARK: replication
 
-    public var role: ReplicationRole? { self["role"].flatMap(ReplicationRole.init(infoValue:)) }
-    public var connectedReplicaCount: Int? { self["connected_slaves"].flatMap { Int($0) } }
+    var role: ReplicationRole? { self["role"].flatMap(ReplicationRole.init(infoValue:)) }
+    var connectedReplicaCount: Int? { self["connected_slaves"].flatMap { Int($0) } }
 
     /// The `slaveN` lines in N order; lines that do not parse are left out.
-    public var connectedReplicas: [ConnectedReplica] {
+    var connectedReplicas: [ConnectedReplica] {
         guard let replication = section("replication") ?? sections[""] else { return [] }
         let numbered: [(Int, ConnectedReplica)] = replication.compactMap { key, value in
             guard key.hasPrefix("slave"), let index = Int(key.dropFirst(5)), index >= 0,
@@ -145,29 +145,29 @@ public struct RedisInfo: Sendable, Equatable {
         return numbered.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    public var masterHost: String? { self["master_host"] }
-    public var masterPort: Int? { self["master_port"].flatMap { Int($0) } }
+    var masterHost: String? { self["master_host"] }
+    var masterPort: Int? { self["master_port"].flatMap { Int($0) } }
     /// `up` or `down` on a replica.
-    public var masterLinkStatus: String? { self["master_link_status"] }
-    public var isMasterLinkUp: Bool { masterLinkStatus == "up" }
-    public var masterReplicationOffset: Int64? { integer("master_repl_offset") }
+    var masterLinkStatus: String? { self["master_link_status"] }
+    var isMasterLinkUp: Bool { masterLinkStatus == "up" }
+    var masterReplicationOffset: Int64? { integer("master_repl_offset") }
 
     // MARK: persistence
 
-    public var loading: Bool? { flag("loading") }
-    public var rdbBgsaveInProgress: Bool? { flag("rdb_bgsave_in_progress") }
+    var loading: Bool? { flag("loading") }
+    var rdbBgsaveInProgress: Bool? { flag("rdb_bgsave_in_progress") }
     /// `ok` or `err`.
-    public var rdbLastBgsaveStatus: String? { self["rdb_last_bgsave_status"] }
+    var rdbLastBgsaveStatus: String? { self["rdb_last_bgsave_status"] }
     /// Unix time of the last successful save.
-    public var rdbLastSaveTime: Int64? { integer("rdb_last_save_time") }
-    public var rdbChangesSinceLastSave: Int64? { integer("rdb_changes_since_last_save") }
-    public var aofEnabled: Bool? { flag("aof_enabled") }
-    public var aofRewriteInProgress: Bool? { flag("aof_rewrite_in_progress") }
-    public var aofRewriteScheduled: Bool? { flag("aof_rewrite_scheduled") }
+    var rdbLastSaveTime: Int64? { integer("rdb_last_save_time") }
+    var rdbChangesSinceLastSave: Int64? { integer("rdb_changes_since_last_save") }
+    var aofEnabled: Bool? { flag("aof_enabled") }
+    var aofRewriteInProgress: Bool? { flag("aof_rewrite_in_progress") }
+    var aofRewriteScheduled: Bool? { flag("aof_rewrite_scheduled") }
     /// `ok` or `err`.
-    public var aofLastBgrewriteStatus: String? { self["aof_last_bgrewrite_status"] }
+    var aofLastBgrewriteStatus: String? { self["aof_last_bgrewrite_status"] }
 
     // MARK: memory
 
-    public var usedMemory: Int64? { integer("used_memory") }
+    var usedMemory: Int64? { integer("used_memory") }
 }

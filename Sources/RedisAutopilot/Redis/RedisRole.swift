@@ -1,11 +1,11 @@
 /// The reply to ROLE: what the server says it is right now, in one answer.
 /// Addresses are `NodeAddress`es: a reply naming anything else is not ROLE's shape.
-public enum RedisRole: Sendable, Equatable {
-    public struct Replica: Sendable, Equatable {
-        public var address: NodeAddress
-        public var offset: Int64
+enum RedisRole: Sendable, Equatable {
+    struct Replica: Sendable, Equatable {
+        var address: NodeAddress
+        var offset: Int64
 
-        public init(address: NodeAddress, offset: Int64) {
+        init(address: NodeAddress, offset: Int64) {
             self.address = address
             self.offset = offset
         }
@@ -17,7 +17,7 @@ public enum RedisRole: Sendable, Equatable {
     case sentinel(masterNames: [String])
 
     /// Reads a ROLE reply; nil when it does not have the documented shape.
-    public init?(reply: RESPValue) {
+    init?(reply: RESPValue) {
         guard let elements = reply.array, let kind = elements.first?.text else { return nil }
         switch kind {
         case "master":

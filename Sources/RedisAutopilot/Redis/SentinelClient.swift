@@ -1,28 +1,28 @@
 /// The Sentinel commands the lifecycle uses, over one connection.
-public final class SentinelClient {
-    public let connection: RedisConnection
+final class SentinelClient {
+    let connection: RedisConnection
 
-    public var endpoint: SocketEndpoint { connection.endpoint }
+    var endpoint: SocketEndpoint { connection.endpoint }
 
-    public init(connection: RedisConnection) {
+    init(connection: RedisConnection) {
         self.connection = connection
     }
 
-    public static func connect(to endpoint: SocketEndpoint, credentials: RedisCredentials? = nil, timeout: Double) throws -> SentinelClient {
+    static func connect(to endpoint: SocketEndpoint, credentials: RedisCredentials? = nil, timeout: Double) throws -> SentinelClient {
         SentinelClient(connection: try RedisConnection.open(to: endpoint, credentials: credentials, timeout: timeout))
     }
 
-    public func close() {
+    func close() {
         connection.close()
     }
 
-    public func ping() throws {
+    func ping() throws {
         try connection.ping()
     }
 
     /// The address of the current master, or nil when the name is not monitored.
     /// A reply whose host or port cannot be an address throws `RedisError.invalidAddress`.
-    public func masterAddress(name: String) throws -> NodeAddress? {
+    func masterAddress(name: String) throws -> NodeAddress? {
         let reply = try sentinel("GET-MASTER-ADDR-BY-NAME", name)
         if reply.isNull { return nil }
         guard let pair = reply.array, pair.count == 2, let host = pair[0].text, let port = pair[1].text else {
@@ -35,28 +35,28 @@ public final class SentinelClient {
         }
     }
 
-    public func master(name: String) throws -> SentinelMaster {
+    func master(name: String) throws -> SentinelMaster {
         let reply = try sentinel("MASTER", name)
         guard let fields = SentinelMaster.parseFields(reply) else { throw unexpected("MASTER", reply) }
         return SentinelMaster(fields: fields)
     }
 
-    public func masters() throws -> [SentinelMaster] {
+    func masters() throws -> [SentinelMaster] {
         try list("MASTERS", []).map(SentinelMaster.init(fields:))
     }
 
-    public func replicas(name: String) throws -> [SentinelReplica] {
+    func replicas(name: String) throws -> [SentinelReplica] {
         try list("REPLICAS", [name]).map(SentinelReplica.init(fields:))
     }
 
-    public func sentinels(name: String) throws -> [SentinelPeer] {
+    func sentinels(name: String) throws -> [SentinelPeer] {
         try list("SENTINELS", [name]).map(SentinelPeer.init(fields:))
     }
 
     /// Forgets the state of every master whose name matches the glob
     /// pattern; returns how many matched.
     @discardableResult
-    public func reset(pattern: String) throws -> Int {
+    func reset(pattern: String) throws -> Int {
         let reply = try sentinel("RESET", pattern)
         guard let count = reply.integer, let matched = Int(exactly: count) else { throw unexpected("RESET", reply) }
         return matched
@@ -64,13 +64,13 @@ public final class SentinelClient {
 
     /// Starts a failover without asking other sentinels. Returns once it has
     /// started; watch `masterAddress` for the switch.
-    public func failover(name: String) throws {
+    func failover(name: String) throws {
         let reply = try sentinel("FAILOVER", name)
         guard case .simpleString = reply else { throw unexpected("FAILOVER", reply) }
     }
 
     /// A NOQUORUM answer is a result, not an error; an unknown master still throws.
-    public func checkQuorum(name: String) throws -> SentinelQuorumCheck {
+    func checkQuorum(name: String) throws -> SentinelQuorumCheck {
         let reply = try connection.send(["SENTINEL", "CKQUORUM", name])
         switch reply {
         case let .simpleString(message):

@@ -1,7 +1,7 @@
 import Glibc
 
 /// The two programs a node runs.
-public enum ServerProgram: String, Sendable, CaseIterable {
+enum ServerProgram: String, Sendable, CaseIterable {
     case server
     case sentinel
 
@@ -11,16 +11,16 @@ public enum ServerProgram: String, Sendable, CaseIterable {
 /// Finds the program REDIS_SERVER_BIN or REDIS_SENTINEL_BIN names: the path
 /// given, or the first of the names on PATH (redis-server, then
 /// valkey-server by default).
-public struct ServerBinaryLocator: Sendable {
+struct ServerBinaryLocator: Sendable {
     let settings: ServerBinarySettings
     let isExecutableFile: @Sendable (String) -> Bool
 
-    public init(settings: ServerBinarySettings, isExecutableFile: @escaping @Sendable (String) -> Bool = ServerBinaryLocator.isExecutableFile) {
+    init(settings: ServerBinarySettings, isExecutableFile: @escaping @Sendable (String) -> Bool = ServerBinaryLocator.isExecutableFile) {
         self.settings = settings
         self.isExecutableFile = isExecutableFile
     }
 
-    public func locate(_ program: ServerProgram) throws -> String {
+    func locate(_ program: ServerProgram) throws -> String {
         switch program == .server ? settings.server : settings.sentinel {
         case let .path(path):
             guard isExecutableFile(path) else {
@@ -39,13 +39,13 @@ public struct ServerBinaryLocator: Sendable {
     }
 
     /// A regular file (a symlink is followed) that this process may execute.
-    public static let isExecutableFile: @Sendable (String) -> Bool = { path in
+    static let isExecutableFile: @Sendable (String) -> Bool = { path in
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
     }
 }
 
-public enum ServerBinaryError: Error, Equatable, CustomStringConvertible {
+enum ServerBinaryError: Error, Equatable, CustomStringConvertible {
     case notFound(variable: String, names: [String], searchPath: [String])
     case notExecutable(variable: String, path: String)
     /// The throwaway instance asked about its features did not answer.
@@ -53,7 +53,7 @@ public enum ServerBinaryError: Error, Equatable, CustomStringConvertible {
     /// It answered, and lacks what redis-manage needs.
     case unsupported(path: String, reason: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .notFound(variable, names, searchPath):
             let which = names.count == 1 ? "\(names[0]) is not" : "neither " + names.joined(separator: " nor ") + " is"

@@ -1,7 +1,7 @@
 /// What went wrong talking to S3. `operation` is the S3 API call
 /// (`PutObject`, `UploadPart 3`, ...), `key` the object key with its prefix.
 /// No case carries a header, so a signature or a secret cannot leak through one.
-public enum S3Error: Error, CustomStringConvertible {
+enum S3Error: Error, CustomStringConvertible {
     case invalidConfiguration(String)
     /// S3 answered with an `<Error>` document.
     case service(operation: String, key: String?, status: Int, details: S3ErrorDetails)
@@ -17,7 +17,7 @@ public enum S3Error: Error, CustomStringConvertible {
     case abortFailed(key: String, uploadID: String, failure: Error, abortFailure: Error)
 
     /// The status S3 answered with, if it answered.
-    public var httpStatus: Int? {
+    var httpStatus: Int? {
         switch self {
         case let .service(_, _, status, _), let .status(_, _, status, _, _): return status
         default: return nil
@@ -25,12 +25,12 @@ public enum S3Error: Error, CustomStringConvertible {
     }
 
     /// S3's error code (`NoSuchKey`, `SignatureDoesNotMatch`), if it sent one.
-    public var code: String? {
+    var code: String? {
         if case let .service(_, _, _, details) = self { return details.code }
         return nil
     }
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .invalidConfiguration(reason):
             return "invalid S3 configuration: \(reason)"

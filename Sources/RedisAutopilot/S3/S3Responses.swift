@@ -2,15 +2,15 @@ import Foundation
 import Glibc
 
 /// The `<Error>` document S3 answers a failed request with.
-public struct S3ErrorDetails: Sendable, Equatable, CustomStringConvertible {
-    public var code: String
-    public var message: String
-    public var requestID: String?
+struct S3ErrorDetails: Sendable, Equatable, CustomStringConvertible {
+    var code: String
+    var message: String
+    var requestID: String?
     /// Where the bucket really is, when S3 says (a wrong region or endpoint).
-    public var region: String?
-    public var endpoint: String?
+    var region: String?
+    var endpoint: String?
 
-    public init(code: String, message: String, requestID: String? = nil, region: String? = nil, endpoint: String? = nil) {
+    init(code: String, message: String, requestID: String? = nil, region: String? = nil, endpoint: String? = nil) {
         self.code = code
         self.message = message
         self.requestID = requestID
@@ -29,7 +29,7 @@ public struct S3ErrorDetails: Sendable, Equatable, CustomStringConvertible {
         endpoint = element.text(of: "Endpoint")
     }
 
-    public var description: String {
+    var description: String {
         var text = message.isEmpty ? code : "\(code): \(message)"
         if let region { text += " (bucket region \(region))" }
         if let endpoint { text += " (use endpoint \(endpoint))" }

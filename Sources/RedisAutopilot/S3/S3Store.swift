@@ -1,28 +1,28 @@
 import Foundation
 
 /// Plain values an `S3Store` is made from.
-public struct S3StoreConfiguration: Sendable {
+struct S3StoreConfiguration: Sendable {
     /// An S3-compatible server (it may have a path prefix); nil for AWS
     /// itself (`https://s3.<region>.amazonaws.com`).
-    public var endpoint: HTTPBaseURL?
-    public var region: String
-    public var bucket: String
+    var endpoint: HTTPBaseURL?
+    var region: String
+    var bucket: String
     /// Put verbatim before every backup name: `redis/` stores `redis/<name>`.
-    public var prefix: String
-    public var credentials: SigV4Credentials
-    public var addressingStyle: S3AddressingStyle
+    var prefix: String
+    var credentials: SigV4Credentials
+    var addressingStyle: S3AddressingStyle
     /// Objects up to this size go in one PutObject, larger ones in parts of
     /// this size; one part is held in memory. 5 MiB (S3's minimum) to 5 GiB.
-    public var partSize: Int
+    var partSize: Int
     /// The longest S3 may stay silent, per connect, read or write.
-    public var timeout: Double
-    public var contentType: String
+    var timeout: Double
+    var contentType: String
 
-    public static let defaultPartSize = 16 * 1024 * 1024
+    static let defaultPartSize = 16 * 1024 * 1024
 
     /// `addressingStyle` nil: virtual-host on AWS, path style on a custom
     /// endpoint, which is what S3-compatible servers expect.
-    public init(endpoint: HTTPBaseURL? = nil, region: String, bucket: String, prefix: String = "",
+    init(endpoint: HTTPBaseURL? = nil, region: String, bucket: String, prefix: String = "",
                 credentials: SigV4Credentials, addressingStyle: S3AddressingStyle? = nil,
                 partSize: Int = S3StoreConfiguration.defaultPartSize, timeout: Double = 60,
                 contentType: String = "application/gzip") {
@@ -38,7 +38,7 @@ public struct S3StoreConfiguration: Sendable {
     }
 
     /// The store the `AWS_*` and `S3_*` variables describe.
-    public init(settings: S3Settings, timeout: Double = 60) {
+    init(settings: S3Settings, timeout: Double = 60) {
         self.init(endpoint: settings.endpoint, region: settings.region, bucket: settings.bucket,
                   prefix: settings.prefix,
                   credentials: SigV4Credentials(accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey,
@@ -52,15 +52,15 @@ public struct S3StoreConfiguration: Sendable {
 /// whatever the size of a backup; each part (or a small object) is held in
 /// memory, so a failed PUT is sent again from it (see `S3Client` for what is
 /// retried; `retry` sets how).
-public final class S3Store: RetryingBackupStore {
-    public let configuration: S3StoreConfiguration
-    public let description: String
+final class S3Store: RetryingBackupStore {
+    let configuration: S3StoreConfiguration
+    let description: String
     let client: S3Client
     private let keyPrefix: String
     /// ListObjectsV2's page size; S3's maximum unless a test forces paging.
     var listPageSize = 1000
 
-    public init(configuration: S3StoreConfiguration,
+    init(configuration: S3StoreConfiguration,
                 transportFactory: (HTTPBaseURL) -> HTTPTransport = { HTTPClient(baseURL: $0) },
                 clock: @escaping @Sendable () -> Date = { Date() }) throws {
         guard configuration.partSize >= S3Multipart.minimumPartSize,
@@ -89,12 +89,12 @@ public final class S3Store: RetryingBackupStore {
         keyPrefix + name
     }
 
-    public var retry: RetryPolicy {
+    var retry: RetryPolicy {
         get { client.retry }
         set { client.retry = newValue }
     }
 
-    public func put(name: String, from upload: UploadSource) throws {
+    func put(name: String, from upload: UploadSource) throws {
         try BackupName.validate(name, store: description)
         let key = key(of: name)
         let length = upload.length
@@ -154,7 +154,7 @@ public final class S3Store: RetryingBackupStore {
         return part
     }
 
-    public func get(name: String, into sink: ByteSink) throws {
+    func get(name: String, into sink: ByteSink) throws {
         try BackupName.validate(name, store: description)
         let request = S3Request(operation: "GetObject", method: "GET", key: key(of: name))
         try perform(name: name, operation: "get") { _ = try client.send(request, into: sink) }
@@ -163,7 +163,7 @@ public final class S3Store: RetryingBackupStore {
     /// The objects under the prefix whose names (the rest of the key) are
     /// valid backup names, sorted by name: keys with a further `/` and
     /// other objects are left out.
-    public func list() throws -> [BackupObject] {
+    func list() throws -> [BackupObject] {
         var objects: [BackupObject] = []
         var token: String?
         repeat {
@@ -186,7 +186,7 @@ public final class S3Store: RetryingBackupStore {
 
     /// S3's DeleteObject succeeds for a missing key; a HEAD first makes a
     /// missing backup `notFound` here as in the other stores.
-    public func delete(name: String) throws {
+    func delete(name: String) throws {
         try BackupName.validate(name, store: description)
         let key = key(of: name)
         try perform(name: name, operation: "delete") {

@@ -3,13 +3,13 @@ import Foundation
 import FoundationXML
 #endif
 
-public enum S3XMLError: Error, Equatable, CustomStringConvertible {
+enum S3XMLError: Error, Equatable, CustomStringConvertible {
     /// Not well-formed XML; `detail` is the parser's position and code.
     case malformed(detail: String)
     /// Well-formed, but not the answer expected: a missing or bad element.
     case unexpected(String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .malformed(detail): return "malformed XML: \(detail)"
         case let .unexpected(reason): return "unexpected XML: \(reason)"

@@ -3,34 +3,34 @@ import Glibc
 
 /// An AWS access key. The secret is kept out of `description`, `dump` and
 /// every error: printing the credentials shows the key ID only.
-public struct SigV4Credentials: Sendable, CustomStringConvertible, CustomReflectable {
-    public let accessKeyID: String
+struct SigV4Credentials: Sendable, CustomStringConvertible, CustomReflectable {
+    let accessKeyID: String
     let secretAccessKey: String
     /// Temporary credentials (STS, instance roles) come with a token that
     /// travels as `x-amz-security-token`.
-    public let sessionToken: String?
+    let sessionToken: String?
 
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+    init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
     }
 
-    public var description: String { "access key \(accessKeyID)" }
+    var description: String { "access key \(accessKeyID)" }
 
-    public var customMirror: Mirror {
+    var customMirror: Mirror {
         Mirror(self, children: ["accessKeyID": accessKeyID], displayStyle: .struct)
     }
 }
 
 /// Everything the signer computed for one request, kept so that tests can
 /// compare each step with AWS's published intermediate values.
-public struct SigV4Signature: Sendable, Equatable {
-    public let canonicalRequest: String
-    public let stringToSign: String
+struct SigV4Signature: Sendable, Equatable {
+    let canonicalRequest: String
+    let stringToSign: String
     /// Lowercase hex.
-    public let signature: String
-    public let authorization: String
+    let signature: String
+    let authorization: String
 }
 
 /// AWS Signature Version 4 in the `Authorization` header.
@@ -39,17 +39,17 @@ public struct SigV4Signature: Sendable, Equatable {
 /// encodes each key segment once; see `SigV4Encoding.path`), the query
 /// unencoded, the headers to sign (at least `Host`) and the hex SHA-256 of
 /// the payload. Every header given is signed.
-public struct SigV4Signer: Sendable {
-    public static let algorithm = "AWS4-HMAC-SHA256"
+struct SigV4Signer: Sendable {
+    static let algorithm = "AWS4-HMAC-SHA256"
     /// The hex SHA-256 of no bytes: the payload hash of a GET or DELETE.
-    public static let emptyPayloadHash = SHA256.hexDigest([UInt8]())
+    static let emptyPayloadHash = SHA256.hexDigest([UInt8]())
 
-    public let credentials: SigV4Credentials
-    public let region: String
-    public let service: String
+    let credentials: SigV4Credentials
+    let region: String
+    let service: String
     private let clock: @Sendable () -> Date
 
-    public init(credentials: SigV4Credentials, region: String, service: String,
+    init(credentials: SigV4Credentials, region: String, service: String,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.credentials = credentials
         self.region = region
@@ -60,7 +60,7 @@ public struct SigV4Signer: Sendable {
     /// Sets `X-Amz-Date`, `X-Amz-Security-Token` (with temporary
     /// credentials) and `Authorization` in `headers`, and returns the steps.
     @discardableResult
-    public func sign(method: String, encodedPath: String, query: [(String, String)],
+    func sign(method: String, encodedPath: String, query: [(String, String)],
                      headers: inout HTTPHeaders, payloadHash: String) -> SigV4Signature {
         let timestamp = SigV4Timestamp(clock())
         headers.remove("Authorization")
@@ -98,7 +98,7 @@ public struct SigV4Signer: Sendable {
 
     /// The query as SigV4 signs it and as it is sent: names and values
     /// encoded, pairs sorted by name then value, a name without value as `name=`.
-    public static func canonicalQuery(_ query: [(String, String)]) -> String {
+    static func canonicalQuery(_ query: [(String, String)]) -> String {
         let encoded: [(name: String, value: String)] = query.map { pair in
             (name: SigV4Encoding.component(pair.0), value: SigV4Encoding.component(pair.1))
         }
@@ -132,14 +132,14 @@ public struct SigV4Signer: Sendable {
 
 /// The URI encoding SigV4 prescribes: every byte but the unreserved
 /// `A-Z a-z 0-9 - . _ ~` as `%XY` with uppercase hex, UTF-8 for the rest.
-public enum SigV4Encoding {
+enum SigV4Encoding {
     /// A query name or value, or a single path segment: `/` is encoded.
-    public static func component(_ text: String) -> String {
+    static func component(_ text: String) -> String {
         PercentEncoding.encode(text)
     }
 
     /// An S3 object path: each segment encoded once, the slashes kept.
-    public static func path(_ text: String) -> String {
+    static func path(_ text: String) -> String {
         PercentEncoding.encode(text, keepingSlash: true)
     }
 }

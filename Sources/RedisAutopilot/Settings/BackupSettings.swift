@@ -1,5 +1,5 @@
 /// Where backups go, resolved from `BACKUP_STORE` and the credentials present.
-public enum BackupDestination: Sendable, Equatable {
+enum BackupDestination: Sendable, Equatable {
     case local(directory: String)
     case manta(MantaSettings)
     case s3(S3Settings)
@@ -7,31 +7,31 @@ public enum BackupDestination: Sendable, Equatable {
 
 /// `RESTORE_ON_FAILURE`: what the first master of an empty cluster does when
 /// the last backup cannot be restored.
-public enum RestoreFailurePolicy: String, Sendable, Equatable {
+enum RestoreFailurePolicy: String, Sendable, Equatable {
     /// Refuse to start, so that nobody writes over data that might still be recovered.
     case fail
     /// Start empty and say so.
     case empty
 }
 
-public struct BackupSettings: Sendable, Equatable {
+struct BackupSettings: Sendable, Equatable {
     /// `BACKUP_TTL`: the cluster-wide interval between two backups.
-    public var interval: Duration
+    var interval: Duration
     /// `BACKUP_KEEP`: how many backups to keep; 0 keeps all.
-    public var keep: Int
+    var keep: Int
     /// `BACKUP_STORE` with `BACKUP_DIR`, the `MANTA_*` or the S3 variables.
-    public var destination: BackupDestination
+    var destination: BackupDestination
     /// `BACKUP_SAVE_TIMEOUT`: bound on BGSAVE plus the upload.
-    public var saveTimeout: Duration
+    var saveTimeout: Duration
     /// `BACKUP_CHECK_INTERVAL`: how often the backup job runs; the json5 reads
     /// it too. ContainerPilot kills the job at this interval (a periodic job's
     /// timeout), so a backup must end, and say why, before then.
-    public var checkInterval: Duration
+    var checkInterval: Duration
     /// `RESTORE_ON_FAILURE`
-    public var restoreOnFailure: RestoreFailurePolicy
+    var restoreOnFailure: RestoreFailurePolicy
     /// `BACKUP_STORE=auto` found neither S3 nor Manta settings: the local
     /// store was not asked for, so nobody said that BACKUP_DIR is shared.
-    public var fellBackToLocal: Bool = false
+    var fellBackToLocal: Bool = false
 
     /// Room between the end of a timed-out backup (its error logged, its
     /// lock released) and ContainerPilot's SIGKILL at the job's timeout.

@@ -1,29 +1,29 @@
 /// How this node reaches Consul: the server its local agent joins and the
 /// agent's HTTP API that `redis-manage` talks to.
-public struct ConsulSettings: Sendable, Equatable {
+struct ConsulSettings: Sendable, Equatable {
     /// `CONSUL`: the server address the local agent joins (Serf's LAN port
     /// 8301 when the value has none).
-    public var server: NodeAddress
+    var server: NodeAddress
     /// `CONSUL_HTTP_ADDR`: the local agent's HTTP API.
-    public var httpAddress: HTTPBaseURL
+    var httpAddress: HTTPBaseURL
     /// `CONSUL_HTTP_TOKEN`: ACL token sent with every request (secret).
-    public var token: String?
+    var token: String?
     /// `CONSUL_CACERT`: the CA that signed an https agent's certificate, as
     /// the consul command reads it; nil trusts the system's CAs.
-    public var caFile: String?
+    var caFile: String?
     /// `CONSUL_LOCAL_CONFIG`: JSON object written by preStart, verbatim.
-    public var localConfig: String?
+    var localConfig: String?
     /// `CONSUL_LOCAL_CONFIG_FILE`: where preStart writes it.
-    public var localConfigFile: String
+    var localConfigFile: String
     /// `CONSUL_DATA_DIR`: the local agent's `-data-dir`, where it keeps the
     /// registrations and TTL check statuses it restores when it starts again.
-    public var agentDataDir: String
+    var agentDataDir: String
     /// `CONSUL_TIMEOUT`: bound on each HTTP call.
-    public var requestTimeout: Duration
+    var requestTimeout: Duration
     /// `CONSUL_LEADER_TIMEOUT`: how long onStart waits for a cluster leader.
-    public var leaderTimeout: Duration
+    var leaderTimeout: Duration
     /// `HEALTH_TTL`: TTL of the check on the `redis` / `redis-replica` service.
-    public var healthTTL: Duration
+    var healthTTL: Duration
 
     // A literal that is a valid address: it cannot throw.
     static let defaultServer = try! NodeAddress(host: "consul", port: NetworkAddressText.serfLANPort)
@@ -59,7 +59,7 @@ public struct ConsulSettings: Sendable, Equatable {
 
 extension ConsulSettings {
     /// Whom an https agent's certificate must chain to.
-    public var trust: TLSTrust {
+    var trust: TLSTrust {
         caFile.map(TLSTrust.caFile) ?? .system
     }
 }

@@ -2,8 +2,8 @@
 /// `1.5h`), so operators can use the notation they already know from Consul
 /// and ContainerPilot. A bare integer means seconds: the original
 /// `MASTER_WAIT_TIMEOUT` was a plain number of seconds and must keep working.
-public enum DurationText {
-    public enum ParseError: Error, Equatable, CustomStringConvertible {
+enum DurationText {
+    enum ParseError: Error, Equatable, CustomStringConvertible {
         case empty
         case negative
         case missingNumber(at: String)
@@ -11,7 +11,7 @@ public enum DurationText {
         case unknownUnit(String)
         case overflow
 
-        public var description: String {
+        var description: String {
             switch self {
             case .empty: return "empty duration"
             case .negative: return "negative durations are not allowed"
@@ -36,7 +36,7 @@ public enum DurationText {
     ]
 
     /// Go's limit: an Int64 count of nanoseconds (about 292 years).
-    public static func parse(_ text: String) throws(ParseError) -> Duration {
+    static func parse(_ text: String) throws(ParseError) -> Duration {
         let characters = Array(text.unicodeScalars)
         if characters.isEmpty { throw .empty }
         if characters[0] == "-" { throw .negative }
@@ -81,7 +81,7 @@ public enum DurationText {
 
     /// The shortest Go-style rendering (`1h30m`, `500ms`, `0s`), used in help,
     /// logs and error messages so they read like the settings themselves.
-    public static func format(_ duration: Duration) -> String {
+    static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0, attoseconds >= 0 else { return "-" + format(.zero - duration) }
         if seconds == 0 && attoseconds == 0 { return "0s" }
@@ -143,13 +143,13 @@ public enum DurationText {
 extension Duration {
     /// Seconds as a Double, the unit `Deadline.after(seconds:)` and the
     /// socket APIs take.
-    public var inSeconds: Double {
+    var inSeconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     /// Whole milliseconds (truncated), for Sentinel's `*-milliseconds` options.
-    public var inMilliseconds: Int64 {
+    var inMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

@@ -1,10 +1,10 @@
 public struct LogSettings: Sendable, Equatable {
     /// `LOG_LEVEL`: events below it are dropped.
-    public var level: LogLevel
+    var level: LogLevel
     /// `LOG_FORMAT`
-    public var format: LogFormat
+    var format: LogFormat
 
-    public init(level: LogLevel = .info, format: LogFormat = .text) {
+    init(level: LogLevel = .info, format: LogFormat = .text) {
         self.level = level
         self.format = format
     }

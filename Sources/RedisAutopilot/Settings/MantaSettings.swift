@@ -1,14 +1,14 @@
 import Foundation
 
 /// The key a Manta request is signed with, as the operator gave it.
-public enum MantaKeyID: Sendable, Equatable, CustomStringConvertible {
+enum MantaKeyID: Sendable, Equatable, CustomStringConvertible {
     /// 16 bytes: the fingerprint Manta expects on the wire.
     case md5([UInt8])
     /// 32 bytes, as `ssh-keygen -l` prints today; the MD5 one is then
     /// derived from the key itself.
     case sha256([UInt8])
 
-    public var description: String {
+    var description: String {
         switch self {
         case .md5(let bytes):
             return bytes.map { String(format: "%02x", $0) }.joined(separator: ":")
@@ -41,22 +41,22 @@ public enum MantaKeyID: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Joyent Manta object storage, the original project's backup store.
-public struct MantaSettings: Sendable, Equatable {
+struct MantaSettings: Sendable, Equatable {
     /// `MANTA_URL`
-    public var url: HTTPBaseURL
+    var url: HTTPBaseURL
     /// `MANTA_USER`: the account login.
-    public var user: String
+    var user: String
     /// `MANTA_SUBUSER`
-    public var subuser: String?
+    var subuser: String?
     /// `MANTA_ROLE`: sent as the `Role` header.
-    public var roles: [String]
+    var roles: [String]
     /// `MANTA_KEY_ID`: nil means derive the fingerprint from the key.
-    public var keyID: MantaKeyID?
+    var keyID: MantaKeyID?
     /// `MANTA_PRIVATE_KEY` (secret) as given: `#` may stand for newlines,
     /// which the key parser converts.
-    public var privateKey: String
+    var privateKey: String
     /// `MANTA_BUCKET`: the directory backups go to.
-    public var bucket: String
+    var bucket: String
 
     /// Every variable is checked; the result exists only when the settings are
     /// complete. `requiredBecause` says why user and key must be present.

@@ -1,14 +1,14 @@
 /// Where this node keeps its data, configuration and sockets: settings so that
 /// several nodes can share one host in the tests.
-public struct PathSettings: Sendable, Equatable {
+struct PathSettings: Sendable, Equatable {
     /// `REDIS_DATA_DIR`: RDB and AOF files.
-    public var dataDir: String
+    var dataDir: String
     /// `REDIS_CONF`: the redis.conf onStart writes.
-    public var redisConf: String
+    var redisConf: String
     /// `SENTINEL_CONF`: the sentinel.conf onStart writes.
-    public var sentinelConf: String
+    var sentinelConf: String
     /// `REDIS_RUN_DIR`: pid files and sockets.
-    public var runDir: String
+    var runDir: String
 
     static func read(from reader: inout EnvironmentReader) -> PathSettings {
         PathSettings(

@@ -1,29 +1,29 @@
 /// How this node's redis-server is reached, announced and bounded.
-public struct RedisSettings: Sendable, Equatable {
+struct RedisSettings: Sendable, Equatable {
     /// `REDIS_PORT`
-    public var port: Int
+    var port: Int
     /// `REDIS_BIND`: addresses redis-server and redis-sentinel listen on.
-    public var bind: [String]
+    var bind: [String]
     /// `REDIS_ANNOUNCE_IP`: nil means detect this node's address at run time.
-    public var announceIP: String?
+    var announceIP: String?
     /// `REDIS_ANNOUNCE_PORT`: defaults to `port`.
-    public var announcePort: Int
+    var announcePort: Int
     /// `REDIS_USERNAME`: ACL user for AUTH; nil means the default user.
-    public var username: String?
+    var username: String?
     /// `REDIS_PASSWORD` (secret).
-    public var password: String?
+    var password: String?
     /// `REDIS_TIMEOUT`: bound on each Redis command.
-    public var timeout: Duration
+    var timeout: Duration
     /// `MASTER_WAIT_TIMEOUT`: how long onStart waits for a registered master
     /// to become healthy before deciding without it.
-    public var masterWaitTimeout: Duration
+    var masterWaitTimeout: Duration
     /// `MIN_REPLICAS_TO_WRITE`: 0 leaves `min-replicas-to-write` off.
-    public var minReplicasToWrite: Int
+    var minReplicasToWrite: Int
     /// `MIN_REPLICAS_MAX_LAG`: Redis takes it in whole seconds.
-    public var minReplicasMaxLag: Duration
+    var minReplicasMaxLag: Duration
     /// `REDIS_RUN_AS`: the user redis-server and redis-sentinel run as when
     /// redis-manage runs as root; `root` keeps them as root.
-    public var runAs: String = "redis"
+    var runAs: String = "redis"
 
     static func read(from reader: inout EnvironmentReader) -> RedisSettings {
         let port = reader.value("REDIS_PORT", default: 6379, ValueParsers.port)

@@ -1,5 +1,5 @@
 /// How bucket names go into request URLs.
-public enum S3AddressingStyle: String, Sendable, Equatable {
+enum S3AddressingStyle: String, Sendable, Equatable {
     /// `https://endpoint/bucket/key`: what most S3-compatible servers expect.
     case path
     /// `https://bucket.endpoint/key`: what AWS prefers.
@@ -7,25 +7,25 @@ public enum S3AddressingStyle: String, Sendable, Equatable {
 }
 
 /// Amazon S3 or a compatible server.
-public struct S3Settings: Sendable, Equatable {
+struct S3Settings: Sendable, Equatable {
     /// `AWS_ACCESS_KEY_ID`
-    public var accessKeyID: String
+    var accessKeyID: String
     /// `AWS_SECRET_ACCESS_KEY` (secret)
-    public var secretAccessKey: String
+    var secretAccessKey: String
     /// `AWS_SESSION_TOKEN` (secret), for temporary credentials.
-    public var sessionToken: String?
+    var sessionToken: String?
     /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-    public var region: String
+    var region: String
     /// `AWS_ENDPOINT_URL_S3`: nil means AWS itself.
-    public var endpoint: HTTPBaseURL?
+    var endpoint: HTTPBaseURL?
     /// `S3_BUCKET`
-    public var bucket: String
+    var bucket: String
     /// `S3_PREFIX`: put verbatim before every object name.
-    public var prefix: String
+    var prefix: String
     /// `S3_ADDRESSING_STYLE`, with auto resolved.
-    public var addressingStyle: S3AddressingStyle
+    var addressingStyle: S3AddressingStyle
     /// `S3_PART_SIZE`: bytes per multipart upload part.
-    public var partSize: Int
+    var partSize: Int
 
     /// S3's limits on a part of a multipart upload (the last part may be smaller).
     static let partSizeRange = (5 << 20)...(5 << 30)

@@ -1,16 +1,16 @@
 /// How this node's Sentinel is reached and how it judges the master.
-public struct SentinelSettings: Sendable, Equatable {
+struct SentinelSettings: Sendable, Equatable {
     /// `SENTINEL_PORT`
-    public var port: Int
+    var port: Int
     /// `SENTINEL_ANNOUNCE_PORT`: defaults to `port`.
-    public var announcePort: Int
+    var announcePort: Int
     /// `SENTINEL_DOWN_AFTER`: `down-after-milliseconds`.
-    public var downAfter: Duration
+    var downAfter: Duration
     /// `SENTINEL_PARALLEL_SYNCS`: `parallel-syncs`.
-    public var parallelSyncs: Int
+    var parallelSyncs: Int
     /// `FAILOVER_WAIT_TIMEOUT`: how long preStop waits for a replica to take
     /// over before this master stops anyway.
-    public var failoverWaitTimeout: Duration
+    var failoverWaitTimeout: Duration
 
     static func read(from reader: inout EnvironmentReader) -> SentinelSettings {
         let port = reader.value("SENTINEL_PORT", default: 26379, ValueParsers.port)

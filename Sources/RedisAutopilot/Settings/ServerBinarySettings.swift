@@ -2,22 +2,22 @@
 /// `REDIS_SENTINEL_BIN`, and the `PATH` they are looked up in. Looking them up
 /// is left to `ServerBinaryLocator`, when a command needs one: `health` and the
 /// operator's commands must work on a host without them.
-public struct ServerBinarySettings: Sendable, Equatable {
+struct ServerBinarySettings: Sendable, Equatable {
     /// An absolute path, or names to look for on `PATH`, in order.
-    public enum Choice: Sendable, Equatable {
+    enum Choice: Sendable, Equatable {
         case path(String)
         case search([String])
     }
 
-    public var server: Choice
-    public var sentinel: Choice
+    var server: Choice
+    var sentinel: Choice
     /// `PATH`, split; empty entries dropped (they would mean the current directory).
-    public var searchPath: [String]
+    var searchPath: [String]
 
-    public static let serverNames = ["redis-server", "valkey-server"]
-    public static let sentinelNames = ["redis-sentinel", "valkey-sentinel"]
+    static let serverNames = ["redis-server", "valkey-server"]
+    static let sentinelNames = ["redis-sentinel", "valkey-sentinel"]
 
-    public init(server: Choice, sentinel: Choice, searchPath: [String]) {
+    init(server: Choice, sentinel: Choice, searchPath: [String]) {
         self.server = server
         self.sentinel = sentinel
         self.searchPath = searchPath

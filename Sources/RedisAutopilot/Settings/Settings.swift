@@ -2,12 +2,12 @@
 /// the only place that reads environment variables: every other module is
 /// handed the part it needs.
 public struct Settings: Sendable, Equatable {
-    public var consul: ConsulSettings
-    public var redis: RedisSettings
-    public var sentinel: SentinelSettings
-    public var paths: PathSettings
-    public var binaries: ServerBinarySettings
-    public var backup: BackupSettings
+    var consul: ConsulSettings
+    var redis: RedisSettings
+    var sentinel: SentinelSettings
+    var paths: PathSettings
+    var binaries: ServerBinarySettings
+    var backup: BackupSettings
     public var log: LogSettings
     /// The secret values present (passwords, tokens, keys), for the logger to
     /// redact wherever they might slip into a line.
@@ -15,7 +15,11 @@ public struct Settings: Sendable, Equatable {
 
     /// Pure: the caller passes the environment (`ProcessInfo`'s in the
     /// executable, a literal in tests). Throws every problem found at once.
-    public static func load(from environment: [String: String]) throws(SettingsError) -> Settings {
+    public static func load(from environment: [String: String]) throws -> Settings {
+        try validated(environment)
+    }
+
+    static func validated(_ environment: [String: String]) throws(SettingsError) -> Settings {
         var reader = EnvironmentReader(environment)
         let settings = Settings(
             consul: ConsulSettings.read(from: &reader),

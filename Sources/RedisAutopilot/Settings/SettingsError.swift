@@ -1,6 +1,6 @@
 /// One variable that could not be accepted.
-public struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
+    enum Kind: Sendable, Equatable {
         /// The value as given.
         case invalid(value: String)
         /// A secret's value (or one that may hold secrets) was refused; it is
@@ -10,18 +10,18 @@ public struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
         case missing
     }
 
-    public let variable: String
-    public let kind: Kind
+    let variable: String
+    let kind: Kind
     /// What would have been accepted, or why the variable is needed.
-    public let expected: String
+    let expected: String
 
-    public init(variable: String, kind: Kind, expected: String) {
+    init(variable: String, kind: Kind, expected: String) {
         self.variable = variable
         self.kind = kind
         self.expected = expected
     }
 
-    public var description: String {
+    var description: String {
         switch kind {
         case .invalid(let value): return "\(variable)=\(SettingsProblem.quoted(value)): expected \(expected)"
         case .hiddenValue: return "\(variable) (value not shown): expected \(expected)"
@@ -40,19 +40,19 @@ public struct SettingsProblem: Sendable, Equatable, CustomStringConvertible {
 
 /// Every problem found in the environment, reported together so an operator
 /// fixes them in one pass instead of one restart per mistake.
-public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let problems: [SettingsProblem]
+struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    let problems: [SettingsProblem]
 
-    public init(problems: [SettingsProblem]) {
+    init(problems: [SettingsProblem]) {
         self.problems = problems
     }
 
-    public var description: String {
+    var description: String {
         let noun = problems.count == 1 ? "setting" : "settings"
         return (["invalid \(noun) in the environment:"] + problems.map { "  \($0)" }).joined(separator: "\n")
     }
 
-    public func problem(for variable: String) -> SettingsProblem? {
+    func problem(for variable: String) -> SettingsProblem? {
         problems.first { $0.variable == variable }
     }
 }

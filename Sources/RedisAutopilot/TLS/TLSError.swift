@@ -1,7 +1,7 @@
 /// Why a TLS connection could not be made or used. Timeouts and a peer that
 /// goes away stay `NetError`s, so callers see one kind of error for silence
 /// whether or not the connection is encrypted.
-public enum TLSError: Error, Equatable, CustomStringConvertible {
+enum TLSError: Error, Equatable, CustomStringConvertible {
     /// libssl could not be loaded or lacks a function we call.
     case libraryUnavailable(String)
     /// The trusted certificates could not be set up (a CA file that cannot be read, say).
@@ -15,7 +15,7 @@ public enum TLSError: Error, Equatable, CustomStringConvertible {
     /// The connection ended without TLS close_notify: what came may be cut short.
     case truncated(endpoint: SocketEndpoint)
 
-    public var description: String {
+    var description: String {
         switch self {
         case let .libraryUnavailable(reason):
             return "https is unavailable: \(reason)"

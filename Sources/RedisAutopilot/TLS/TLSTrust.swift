@@ -1,5 +1,5 @@
 /// Which certificate authorities a TLS client trusts.
-public enum TLSTrust: Sendable, Equatable {
+enum TLSTrust: Sendable, Equatable {
     /// OpenSSL's default store: the system's CA bundle, or the file and
     /// directory named by `SSL_CERT_FILE` and `SSL_CERT_DIR` when set.
     case system
