@@ -13,6 +13,20 @@ final class HealthHookTests: XCTestCase {
         XCTAssertEqual(world.cluster.checks[world.identity.checkID(.master)]?.status, .passing)
     }
 
+    func testEveryReadComesBeforeTheFirstWrite() throws {
+        let world = try FakeWorld()
+        XCTAssertTrue(try world.bootstrapLock.acquire())
+        world.cluster.passingInstances["redis"] = [world.me, other]
+        world.node.info = FakeNode.masterInfo(replicas: [(other, 100)])
+        let before = world.cluster.calls.count
+        XCTAssertTrue(try world.health().run())
+        let calls = Array(world.cluster.calls.dropFirst(before))
+        let writes = ["register", "deregister", "check", "renew", "release"]
+        let firstWrite = try XCTUnwrap(calls.firstIndex { call in writes.contains { call.hasPrefix($0) } })
+        XCTAssertFalse(calls[firstWrite...].contains { call in !writes.contains { call.hasPrefix($0) } }, "\(calls)")
+        XCTAssertEqual(calls.last, "release \(ClusterNames.bootstrapLockKey)")
+    }
+
     func testARedisThatDoesNotAnswerFailsItsCheck() throws {
         let world = try FakeWorld()
         try world.cluster.register(ServiceRegistration(

@@ -78,6 +78,23 @@ final class OnStartHookTests: XCTestCase {
         XCTAssertTrue(world.file(world.settings.paths.redisConf).contains("replicaof \"10.0.0.2\" 6379"))
     }
 
+    func testARefusedFailoverIsAskedAgainAfterASecond() throws {
+        let world = try FakeWorld(environment: ["MASTER_WAIT_TIMEOUT": "5s"])
+        world.cluster.passingInstances["redis-sentinel"] = [otherSentinel]
+        world.cluster.liveInstances["redis-replica"] = [other]
+        world.node.sentinelAnswers[otherSentinel] = SentinelAnswer(master: world.me, failingOver: false)
+        world.node.refuseFailover = true
+        world.clock.onSleep = { [unowned world] now in if now >= .seconds(3) { world.node.refuseFailover = false } }
+        world.node.onFailover = { [unowned world, other, otherSentinel] _ in
+            world.node.sentinelAnswers[otherSentinel] = SentinelAnswer(master: other, failingOver: false)
+        }
+        try world.onStart().run()
+        XCTAssertGreaterThanOrEqual(world.clock.now, .seconds(3))
+        XCTAssertLessThan(world.clock.now, .milliseconds(3100))
+        XCTAssertTrue(world.lines.contain("refused SENTINEL FAILOVER"))
+        XCTAssertTrue(world.file(world.settings.paths.redisConf).contains("replicaof \"10.0.0.2\" 6379"))
+    }
+
     func testNoLeaderEndsAfterCONSUL_LEADER_TIMEOUT() throws {
         let world = try FakeWorld(environment: ["CONSUL_LEADER_TIMEOUT": "30s"])
         world.cluster.leaderAnswer = nil
