@@ -62,7 +62,7 @@ final class PreStopDecisionTests: XCTestCase {
     }
 
     func testHandoverIsDoneOnlyOnceAMajorityOfSentinelsNameTheNewMaster() {
-        var seen = HandoverProgress(me: r1, localNames: r2, localFailoverInProgress: true, othersName: [r1, r1],
+        var seen = HandoverProgress(me: r1, localMaster: r2, localFailoverInProgress: true, otherSentinelsMasters: [r1, r1],
                                     sentinelCount: 3, namedAnswersAsMaster: true)
         XCTAssertFalse(PreStopDecision.handoverDone(seen).done,
                        "the leader names the promoted replica while it still reconfigures the others")
@@ -70,14 +70,14 @@ final class PreStopDecisionTests: XCTestCase {
         let waiting = PreStopDecision.handoverDone(seen)
         XCTAssertFalse(waiting.done)
         XCTAssertTrue(waiting.reason.contains("1 of 3 sentinels"), waiting.reason)
-        seen.othersName = [r2, r1]
+        seen.otherSentinelsMasters = [r2, r1]
         let done = PreStopDecision.handoverDone(seen)
         XCTAssertTrue(done.done, done.reason)
         XCTAssertTrue(done.reason.contains("2 of 3 sentinels name 10.0.0.2:6379"), done.reason)
         seen.namedAnswersAsMaster = false
         XCTAssertFalse(PreStopDecision.handoverDone(seen).done)
         XCTAssertFalse(PreStopDecision.handoverDone(HandoverProgress(
-            me: r1, localNames: r1, localFailoverInProgress: false, othersName: [r1, r1], sentinelCount: 3,
+            me: r1, localMaster: r1, localFailoverInProgress: false, otherSentinelsMasters: [r1, r1], sentinelCount: 3,
             namedAnswersAsMaster: true)).done)
     }
 

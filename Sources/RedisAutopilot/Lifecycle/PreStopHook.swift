@@ -124,16 +124,17 @@ struct PreStopHook {
     private func observeProgress(otherSentinels: [NodeAddress], replicas: Set<NodeAddress>) -> HandoverProgress {
         let local = try? node.sentinelMaster(at: nil)
         var answering = 0
-        var othersName: [NodeAddress] = []
+        var otherSentinelsMasters: [NodeAddress] = []
         for address in otherSentinels {
             guard let answer = try? node.sentinelMaster(at: address) else { continue }
             answering += 1
-            if let master = answer.master { othersName.append(master) }
+            if let master = answer.master { otherSentinelsMasters.append(master) }
         }
         answering += replicas.filter { node.peerAnswersPing($0, within: Self.peerPingLimit) }.count
         let named = local?.master
         return HandoverProgress(
-            me: identity.announce, localNames: named, localFailoverInProgress: local?.failingOver ?? false, othersName: othersName,
+            me: identity.announce, localMaster: named, localFailoverInProgress: local?.failingOver ?? false,
+            otherSentinelsMasters: otherSentinelsMasters,
             sentinelCount: otherSentinels.count + 1,
             namedAnswersAsMaster: named.map { $0 != identity.announce && answersAsMaster($0, replicas: replicas) } ?? false,
             livePeers: answering)

@@ -115,11 +115,11 @@ struct HTTPResponseParser {
                 index += count
                 state = count == remaining ? .chunkDataCR : .chunkData(remaining: remaining - count)
             case .chunkDataCR:
-                guard bytes[index] == 13 else { throw HTTPParseError.missingCRLF(after: "chunk data") }
+                guard bytes[index] == UInt8(ascii: "\r") else { throw HTTPParseError.missingCRLF(after: "chunk data") }
                 index += 1
                 state = .chunkDataLF
             case .chunkDataLF:
-                guard bytes[index] == 10 else { throw HTTPParseError.missingCRLF(after: "chunk data") }
+                guard bytes[index] == UInt8(ascii: "\n") else { throw HTTPParseError.missingCRLF(after: "chunk data") }
                 index += 1
                 startChunk()
             case .trailers:
@@ -166,7 +166,7 @@ struct HTTPResponseParser {
     /// Collects bytes up to the next LF. Returns the line without its CRLF
     /// once complete, nil when more input is needed.
     private mutating func takeLine(_ bytes: ArraySlice<UInt8>, at index: inout Int, context: String) throws -> [UInt8]? {
-        let newline = bytes[index...].firstIndex(of: 10)
+        let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n"))
         let end = newline.map { $0 + 1 } ?? bytes.endIndex
         guard end - index <= lineBudget else {
             if case .chunkSize = state {
@@ -179,9 +179,9 @@ struct HTTPResponseParser {
         index = end
         guard newline != nil else { return nil }
         defer { line.removeAll(keepingCapacity: true) }
-        guard line.count >= 2, line[line.count - 2] == 13 else { throw HTTPParseError.missingCRLF(after: context) }
+        guard line.count >= 2, line[line.count - 2] == UInt8(ascii: "\r") else { throw HTTPParseError.missingCRLF(after: context) }
         let text = Array(line[..<(line.count - 2)])
-        guard !text.contains(13) else { throw HTTPParseError.missingCRLF(after: context) }
+        guard !text.contains(UInt8(ascii: "\r")) else { throw HTTPParseError.missingCRLF(after: context) }
         return text
     }
 
@@ -262,9 +262,9 @@ struct HTTPResponseParser {
         guard !digits.isEmpty else { return nil }
         var value = 0
         for byte in digits {
-            guard byte >= 48 && byte <= 57 else { return nil }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = shifted.addingReportingOverflow(Int(byte - 48))
+            let (sum, overflow2) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
             if overflow1 || overflow2 { return nil }
             value = sum
         }
@@ -274,25 +274,26 @@ struct HTTPResponseParser {
     static func statusLine(_ text: [UInt8]) throws -> HTTPResponseHead {
         let invalid = HTTPParseError.invalidStatusLine(HTTPParseError.quote(text))
         // "HTTP/1.x NNN" then optionally " reason".
-        guard text.count >= 12, text.starts(with: Array("HTTP/1.".utf8)), (48...57).contains(text[7]), text[8] == 32 else {
+        guard text.count >= 12, text.starts(with: Array("HTTP/1.".utf8)), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[7]),
+              text[8] == UInt8(ascii: " ") else {
             throw invalid
         }
         guard let status = decimal(text[9..<12]), (100...999).contains(status) else { throw invalid }
         var reason = ""
         if text.count > 12 {
-            guard text[12] == 32 else { throw invalid }
+            guard text[12] == UInt8(ascii: " ") else { throw invalid }
             let phrase = text[13...]
-            guard !phrase.contains(where: { ($0 < 32 && $0 != 9) || $0 == 127 }) else { throw invalid }
+            guard !phrase.contains(where: { ($0 < UInt8(ascii: " ") && $0 != UInt8(ascii: "\t")) || $0 == 0x7F }) else { throw invalid }
             reason = String(decoding: phrase, as: UTF8.self)
         }
         return HTTPResponseHead(version: String(decoding: text[0..<8], as: UTF8.self), status: status, reason: reason)
     }
 
     static func headerField(_ text: [UInt8], lineNumber: Int) throws -> (name: String, value: String) {
-        if let first = text.first, first == 32 || first == 9 {
+        if let first = text.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
             throw HTTPParseError.invalidHeaderLine(line: lineNumber, reason: "obsolete line folding")
         }
-        guard let colon = text.firstIndex(of: 58) else {
+        guard let colon = text.firstIndex(of: UInt8(ascii: ":")) else {
             throw HTTPParseError.invalidHeaderLine(line: lineNumber, reason: "no colon")
         }
         let name = text[..<colon]
@@ -300,8 +301,8 @@ struct HTTPResponseParser {
             throw HTTPParseError.invalidHeaderLine(line: lineNumber, reason: "invalid field name")
         }
         var value = text[(colon + 1)...]
-        while let first = value.first, first == 32 || first == 9 { value = value.dropFirst() }
-        while let last = value.last, last == 32 || last == 9 { value = value.dropLast() }
+        while let first = value.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { value = value.dropFirst() }
+        while let last = value.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { value = value.dropLast() }
         guard !value.contains(0) else {
             throw HTTPParseError.invalidHeaderLine(line: lineNumber, reason: "NUL in value of \(String(decoding: name, as: UTF8.self))")
         }
@@ -311,7 +312,7 @@ struct HTTPResponseParser {
     /// RFC 9110 tchar.
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case 48...57, 65...90, 97...122: return true
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): return true
         default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
     }
@@ -322,8 +323,8 @@ struct HTTPResponseParser {
         let digits = text.prefix { isHexDigit($0) }
         guard !digits.isEmpty else { throw invalid }
         var rest = text[digits.endIndex...]
-        while let first = rest.first, first == 32 || first == 9 { rest = rest.dropFirst() }
-        guard rest.isEmpty || rest.first == 59 else { throw invalid }
+        while let first = rest.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { rest = rest.dropFirst() }
+        guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw invalid }
         var value = 0
         for byte in digits {
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: 16)
@@ -335,14 +336,15 @@ struct HTTPResponseParser {
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
-        (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+            || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
     private static func hexValue(_ byte: UInt8) -> Int {
         switch byte {
-        case 48...57: return Int(byte - 48)
-        case 65...70: return Int(byte - 55)
-        default: return Int(byte - 87)
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A")) + 10
+        default: return Int(byte - UInt8(ascii: "a")) + 10
         }
     }
 }
