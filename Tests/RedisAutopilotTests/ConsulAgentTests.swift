@@ -41,40 +41,6 @@ final class ConsulAgentTests: ConsulClientTestCase {
         }
     }
 
-    func testAgentChecksByID() throws {
-        transport.answer(ConsulAnswer.json("""
-            {
-              "service:redis-10.0.0.5": {
-                "Node": "node-a", "CheckID": "service:redis-10.0.0.5", "Name": "Service 'redis' check",
-                "Status": "critical", "Notes": "", "Output": "TTL expired", "ServiceID": "redis-10.0.0.5",
-                "ServiceName": "redis", "ServiceTags": ["master"], "Type": "ttl", "Definition": {},
-                "CreateIndex": 0, "ModifyIndex": 0
-              },
-              "serfHealth": {
-                "Node": "node-a", "CheckID": "serfHealth", "Name": "Serf Health Status", "Status": "passing",
-                "Notes": "", "Output": "Agent alive and reachable", "ServiceID": "", "ServiceName": "",
-                "ServiceTags": [], "Type": ""
-              }
-            }
-            """))
-        let checks = try client.agentChecks()
-        assertSent("GET", "/v1/agent/checks")
-        XCTAssertEqual(checks["service:redis-10.0.0.5"], ConsulHealthCheck(
-            node: "node-a", checkID: "service:redis-10.0.0.5", name: "Service 'redis' check", status: .critical,
-            output: "TTL expired", serviceID: "redis-10.0.0.5", serviceName: "redis"))
-        XCTAssertEqual(checks["serfHealth"]?.status, .passing)
-        XCTAssertEqual(checks["serfHealth"]?.serviceID, "")
-        XCTAssertEqual(checks.count, 2)
-    }
-
-    func testUnknownCheckStatusIsADecodeError() {
-        transport.answer(ConsulAnswer.json(#"{"c": {"CheckID": "c", "Status": "sleeping"}}"#))
-        assertConsulError(try client.agentChecks()) { error in
-            guard case .decode("/v1/agent/checks", let message) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(message.contains("Status"), message)
-        }
-    }
-
     func testRegisterServiceWithEmbeddedTTLCheck() throws {
         transport.answer(ConsulAnswer.empty)
         try client.registerService(ConsulServiceRegistration(
@@ -129,24 +95,6 @@ final class ConsulAgentTests: ConsulClientTestCase {
         }
     }
 
-    func testRegisterTTLCheck() throws {
-        transport.answer(ConsulAnswer.empty)
-        try client.registerCheck(ConsulCheckRegistration(
-            id: "redis-sentinel:alive", name: "Sentinel answers PING", ttl: 20, serviceID: "redis-sentinel",
-            notes: "reported by healthSentinel", status: .critical, deregisterCriticalServiceAfter: 300))
-        assertSent("PUT", "/v1/agent/check/register", json: """
-            {"ID": "redis-sentinel:alive", "Name": "Sentinel answers PING", "TTL": "20s",
-             "ServiceID": "redis-sentinel", "Notes": "reported by healthSentinel", "Status": "critical",
-             "DeregisterCriticalServiceAfter": "300s"}
-            """)
-    }
-
-    func testRegisterNodeTTLCheckHasOnlyItsFields() throws {
-        transport.answer(ConsulAnswer.empty)
-        try client.registerCheck(ConsulCheckRegistration(id: "mem", name: "Memory", ttl: 30))
-        assertSent("PUT", "/v1/agent/check/register", json: #"{"ID": "mem", "Name": "Memory", "TTL": "30s"}"#)
-    }
-
     func testPassCheckWithNote() throws {
         transport.answer(ConsulAnswer.empty)
         try client.passCheck(id: "service:redis-10.0.0.5", note: "role master, 2 replicas")
@@ -167,13 +115,5 @@ final class ConsulAgentTests: ConsulClientTestCase {
         assertConsulError(try client.passCheck(id: "service:gone")) { error in
             guard case .http("PUT", "/v1/agent/check/pass/service%3Agone", 404, _) = error else { return XCTFail("\(error)") }
         }
-    }
-
-    func testUpdateCheckSendsStatusAndOutput() throws {
-        transport.answer(ConsulAnswer.empty)
-        try client.updateCheck(id: "service:redis-10.0.0.5", status: .critical, output: "Redis did not answer PING in 2s")
-        assertSent("PUT", "/v1/agent/check/update/service%3Aredis-10.0.0.5", json: """
-            {"Status": "critical", "Output": "Redis did not answer PING in 2s"}
-            """)
     }
 }

@@ -164,40 +164,11 @@ final class ConsulClientTests: ConsulClientTestCase {
         }
     }
 
-    func testAgentSelfNamesNodeAddressAndDatacenter() throws {
-        transport.answer(ConsulAnswer.json("""
-            {
-              "Config": {"Datacenter": "dc1", "PrimaryDatacenter": "dc1", "NodeName": "foobar",
-                         "NodeID": "9d754d17-d864-b1d3-e758-f3fe25a9874f", "Revision": "deadbeef",
-                         "Server": true, "Version": "1.0.0"},
-              "DebugConfig": {"Bootstrap": false},
-              "Coord": {"Adjustment": 0, "Error": 1.5, "Vec": [0, 0, 0, 0, 0, 0, 0, 0]},
-              "Member": {"Name": "foobar", "Addr": "10.1.10.12", "Port": 8301,
-                         "Tags": {"dc": "dc1", "role": "consul", "vsn": "2"}, "Status": 1,
-                         "ProtocolMin": 1, "ProtocolMax": 5, "ProtocolCur": 2,
-                         "DelegateMin": 2, "DelegateMax": 5, "DelegateCur": 4},
-              "Meta": {"instance_type": "i2.xlarge", "os_version": "ubuntu_16.04"}
-            }
-            """))
-        let agent = try client.agentSelf()
-        XCTAssertEqual(agent, ConsulAgentSelf(nodeName: "foobar", datacenter: "dc1", address: "10.1.10.12", version: "1.0.0"))
-        assertSent("GET", "/v1/agent/self")
-    }
-
-    func testAgentSelfWithoutMemberIsADecodeErrorNamingTheField() {
-        transport.answer(ConsulAnswer.json(#"{"Config": {"Datacenter": "dc1", "NodeName": "foobar"}}"#))
-        assertConsulError(try client.agentSelf()) { error in
-            guard case .decode(let path, let message) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(path, "/v1/agent/self")
-            XCTAssertTrue(message.contains("Member"), message)
-        }
-    }
-
     func testMalformedJSONIsADecodeErrorNotACrash() {
-        for body in ["{\"Config\": ", "<html>502 Bad Gateway</html>", "[]", "null", "\u{0}\u{1}"] {
+        for body in ["{\"x\": ", "<html>502 Bad Gateway</html>", "[]", "\u{0}\u{1}"] {
             transport.answer(ConsulAnswer.json(body))
-            assertConsulError(try client.agentSelf()) { error in
-                guard case .decode("/v1/agent/self", _) = error else { return XCTFail("\(body): \(error)") }
+            assertConsulError(try client.agentServices()) { error in
+                guard case .decode("/v1/agent/services", _) = error else { return XCTFail("\(body): \(error)") }
             }
         }
     }
@@ -257,8 +228,8 @@ final class ConsulClientTests: ConsulClientTestCase {
     func testServerErrorKeepsStatusAndTruncatedBody() {
         let long = "rpc error making call: " + String(repeating: "x", count: 2000)
         transport.answer(ConsulAnswer.text(long, status: 500))
-        assertConsulError(try client.agentChecks()) { error in
-            guard case .http("GET", "/v1/agent/checks", 500, let body) = error else { return XCTFail("\(error)") }
+        assertConsulError(try client.agentServices()) { error in
+            guard case .http("GET", "/v1/agent/services", 500, let body) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(body.hasPrefix("rpc error making call: xxx"), body)
             XCTAssertTrue(body.hasSuffix("(\(long.utf8.count - ConsulClient.errorBodyLimit) more bytes)"), body)
             XCTAssertLessThan(body.count, 600)

@@ -56,26 +56,11 @@ final class ConsulHealthTests: ConsulClientTestCase {
         XCTAssertEqual(second.checks.map(\.status), [.critical])
     }
 
-    func testPassingAndTagAreSentAndEscaped() throws {
+    func testPassingIsSentAndTheNameEscaped() throws {
         transport.answer(ConsulAnswer.json("[]", index: 12))
-        let health = try client.healthService("redis replica", passingOnly: true, tag: "dc=east&1")
-        assertSent("GET", "/v1/health/service/redis%20replica?passing&tag=dc%3Deast%261")
+        let health = try client.healthService("redis replica", passingOnly: true)
+        assertSent("GET", "/v1/health/service/redis%20replica?passing")
         XCTAssertEqual(health, ConsulServiceHealth(entries: [], index: 12))
-    }
-
-    func testBlockingQueryWaitsLongerThanTheWait() throws {
-        transport.answer(ConsulAnswer.json(Self.twoInstances, index: 4300))
-        let health = try client.healthService(
-            "redis", passingOnly: true, blocking: ConsulBlockingQuery(index: 4217, wait: 30))
-        // 30 s of wait, up to 30/16 s of Consul's jitter, then the normal timeout.
-        assertSent("GET", "/v1/health/service/redis?passing&index=4217&wait=30s", timeout: 30 + 30.0 / 16 + 3)
-        XCTAssertEqual(health.index, 4300)
-    }
-
-    func testSubSecondWaitIsSentInMilliseconds() throws {
-        transport.answer(ConsulAnswer.json("[]", index: 1))
-        _ = try client.healthService("redis", blocking: ConsulBlockingQuery(index: 0, wait: 0.5))
-        assertSent("GET", "/v1/health/service/redis?index=0&wait=500ms", timeout: 0.5 * 17 / 16 + 3)
     }
 
     func testMissingIndexHeaderIsADecodeError() {
@@ -129,8 +114,8 @@ final class ConsulHealthTests: ConsulClientTestCase {
               }
             ]
             """, index: 77))
-        let instances = try client.catalogService("redis-sentinel", tag: "sentinel")
-        assertSent("GET", "/v1/catalog/service/redis-sentinel?tag=sentinel")
+        let instances = try client.catalogService("redis-sentinel")
+        assertSent("GET", "/v1/catalog/service/redis-sentinel")
         XCTAssertEqual(instances, [
             ConsulCatalogService(
                 node: "node-a", address: "192.168.10.10", datacenter: "dc1", serviceID: "32a2a47f7992:nodea:5000",

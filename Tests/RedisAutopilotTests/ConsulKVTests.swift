@@ -48,14 +48,6 @@ final class ConsulKVTests: ConsulClientTestCase {
         }
     }
 
-    func testGetRaw() throws {
-        transport.answer(HTTPResponse(status: 200, headers: HTTPHeaders([("X-Consul-Index", "5")]), body: [0, 255, 10]))
-        XCTAssertEqual(try client.getKVRaw("service/redis/blob"), [0, 255, 10])
-        assertSent("GET", "/v1/kv/service/redis/blob?raw")
-        transport.answer(HTTPResponse(status: 404))
-        XCTAssertNil(try client.getKVRaw("service/redis/blob"))
-    }
-
     func testListRecurse() throws {
         transport.answer(ConsulAnswer.json("""
             [
@@ -75,15 +67,6 @@ final class ConsulKVTests: ConsulClientTestCase {
     func testListNothingIsEmpty() throws {
         transport.answer(HTTPResponse(status: 404))
         XCTAssertEqual(try client.listKV(prefix: "service/none/"), [])
-        transport.answer(HTTPResponse(status: 404))
-        XCTAssertEqual(try client.listKVKeys(prefix: "service/none/"), [])
-    }
-
-    func testListKeysWithSeparator() throws {
-        transport.answer(ConsulAnswer.json(#"["service/redis/last-backup", "service/redis/locks/"]"#, index: 30))
-        let keys = try client.listKVKeys(prefix: "service/redis/", separator: "/")
-        assertSent("GET", "/v1/kv/service/redis/?keys&separator=%2F")
-        XCTAssertEqual(keys, ["service/redis/last-backup", "service/redis/locks/"])
     }
 
     func testPutSendsTheRawValue() throws {

@@ -126,36 +126,29 @@ final class ConsulSessionTests: ConsulClientTestCase {
         assertSent("PUT", "/v1/session/destroy/\(Self.id)")
     }
 
-    func testSessionInfo() throws {
+    func testARenewedSessionIsDecoded() throws {
         transport.answer(ConsulAnswer.json(Self.info, index: 1086449))
-        let session = try client.sessionInfo(id: Self.id)
-        assertSent("GET", "/v1/session/info/\(Self.id)")
-        XCTAssertEqual(session?.lockDelay, 15)
-        XCTAssertEqual(session?.serviceChecks, ["service:redis-10.0.0.5"])
+        let session = try client.renewSession(id: Self.id)
+        assertSent("PUT", "/v1/session/renew/\(Self.id)")
+        XCTAssertEqual(session.lockDelay, 15)
+        XCTAssertEqual(session.serviceChecks, ["service:redis-10.0.0.5"])
     }
 
-    func testSessionInfoFromConsulBefore17UsesChecks() throws {
+    func testASessionFromConsulBefore17UsesChecks() throws {
         transport.answer(ConsulAnswer.json("""
             [{"LockDelay": 15000000000, "Checks": ["serfHealth"], "Node": "node-a",
               "ID": "\(Self.id)", "CreateIndex": 1086449, "Behavior": "delete", "TTL": ""}]
             """, index: 1))
-        let session = try client.sessionInfo(id: Self.id)
+        let session = try client.renewSession(id: Self.id)
         XCTAssertEqual(session, ConsulSession(
             id: Self.id, node: "node-a", behavior: .delete, ttl: nil, lockDelay: 15, nodeChecks: ["serfHealth"],
             createIndex: 1086449))
     }
 
-    func testSessionInfoOfUnknownSessionIsNil() throws {
-        transport.answer(ConsulAnswer.json("[]", index: 3))
-        XCTAssertNil(try client.sessionInfo(id: "gone"))
-        transport.answer(ConsulAnswer.json("null", index: 3))
-        XCTAssertNil(try client.sessionInfo(id: "gone"))
-    }
-
-    func testSessionInfoWithUnknownBehaviorIsADecodeError() {
+    func testASessionWithUnknownBehaviorIsADecodeError() {
         transport.answer(ConsulAnswer.json(#"[{"ID": "x", "Node": "n", "Behavior": "explode"}]"#, index: 3))
-        assertConsulError(try client.sessionInfo(id: "x")) { error in
-            guard case .decode("/v1/session/info/x", let message) = error else { return XCTFail("\(error)") }
+        assertConsulError(try client.renewSession(id: "x")) { error in
+            guard case .decode("/v1/session/renew/x", let message) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(message.contains("Behavior"), message)
         }
     }

@@ -236,7 +236,6 @@ enum FuzzTargets {
         _ = try? decoder.decode([String: ConsulHealthCheck].self, from: json)
         _ = try? decoder.decode([ConsulKVPair].self, from: json).map(\.stringValue)
         _ = try? decoder.decode([ConsulSession].self, from: json)
-        _ = try? decoder.decode(ConsulAgentSelf.self, from: json)
         if let path = try? MantaPath(parsing: "/acct/stor/backups") {
             _ = try? MantaDirectoryListing.parse(data, path: path)
         }

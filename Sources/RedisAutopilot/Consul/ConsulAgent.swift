@@ -7,12 +7,6 @@ extension ConsulClient {
         return try decode([String: ConsulService]?.self, from: answer) ?? [:]
     }
 
-    /// The checks registered on this agent, by check ID.
-    func agentChecks() throws -> [String: ConsulHealthCheck] {
-        let answer = try exchange("GET", ConsulRequestTarget("/v1/agent/checks"))
-        return try decode([String: ConsulHealthCheck]?.self, from: answer) ?? [:]
-    }
-
     /// Registers (or replaces) a service instance on this agent.
     func registerService(_ registration: ConsulServiceRegistration) throws {
         _ = try exchange(
@@ -21,11 +15,6 @@ extension ConsulClient {
 
     func deregisterService(id: String) throws {
         _ = try exchange("PUT", ConsulRequestTarget("/v1/agent/service/deregister/", segment: id))
-    }
-
-    func registerCheck(_ registration: ConsulCheckRegistration) throws {
-        _ = try exchange(
-            "PUT", ConsulRequestTarget("/v1/agent/check/register"), body: encodeJSON(registration), json: true)
     }
 
     /// Reports a TTL check passing and restarts its TTL.
@@ -43,25 +32,9 @@ extension ConsulClient {
         try reportTTL("fail", id: id, note: note)
     }
 
-    /// Sets a TTL check's status and output in one call and restarts its TTL.
-    func updateCheck(id: String, status: ConsulCheckStatus, output: String) throws {
-        let body = try encodeJSON(ConsulCheckUpdate(status: status, output: output))
-        _ = try exchange("PUT", ConsulRequestTarget("/v1/agent/check/update/", segment: id), body: body, json: true)
-    }
-
     private func reportTTL(_ verb: String, id: String, note: String?) throws {
         var target = ConsulRequestTarget("/v1/agent/check/\(verb)/", segment: id)
         target.value("note", note)
         _ = try exchange("PUT", target)
-    }
-}
-
-private struct ConsulCheckUpdate: Encodable {
-    let status: ConsulCheckStatus
-    let output: String
-
-    enum CodingKeys: String, CodingKey {
-        case status = "Status"
-        case output = "Output"
     }
 }

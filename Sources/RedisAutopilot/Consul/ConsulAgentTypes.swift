@@ -5,36 +5,6 @@ enum ConsulCheckStatus: String, Sendable, Codable {
     case critical
 }
 
-/// What `/v1/agent/self` tells about the local agent.
-struct ConsulAgentSelf: Sendable, Equatable, Decodable {
-    var nodeName: String
-    var datacenter: String
-    /// The agent's LAN address (`Member.Addr`).
-    var address: String
-    var version: String?
-
-    init(nodeName: String, datacenter: String, address: String, version: String? = nil) {
-        self.nodeName = nodeName
-        self.datacenter = datacenter
-        self.address = address
-        self.version = version
-    }
-
-    private enum Keys: String, CodingKey {
-        case Config, Member, NodeName, Datacenter, Version, Addr
-    }
-
-    init(from decoder: any Decoder) throws {
-        let root = try decoder.container(keyedBy: Keys.self)
-        let config = try root.nestedContainer(keyedBy: Keys.self, forKey: .Config)
-        let member = try root.nestedContainer(keyedBy: Keys.self, forKey: .Member)
-        nodeName = try config.decode(String.self, forKey: .NodeName)
-        datacenter = try config.decode(String.self, forKey: .Datacenter)
-        version = try config.decodeIfPresent(String.self, forKey: .Version)
-        address = try member.decode(String.self, forKey: .Addr)
-    }
-}
-
 /// A service instance as the agent and the health endpoint describe it.
 struct ConsulService: Sendable, Equatable, Decodable {
     var id: String
@@ -190,49 +160,5 @@ struct ConsulServiceRegistration: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(port, forKey: .Port)
         try container.encode(meta, forKey: .Meta)
         try container.encodeIfPresent(check, forKey: .Check)
-    }
-}
-
-/// The body of `PUT /v1/agent/check/register` for a TTL check.
-struct ConsulCheckRegistration: Sendable, Equatable, Encodable {
-    var id: String
-    var name: String
-    /// Seconds the check stays in its last state without being reported.
-    var ttl: Double
-    /// Ties the check to a service instance of this agent.
-    var serviceID: String?
-    var notes: String?
-    var status: ConsulCheckStatus?
-    /// Only honoured by Consul for checks tied to a service.
-    var deregisterCriticalServiceAfter: Double?
-
-    init(
-        id: String, name: String, ttl: Double, serviceID: String? = nil, notes: String? = nil,
-        status: ConsulCheckStatus? = nil, deregisterCriticalServiceAfter: Double? = nil
-    ) {
-        self.id = id
-        self.name = name
-        self.ttl = ttl
-        self.serviceID = serviceID
-        self.notes = notes
-        self.status = status
-        self.deregisterCriticalServiceAfter = deregisterCriticalServiceAfter
-    }
-
-    private enum Keys: String, CodingKey {
-        case ID, Name, TTL, ServiceID, Notes, Status, DeregisterCriticalServiceAfter
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(id, forKey: .ID)
-        try container.encode(name, forKey: .Name)
-        try container.encode(ConsulDuration.format(seconds: ttl), forKey: .TTL)
-        try container.encodeIfPresent(serviceID, forKey: .ServiceID)
-        try container.encodeIfPresent(notes, forKey: .Notes)
-        try container.encodeIfPresent(status, forKey: .Status)
-        try container.encodeIfPresent(
-            deregisterCriticalServiceAfter.map { ConsulDuration.format(seconds: $0) },
-            forKey: .DeregisterCriticalServiceAfter)
     }
 }

@@ -32,7 +32,7 @@ final class ConsulClient {
     /// returned; any other status throws `ConsulError.http`.
     func exchange(
         _ method: String, _ target: ConsulRequestTarget, body: [UInt8]? = nil, json: Bool = false,
-        accepted: Set<Int> = [], timeout callTimeout: Double? = nil
+        accepted: Set<Int> = []
     ) throws -> Exchange {
         var headers = HTTPHeaders()
         if let token { headers.set("X-Consul-Token", token) }
@@ -43,8 +43,7 @@ final class ConsulClient {
         let request = HTTPRequest(method: method, target: target.text, headers: headers, body: requestBody)
         let response: HTTPResponse
         do {
-            let bound = callTimeout ?? timeout
-            response = try transport.send(request, timeout: deadline.map { min(bound, max(0.05, $0.remainingSeconds)) } ?? bound)
+            response = try transport.send(request, timeout: deadline.map { min(timeout, max(0.05, $0.remainingSeconds)) } ?? timeout)
         } catch {
             throw ConsulError.transport(method: method, path: target.text, underlying: error)
         }
@@ -133,10 +132,5 @@ extension ConsulClient {
         if answer.response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return nil }
         let leader = try decode(String.self, from: answer)
         return leader.isEmpty ? nil : leader
-    }
-
-    /// Who the local agent is.
-    func agentSelf() throws -> ConsulAgentSelf {
-        try decode(ConsulAgentSelf.self, from: exchange("GET", ConsulRequestTarget("/v1/agent/self")))
     }
 }

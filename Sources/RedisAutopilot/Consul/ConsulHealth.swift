@@ -64,24 +64,11 @@ struct ConsulServiceEntry: Sendable, Equatable, Decodable {
 /// The answer of a health query and the `X-Consul-Index` it was read at.
 struct ConsulServiceHealth: Sendable, Equatable {
     var entries: [ConsulServiceEntry]
-    /// Pass it back as `ConsulBlockingQuery.index` to wait for the next change.
-    /// Consul's guidance: if it ever goes backwards, start again from 0.
     var index: UInt64
 
     init(entries: [ConsulServiceEntry], index: UInt64) {
         self.entries = entries
         self.index = index
-    }
-}
-
-/// Makes a read wait until Consul's index passes `index`, or `wait` seconds.
-struct ConsulBlockingQuery: Sendable, Equatable {
-    var index: UInt64
-    var wait: Double
-
-    init(index: UInt64, wait: Double) {
-        self.index = index
-        self.wait = wait
     }
 }
 
@@ -140,22 +127,11 @@ struct ConsulCatalogService: Sendable, Equatable, Decodable {
 extension ConsulClient {
     /// The instances of a service with their health, cluster-wide.
     /// `passingOnly` keeps an instance only if every one of its checks and its
-    /// node's checks passes. With `blocking`, the call returns when the index
-    /// moves past `blocking.index` or after about `blocking.wait` seconds.
-    func healthService(
-        _ name: String, passingOnly: Bool = false, tag: String? = nil, blocking: ConsulBlockingQuery? = nil
-    ) throws -> ConsulServiceHealth {
+    /// node's checks passes.
+    func healthService(_ name: String, passingOnly: Bool = false) throws -> ConsulServiceHealth {
         var target = ConsulRequestTarget("/v1/health/service/", segment: name)
         target.flag("passing", passingOnly)
-        target.value("tag", tag)
-        var callTimeout = timeout
-        if let blocking {
-            target.value("index", String(blocking.index))
-            target.value("wait", ConsulDuration.format(seconds: blocking.wait))
-            // Consul adds up to wait/16 of jitter before it answers an unchanged query.
-            callTimeout = max(blocking.wait, 0) * 17 / 16 + timeout
-        }
-        let answer = try exchange("GET", target, timeout: callTimeout)
+        let answer = try exchange("GET", target)
         guard let header = answer.response.headers["X-Consul-Index"] else {
             throw decodeError(answer, "no X-Consul-Index header")
         }
@@ -167,9 +143,8 @@ extension ConsulClient {
     }
 
     /// Every registered instance of a service, healthy or not.
-    func catalogService(_ name: String, tag: String? = nil) throws -> [ConsulCatalogService] {
-        var target = ConsulRequestTarget("/v1/catalog/service/", segment: name)
-        target.value("tag", tag)
+    func catalogService(_ name: String) throws -> [ConsulCatalogService] {
+        let target = ConsulRequestTarget("/v1/catalog/service/", segment: name)
         return try decode([ConsulCatalogService]?.self, from: exchange("GET", target)) ?? []
     }
 }

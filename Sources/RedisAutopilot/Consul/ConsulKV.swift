@@ -74,14 +74,6 @@ extension ConsulClient {
         return pair
     }
 
-    /// The bare value at `key` (`?raw`), or nil when there is none.
-    func getKVRaw(_ key: String) throws -> [UInt8]? {
-        var target = ConsulRequestTarget("/v1/kv/", key: key)
-        target.flag("raw")
-        let answer = try exchange("GET", target, accepted: [404])
-        return answer.response.status == 404 ? nil : answer.response.body
-    }
-
     /// Every entry whose key starts with `prefix` (`?recurse`).
     func listKV(prefix: String) throws -> [ConsulKVPair] {
         var target = ConsulRequestTarget("/v1/kv/", key: prefix)
@@ -89,17 +81,6 @@ extension ConsulClient {
         let answer = try exchange("GET", target, accepted: [404])
         if answer.response.status == 404 { return [] }
         return try decode([ConsulKVPair]?.self, from: answer) ?? []
-    }
-
-    /// The keys that start with `prefix` (`?keys`); with a `separator`, keys
-    /// below the next separator are folded into one entry ending with it.
-    func listKVKeys(prefix: String, separator: String? = nil) throws -> [String] {
-        var target = ConsulRequestTarget("/v1/kv/", key: prefix)
-        target.flag("keys")
-        target.value("separator", separator)
-        let answer = try exchange("GET", target, accepted: [404])
-        if answer.response.status == 404 { return [] }
-        return try decode([String]?.self, from: answer) ?? []
     }
 
     /// Writes `value` at `key`. Returns false when Consul did not write it:

@@ -158,12 +158,6 @@ extension ConsulClient {
     func destroySession(id: String) throws {
         _ = try exchange("PUT", ConsulRequestTarget("/v1/session/destroy/", segment: id))
     }
-
-    /// The session, or nil when it does not exist (any more).
-    func sessionInfo(id: String) throws -> ConsulSession? {
-        let answer = try exchange("GET", ConsulRequestTarget("/v1/session/info/", segment: id))
-        return try decode([ConsulSession]?.self, from: answer)?.first
-    }
 }
 
 private struct SessionCreated: Decodable {

@@ -41,10 +41,6 @@ final class SentinelClient {
         return SentinelMaster(fields: fields)
     }
 
-    func masters() throws -> [SentinelMaster] {
-        try list("MASTERS", []).map(SentinelMaster.init(fields:))
-    }
-
     func replicas(name: String) throws -> [SentinelReplica] {
         try list("REPLICAS", [name]).map(SentinelReplica.init(fields:))
     }
