@@ -251,7 +251,8 @@ class RedisManageHooks(HookSet):
 
 
 class StubHooks(HookSet):
-    """TEST-ONLY hooks from stub_hooks.py, so the bed runs before redis-manage's hooks exist.
+    """TEST-ONLY hooks from stub_hooks.py, for the harness's own tests (its jobs, events and
+    stop sequence), which must not depend on the product; every scenario runs redis-manage.
 
     `role_ttl` is the TTL (seconds, before interval_scale) of the role services the stub
     health hook registers, as the redis job's health.ttl in the config.
@@ -274,17 +275,6 @@ class StubHooks(HookSet):
         ttl_ms = max(1000, round(self.role_ttl * cluster.interval_scale * 1000))
         return {"STUB_MASTER_REDIS_PORT": str(cluster.nodes[0].redis_port),
                 "STUB_ROLE_TTL": f"{ttl_ms}ms"}
-
-
-def hooks_from_env() -> HookSet:
-    """INTEGRATION_HOOKS=stub (the default while the real hooks are being written) or
-    redis-manage, so the same scenarios run against either."""
-    choice = os.environ.get("INTEGRATION_HOOKS", "stub").strip() or "stub"
-    if choice == "stub":
-        return StubHooks()
-    if choice == "redis-manage":
-        return RedisManageHooks()
-    raise HarnessError(f"INTEGRATION_HOOKS must be stub or redis-manage, not {choice!r}")
 
 
 # --- nodes ----------------------------------------------------------------------------------

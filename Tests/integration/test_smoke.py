@@ -1,20 +1,19 @@
 """Smoke scenario: three nodes form one replicated cluster, seen alike by Sentinel and Consul.
 
-Runs with the TEST-ONLY stub hooks by default; INTEGRATION_HOOKS=redis-manage runs it
-against the real hooks (after `swift build`).
+Runs the product: .build/debug/redis-manage (after `swift build`).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from harness import hooks_from_env, wait_until
+from harness import RedisManageHooks, wait_until
 
 SCALE = 0.2  # health every second instead of every 5 s
 
 
 def test_three_nodes_form_one_replicated_cluster_and_leave_no_process(cluster_factory) -> None:
-    cluster = cluster_factory(size=3, hooks=hooks_from_env(), interval_scale=SCALE)
+    cluster = cluster_factory(size=3, hooks=RedisManageHooks(), interval_scale=SCALE)
     cluster.start()
 
     def consul_roles():
@@ -44,7 +43,8 @@ def test_three_nodes_form_one_replicated_cluster_and_leave_no_process(cluster_fa
                            cluster.passing("redis-sentinel"), 15,
                            "healthSentinel registered redis-sentinel on every node",
                            describe=cluster.describe)
-    assert sorted(s.service_id for s in sentinels) == [f"redis-sentinel-{n.name}" for n in cluster.nodes]
+    assert sorted(s.service_id for s in sentinels) == sorted(
+        f"redis-sentinel-127.0.0.1-{n.sentinel_port}" for n in cluster.nodes)
     assert sorted(s.port for s in sentinels) == sorted(n.sentinel_port for n in cluster.nodes)
 
     value = uuid.uuid4().hex
