@@ -12,40 +12,40 @@ final class PreStopDecisionTests: XCTestCase {
     private let master = RedisObservation.master(connectedReplicas: 2, loading: false)
 
     func testReplicaAndDeadRedisSkipTheHandover() {
-        XCTAssertEqual(PreStopDecision.handover(PreStopSnapshot(redis: .replica(of: r2, linkUp: true, loading: false)), pause: nil, catchUpLimit: 5).step, .skip)
-        XCTAssertEqual(PreStopDecision.handover(PreStopSnapshot(redis: .unreachable(reason: "refused")), pause: nil, catchUpLimit: 5).step, .skip)
+        XCTAssertEqual(PreStopDecision.handover(PreStopSnapshot(redis: .replica(of: r2, linkUp: true, loading: false)), pause: nil, catchUpLimit: .seconds(5)).step, .skip)
+        XCTAssertEqual(PreStopDecision.handover(PreStopSnapshot(redis: .unreachable(reason: "refused")), pause: nil, catchUpLimit: .seconds(5)).step, .skip)
     }
 
     func testLoneMasterSkipsAndSaysWritesStop() {
-        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master), pause: nil, catchUpLimit: 5)
+        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master), pause: nil, catchUpLimit: .seconds(5))
         XCTAssertEqual(plan.step, .skip)
         XCTAssertTrue(plan.reason.contains("no online replica"), plan.reason)
     }
 
     func testMasterWithoutSentinelCannotHandOver() {
-        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master, onlineReplicas: [r2: 5], masterOffset: 5, sentinelReachable: false), pause: nil, catchUpLimit: 5)
+        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master, onlineReplicas: [r2: 5], masterOffset: 5, sentinelReachable: false), pause: nil, catchUpLimit: .seconds(5))
         XCTAssertEqual(plan.step, .skip)
     }
 
     func testRunningFailoverIsAwaited() {
-        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master, onlineReplicas: [r2: 5], failoverInProgress: true), pause: nil, catchUpLimit: 5)
+        let plan = PreStopDecision.handover(PreStopSnapshot(redis: master, onlineReplicas: [r2: 5], failoverInProgress: true), pause: nil, catchUpLimit: .seconds(5))
         XCTAssertEqual(plan.step, .awaitRunningFailover)
     }
 
     func testWritesArePausedFirstThenFailoverOnceEveryReplicaCaughtUp() {
         let behind = PreStopSnapshot(redis: master, onlineReplicas: [r2: 90, r3: 80], masterOffset: 100)
-        XCTAssertEqual(PreStopDecision.handover(behind, pause: nil, catchUpLimit: 5).step, .pauseWrites)
-        let paused = WritePause(offset: 100, seconds: 0.5)
-        XCTAssertEqual(PreStopDecision.handover(behind, pause: paused, catchUpLimit: 5).step, .waitForReplicas)
+        XCTAssertEqual(PreStopDecision.handover(behind, pause: nil, catchUpLimit: .seconds(5)).step, .pauseWrites)
+        let paused = WritePause(offset: 100, held: .milliseconds(500))
+        XCTAssertEqual(PreStopDecision.handover(behind, pause: paused, catchUpLimit: .seconds(5)).step, .waitForReplicas)
         let oneCaughtUp = PreStopSnapshot(redis: master, onlineReplicas: [r2: 100, r3: 80], masterOffset: 120)
-        XCTAssertEqual(PreStopDecision.handover(oneCaughtUp, pause: nil, catchUpLimit: 5).step, .pauseWrites,
+        XCTAssertEqual(PreStopDecision.handover(oneCaughtUp, pause: nil, catchUpLimit: .seconds(5)).step, .pauseWrites,
                        "a replica caught up before the pause can fall behind again: pause first")
-        let waiting = PreStopDecision.handover(oneCaughtUp, pause: paused, catchUpLimit: 5)
+        let waiting = PreStopDecision.handover(oneCaughtUp, pause: paused, catchUpLimit: .seconds(5))
         XCTAssertEqual(waiting.step, .waitForReplicas,
                        "Sentinel may promote the replica still behind, so the failover waits for it")
         XCTAssertTrue(waiting.reason.contains("10.0.0.3:6379@80"), waiting.reason)
         let allCaughtUp = PreStopSnapshot(redis: master, onlineReplicas: [r2: 100, r3: 104], masterOffset: 130)
-        let plan = PreStopDecision.handover(allCaughtUp, pause: paused, catchUpLimit: 5)
+        let plan = PreStopDecision.handover(allCaughtUp, pause: paused, catchUpLimit: .seconds(5))
         XCTAssertEqual(plan.step, .requestFailover,
                        "offsets past the pause (Sentinel's hello messages) do not hold the failover back")
         XCTAssertTrue(plan.reason.contains("every online replica caught up"), plan.reason)
@@ -53,11 +53,11 @@ final class PreStopDecisionTests: XCTestCase {
 
     func testALaggingReplicaHoldsTheFailoverOnlyUntilTheCatchUpLimit() {
         let oneCaughtUp = PreStopSnapshot(redis: master, onlineReplicas: [r2: 100, r3: 80], masterOffset: 100)
-        let plan = PreStopDecision.handover(oneCaughtUp, pause: WritePause(offset: 100, seconds: 5), catchUpLimit: 5)
+        let plan = PreStopDecision.handover(oneCaughtUp, pause: WritePause(offset: 100, held: .milliseconds(5000)), catchUpLimit: .seconds(5))
         XCTAssertEqual(plan.step, .requestFailover)
         XCTAssertTrue(plan.reason.contains("still behind: 10.0.0.3:6379"), plan.reason)
         let noneCaughtUp = PreStopSnapshot(redis: master, onlineReplicas: [r2: 90, r3: 80], masterOffset: 100)
-        XCTAssertEqual(PreStopDecision.handover(noneCaughtUp, pause: WritePause(offset: 100, seconds: 9), catchUpLimit: 5).step,
+        XCTAssertEqual(PreStopDecision.handover(noneCaughtUp, pause: WritePause(offset: 100, held: .milliseconds(9000)), catchUpLimit: .seconds(5)).step,
                        .waitForReplicas)
     }
 

@@ -6,7 +6,7 @@ final class RoleDecisionTests: XCTestCase {
     let other = try! NodeAddress(host: "10.0.0.2", port: 6379)
     let third = try! NodeAddress(host: "10.0.0.3", port: 6379)
 
-    private func decide(_ snapshot: RoleSnapshot, timeout: Double = 60) -> RolePlan {
+    private func decide(_ snapshot: RoleSnapshot, timeout: Duration = .seconds(60)) -> RolePlan {
         RoleDecision.decide(snapshot, masterWaitTimeout: timeout)
     }
 
@@ -38,13 +38,13 @@ final class RoleDecisionTests: XCTestCase {
     }
 
     func testRegisteredButNotPassingMasterIsWaitedFor() {
-        let plan = decide(RoleSnapshot(me: me, registeredMasters: [other], elapsed: 10))
+        let plan = decide(RoleSnapshot(me: me, registeredMasters: [other], elapsed: .seconds(10)))
         XCTAssertEqual(plan.step, .wait)
         XCTAssertTrue(plan.reason.contains("10.0.0.2:6379") && plan.reason.contains("10s"), plan.reason)
     }
 
     func testWaitEndsAtMasterWaitTimeout() {
-        let plan = decide(RoleSnapshot(me: me, registeredMasters: [other], elapsed: 60))
+        let plan = decide(RoleSnapshot(me: me, registeredMasters: [other], elapsed: .seconds(60)))
         XCTAssertEqual(plan.step, .acquireBootstrapLock)
         XCTAssertTrue(plan.reason.contains("did not pass within MASTER_WAIT_TIMEOUT"), plan.reason)
     }
@@ -121,7 +121,7 @@ final class RoleDecisionTests: XCTestCase {
 
     func testAnEmptyNodeNeverBootstrapsOverReplicasThatHoldData() {
         // No master anywhere and no sentinel naming one, but replicas live.
-        let plan = decide(RoleSnapshot(me: me, liveReplicas: [other], localData: [], holdsBootstrapLock: true, elapsed: 600))
+        let plan = decide(RoleSnapshot(me: me, liveReplicas: [other], localData: [], holdsBootstrapLock: true, elapsed: .seconds(600)))
         XCTAssertEqual(plan.step, .wait)
         XCTAssertTrue(plan.reason.contains("not starting as an empty master"), plan.reason)
     }

@@ -40,11 +40,11 @@ struct HandoverPlan: Sendable, Equatable {
 /// acknowledged write is at or below it) and how long ago that was.
 struct WritePause: Sendable, Equatable {
     var offset: Int64
-    var seconds: Double
+    var held: Duration
 
-    init(offset: Int64, seconds: Double) {
+    init(offset: Int64, held: Duration) {
         self.offset = offset
-        self.seconds = seconds
+        self.held = held
     }
 }
 
@@ -56,7 +56,7 @@ enum PreStopDecision {
     /// acknowledged write. Replicas acknowledge their offset once a second; a
     /// replica still behind after `catchUpLimit` seconds of pause is lagging
     /// for good, and the failover goes ahead with the caught-up ones.
-    static func handover(_ seen: PreStopSnapshot, pause: WritePause?, catchUpLimit: Double) -> HandoverPlan {
+    static func handover(_ seen: PreStopSnapshot, pause: WritePause?, catchUpLimit: Duration) -> HandoverPlan {
         switch seen.redis {
         case let .unreachable(reason):
             return HandoverPlan(step: .skip, reason: "redis does not answer (\(reason)); nothing to hand over")
@@ -87,10 +87,10 @@ enum PreStopDecision {
                 step: .requestFailover,
                 reason: "writes paused at offset \(pause.offset); every online replica caught up (\(offsets)); requesting a Sentinel failover")
         }
-        if !caughtUp.isEmpty && pause.seconds >= catchUpLimit {
+        if !caughtUp.isEmpty && pause.held >= catchUpLimit {
             return HandoverPlan(
                 step: .requestFailover,
-                reason: "writes paused at offset \(pause.offset) for \(Int(pause.seconds))s; caught up: \(caughtUp.listed), still behind: "
+                reason: "writes paused at offset \(pause.offset) for \(Int(pause.held.inSeconds))s; caught up: \(caughtUp.listed), still behind: "
                     + "\(behind.listed) (writes after its offset are lost if Sentinel promotes it); requesting a Sentinel failover")
         }
         return HandoverPlan(
@@ -153,7 +153,7 @@ struct HandoverCyclePlan: Sendable, Equatable, HookPlan {
 
 extension PreStopDecision {
     /// One cycle of the handover stage, from that cycle's snapshot alone.
-    static func handoverCycle(_ seen: HandoverSeen, catchUpLimit: Double) -> HandoverCyclePlan {
+    static func handoverCycle(_ seen: HandoverSeen, catchUpLimit: Duration) -> HandoverCyclePlan {
         switch seen {
         case .progress(let progress):
             let (done, reason) = handoverDone(progress)

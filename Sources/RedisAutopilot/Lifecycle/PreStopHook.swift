@@ -11,7 +11,7 @@ struct PreStopHook {
     static let resetBudget: Duration = .seconds(15)
     /// How long paused writes wait for every replica to acknowledge them;
     /// replicas acknowledge once a second.
-    static let catchUpLimit: Double = 5
+    static let catchUpLimit: Duration = .seconds(5)
     /// Deregistering, shutting the servers down and one round of resets.
     static let leaveReserve: Duration = .seconds(8)
     /// How long a replica that was online may take to answer PING, and the
@@ -67,7 +67,7 @@ struct PreStopHook {
                 // The first observation after the pause holds: every write
                 // acknowledged before it is at or below this offset.
                 if pausedAt != nil && pauseOffset == nil { pauseOffset = seen.masterOffset }
-                let pause = pausedAt.map { WritePause(offset: pauseOffset ?? seen.masterOffset, seconds: (clock.now - $0).inSeconds) }
+                let pause = pausedAt.map { WritePause(offset: pauseOffset ?? seen.masterOffset, held: clock.now - $0) }
                 return .local(seen, pause: pause)
             },
             decide: { PreStopDecision.handoverCycle($0, catchUpLimit: Self.catchUpLimit) },

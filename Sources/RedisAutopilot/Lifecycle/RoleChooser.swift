@@ -44,7 +44,7 @@ struct RoleChooser {
                 last = observed
                 return observed.seen
             },
-            decide: { RoleDecision.decide($0, masterWaitTimeout: masterWaitTimeout.inSeconds) },
+            decide: { RoleDecision.decide($0, masterWaitTimeout: masterWaitTimeout) },
             act: { plan -> CycleOutcome<RoleOutcome> in
                 switch plan.step {
                 case .becomeReplica(let master):
@@ -63,7 +63,7 @@ struct RoleChooser {
                 }
             })
         guard let outcome, let seen = last?.seen else {
-            let lastReason = last.map { RoleDecision.decide($0.seen, masterWaitTimeout: masterWaitTimeout.inSeconds).reason } ?? "nothing observed"
+            let lastReason = last.map { RoleDecision.decide($0.seen, masterWaitTimeout: masterWaitTimeout).reason } ?? "nothing observed"
             throw LifecycleError.bootstrapTimedOut(waitedSeconds: Int((clock.now - started).inSeconds), lastReason: lastReason)
         }
         return (outcome, seen)
@@ -83,7 +83,7 @@ struct RoleChooser {
             localData: LocalData.evidence(in: LocalData.scan(dataDir)),
             holdsBootstrapLock: session != nil && (try? lock.isHeld()) == true,
             failoverRequested: failoverRequested,
-            elapsed: elapsed.inSeconds)
+            elapsed: elapsed)
         if observesSentinelSettings {
             seen.sentinelSettings = SentinelSettingsSeen(
                 passingReplicas: try cluster.passing(RoleService.replica.name),

@@ -20,8 +20,8 @@ struct RoleSnapshot: Sendable, Equatable {
     var holdsBootstrapLock: Bool
     /// This node already asked Sentinel to promote a replica in this run.
     var failoverRequested: Bool
-    /// Seconds since this decision loop began.
-    var elapsed: Double
+    /// Time since this decision loop began.
+    var elapsed: Duration
     /// What onStart writes into sentinel.conf, observed with the rest (nil
     /// where it is not needed): `redis-replica` instances passing, and the
     /// raw values of the quorum and failover-timeout keys (nil: absent).
@@ -30,7 +30,7 @@ struct RoleSnapshot: Sendable, Equatable {
     init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
                 sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
                 localData: [String] = [], holdsBootstrapLock: Bool = false, failoverRequested: Bool = false,
-                elapsed: Double = 0) {
+                elapsed: Duration = .zero) {
         self.me = me
         self.passingMasters = passingMasters
         self.registeredMasters = registeredMasters
@@ -69,7 +69,7 @@ struct RolePlan: Sendable, Equatable, HookPlan {
 /// a node never comes up as a second writable master, and never as a master
 /// with less data than the replicas that would copy it.
 enum RoleDecision {
-    static func decide(_ seen: RoleSnapshot, masterWaitTimeout: Double) -> RolePlan {
+    static func decide(_ seen: RoleSnapshot, masterWaitTimeout: Duration) -> RolePlan {
         let me = seen.me
         let otherPassing = Array(Set(seen.passingMasters.filter { $0 != me })).sorted()
         let sentinelChoice = seen.sentinelMasters.mostNamed()
@@ -125,8 +125,8 @@ enum RoleDecision {
         if !pending.isEmpty && seen.elapsed < masterWaitTimeout {
             return RolePlan(
                 step: .wait,
-                reason: "master registered but not passing (\(pending.listed)); waited \(Int(seen.elapsed))s "
-                    + "of MASTER_WAIT_TIMEOUT \(Int(masterWaitTimeout))s; waiting")
+                reason: "master registered but not passing (\(pending.listed)); waited \(Int(seen.elapsed.inSeconds))s "
+                    + "of MASTER_WAIT_TIMEOUT \(Int(masterWaitTimeout.inSeconds))s; waiting")
         }
         if dataless {
             return RolePlan(
