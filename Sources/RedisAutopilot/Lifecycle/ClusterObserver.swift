@@ -34,7 +34,7 @@ struct ClusterObserver {
                 // Not a peer that went away: one that sends what no sentinel does.
                 log.refuse("sentinel \(address) answered with what no sentinel sends: \(error); ignoring it")
             } catch {
-                log.debug("sentinel did not answer", "sentinel", address, error: error)
+                log.debug("sentinel did not answer", "sentinel", address, error: "\(error)")
             }
         }
         return reports
@@ -70,7 +70,23 @@ struct ClusterObserver {
     /// node's statuses until its restarted agent syncs, which can list a dead
     /// old master, or one already restarted as a replica, for seconds.
     func answersAsMaster(_ address: NodeAddress) -> Bool {
-        node.peerRole(address, within: Self.peerRoleLimit) == .master
+        answers(address, as: .master)
+    }
+
+    /// Whether the Redis at `address` answers ROLE as a replica. After a
+    /// whole-cluster restart the catalog can still list the old replicas as
+    /// live: taken at their word, they would keep a node with no data from
+    /// restoring the last backup.
+    func answersAsReplica(_ address: NodeAddress) -> Bool {
+        answers(address, as: .replica)
+    }
+
+    private func answers(_ address: NodeAddress, as listed: PeerRole) -> Bool {
+        let role = node.peerRole(address, within: Self.peerRoleLimit)
+        if role != listed {
+            log.debug("listed \(listed) did not answer ROLE as \(listed)", "redis", address, error: "answered \(role)")
+        }
+        return role == listed
     }
 
     /// The local Sentinel's master, nil when it does not answer.
@@ -78,7 +94,7 @@ struct ClusterObserver {
         do {
             return try node.sentinelMaster(at: nil).master
         } catch {
-            log.debug("local sentinel did not answer", "sentinel", identity.sentinelAnnounce, error: error)
+            log.debug("local sentinel did not answer", "sentinel", identity.sentinelAnnounce, error: "\(error)")
             return nil
         }
     }

@@ -17,8 +17,8 @@ struct HookLog {
         logger.log(level, message, ["hook": hook, "node": node])
     }
 
-    func debug(_ message: String, _ subject: String, _ detail: any CustomStringConvertible, error: any Error) {
-        logger.debug(message, ["hook": hook, subject: detail, "error": "\(error)"])
+    func debug(_ message: String, _ subject: String, _ detail: any CustomStringConvertible, error: any CustomStringConvertible) {
+        logger.debug(message, ["hook": hook, subject: detail, "error": error])
     }
 
     /// What a peer sent that was refused, once per process (see RefusalLog).

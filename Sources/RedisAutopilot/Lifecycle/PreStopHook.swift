@@ -80,7 +80,15 @@ struct PreStopHook {
                     pausedAt = clock.now
                     return .again(after: .zero)
                 case .requestFailover:
-                    try node.requestFailover(at: nil)
+                    // A refusal (no replica Sentinel can promote, the replicas
+                    // going away with the rest of the cluster) must not cost the
+                    // leaving: the next observation decides again.
+                    do {
+                        try node.requestFailover(at: nil)
+                    } catch {
+                        log("the local sentinel refused SENTINEL FAILOVER \(ClusterNames.masterName): \(error); observing again", level: .warn)
+                        return .again(after: .milliseconds(500))
+                    }
                     following = true
                     return .again(after: .zero)
                 case .followFailover:

@@ -75,11 +75,11 @@ struct RoleChooser {
         let session = lock.session
         var seen = RoleSnapshot(
             me: identity.announce,
-            passingMasters: try cluster.passing(RoleService.master.name),
+            passingMasters: try cluster.passing(RoleService.master.name).filter(observer.answersAsMaster),
             registeredMasters: try cluster.registered(RoleService.master.name),
             sentinelMasters: reports.compactMap(\.master),
             sentinelsFailingOver: reports.filter(\.failingOver).map(\.sentinel),
-            liveReplicas: try cluster.live(RoleService.replica.name),
+            liveReplicas: try cluster.live(RoleService.replica.name).filter { $0 != identity.announce && observer.answersAsReplica($0) },
             localData: LocalData.evidence(in: LocalData.scan(dataDir)),
             holdsBootstrapLock: session != nil && (try? lock.isHeld()) == true,
             failoverRequested: failoverRequested,

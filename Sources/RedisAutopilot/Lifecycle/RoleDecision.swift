@@ -3,7 +3,7 @@
 struct RoleSnapshot: Sendable, Equatable {
     /// This node's announced Redis address.
     var me: NodeAddress
-    /// `redis` instances Consul reports passing.
+    /// `redis` instances Consul reports passing that answer ROLE as master.
     var passingMasters: [NodeAddress]
     /// Every `redis` instance in the catalog, passing or not.
     var registeredMasters: [NodeAddress]
@@ -11,8 +11,9 @@ struct RoleSnapshot: Sendable, Equatable {
     var sentinelMasters: [NodeAddress]
     /// Sentinels that report a failover of the master in progress.
     var sentinelsFailingOver: [NodeAddress]
-    /// Other nodes' `redis-replica` instances whose checks are not critical:
-    /// replicas that live and hold what they last replicated.
+    /// Other nodes' `redis-replica` instances whose checks are not critical
+    /// and that answer ROLE as replica: replicas that live and hold what they
+    /// last replicated.
     var liveReplicas: [NodeAddress]
     /// What REDIS_DATA_DIR holds (`LocalData.evidence`); empty: no data.
     var localData: [String]

@@ -11,6 +11,7 @@ final class OnStartHookTests: XCTestCase {
     func testAPassingMasterMakesThisNodeItsReplica() throws {
         let world = try FakeWorld()
         world.cluster.passingInstances["redis"] = [other]
+        world.node.peerRoles[other] = .master
         world.cluster.passingInstances["redis-replica"] = [third]
         try world.onStart().run()
         XCTAssertTrue(world.file(world.settings.paths.redisConf).contains("replicaof \"10.0.0.2\" 6379"))
@@ -69,6 +70,7 @@ final class OnStartHookTests: XCTestCase {
         let world = try FakeWorld()
         world.cluster.passingInstances["redis-sentinel"] = [otherSentinel]
         world.cluster.liveInstances["redis-replica"] = [other]
+        world.node.peerRoles[other] = .replica
         world.node.sentinelAnswers[otherSentinel] = SentinelAnswer(master: world.me, failingOver: false)
         world.node.onFailover = { [unowned world, other] _ in
             world.node.sentinelAnswers[world.node.failoverRequests.last!!] = SentinelAnswer(master: other, failingOver: false)
@@ -82,6 +84,7 @@ final class OnStartHookTests: XCTestCase {
         let world = try FakeWorld(environment: ["MASTER_WAIT_TIMEOUT": "5s"])
         world.cluster.passingInstances["redis-sentinel"] = [otherSentinel]
         world.cluster.liveInstances["redis-replica"] = [other]
+        world.node.peerRoles[other] = .replica
         world.node.sentinelAnswers[otherSentinel] = SentinelAnswer(master: world.me, failingOver: false)
         world.node.refuseFailover = true
         world.clock.onSleep = { [unowned world] now in if now >= .seconds(3) { world.node.refuseFailover = false } }
@@ -108,6 +111,7 @@ final class OnStartHookTests: XCTestCase {
     func testAnUnusableQuorumKeyStopsANewSentinelConf() throws {
         let world = try FakeWorld()
         world.cluster.passingInstances["redis"] = [other]
+        world.node.peerRoles[other] = .master
         world.cluster.settings[ClusterNames.quorumKey] = "two"
         XCTAssertThrowsError(try world.onStart().run()) { error in
             guard case LifecycleError.badClusterSetting(ClusterNames.quorumKey, "two", _)? = error as? LifecycleError else {
@@ -116,9 +120,29 @@ final class OnStartHookTests: XCTestCase {
         }
     }
 
+    func testAPassingMasterThatDoesNotAnswerAsMasterIsNotFollowed() throws {
+        let world = try FakeWorld(environment: ["MASTER_WAIT_TIMEOUT": "5s"])
+        world.cluster.passingInstances["redis"] = [other]
+        world.node.peerRoles[other] = .replica
+        try world.onStart().run()
+        XCTAssertFalse(world.file(world.settings.paths.redisConf).contains("replicaof"), "a stale catalog names no master")
+        XCTAssertEqual(world.restores, 1)
+        XCTAssertGreaterThanOrEqual(world.clock.now, .seconds(5), "it still waited MASTER_WAIT_TIMEOUT for the registered one")
+    }
+
+    func testLiveReplicasThatDoNotAnswerAsReplicasDoNotStopTheRestore() throws {
+        let world = try FakeWorld()
+        world.cluster.liveInstances["redis-replica"] = [other, third]
+        world.node.peerRoles[third] = .master
+        try world.onStart().run()
+        XCTAssertFalse(world.file(world.settings.paths.redisConf).contains("replicaof"))
+        XCTAssertEqual(world.restores, 1)
+    }
+
     func testRoleRegistrationsFromBeforeThisStartAreDropped() throws {
         let world = try FakeWorld()
         world.cluster.passingInstances["redis"] = [other]
+        world.node.peerRoles[other] = .master
         world.cluster.services["redis-10.0.0.1-6379"] = LocalService(id: "redis-10.0.0.1-6379", name: "redis", address: world.me)
         world.cluster.services["redis-sentinel-x"] = LocalService(id: "redis-sentinel-x", name: "redis-sentinel", address: nil)
         try world.onStart().run()

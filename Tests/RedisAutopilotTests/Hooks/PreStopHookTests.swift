@@ -82,6 +82,19 @@ final class PreStopHookTests: XCTestCase {
         XCTAssertLessThan(world.clock.now, .seconds(13))
     }
 
+    func testARefusedFailoverIsObservedAgainAndDoesNotStopTheLeaving() throws {
+        let world = try FakeWorld(environment: ["FAILOVER_WAIT_TIMEOUT": "3s"])
+        try registered(world)
+        world.node.info = FakeNode.masterInfo(replicas: [(replica, 100)], offset: 100)
+        world.node.refuseFailover = true
+        try world.preStop().run()
+        XCTAssertTrue(world.lines.contain("the local sentinel refused SENTINEL FAILOVER"))
+        XCTAssertTrue(world.lines.contain("no new master within the handover's 3s"))
+        XCTAssertEqual(world.node.unpauses, 1)
+        XCTAssertTrue(world.cluster.services.isEmpty)
+        XCTAssertEqual(world.node.redisShutdowns, 1)
+    }
+
     func testTheHandoverIsCutToLeaveRoomForLeaving() throws {
         let world = try FakeWorld(environment: ["FAILOVER_WAIT_TIMEOUT": "60s"])
         world.node.info = FakeNode.masterInfo(replicas: [(replica, 100)], offset: 100)
