@@ -6,6 +6,11 @@ enum ClusterNames {
     static let bootstrapLockKey = "service/redis/locks/master"
     static let quorumKey = "service/redis-sentinel/quorum"
     static let failoverTimeoutKey = "service/redis-sentinel/failover-timeout"
-    static let defaultQuorum = 2
-    static let defaultFailoverTimeoutMilliseconds = 30000
+}
+
+/// The original's values for the cluster-wide Sentinel settings, taken
+/// when their Consul keys are absent.
+enum SentinelDefaults {
+    static let quorum = 2
+    static let failoverTimeoutMilliseconds = 30000
 }

@@ -40,8 +40,8 @@ enum OnStartDecision {
     /// unusable one is an error: a silently ignored quorum is worse than a
     /// failed start.
     static func sentinelNumbers(_ seen: SentinelSettingsSeen) throws -> (quorum: Int, failoverTimeoutMilliseconds: Int) {
-        (try positive(seen.quorum, key: ClusterNames.quorumKey, default: ClusterNames.defaultQuorum),
-         try positive(seen.failoverTimeout, key: ClusterNames.failoverTimeoutKey, default: ClusterNames.defaultFailoverTimeoutMilliseconds))
+        (try positive(seen.quorum, key: ClusterNames.quorumKey, default: SentinelDefaults.quorum),
+         try positive(seen.failoverTimeout, key: ClusterNames.failoverTimeoutKey, default: SentinelDefaults.failoverTimeoutMilliseconds))
     }
 
     private static func positive(_ raw: String?, key: String, default value: Int) throws -> Int {

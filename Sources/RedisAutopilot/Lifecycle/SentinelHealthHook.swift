@@ -64,7 +64,7 @@ struct SentinelHealthHook {
             return
         }
         let sentinels = (master.numOtherSentinels ?? 0) + 1
-        let quorum = master.quorum ?? ClusterNames.defaultQuorum
+        let quorum = master.quorum ?? SentinelDefaults.quorum
         if let note = FailoverCapacity.note(sentinels: sentinels, quorum: quorum) {
             log("sentinel answers; \(note)", level: .warn)
         } else {
