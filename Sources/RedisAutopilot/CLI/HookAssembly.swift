@@ -73,8 +73,10 @@ struct HookAssembly {
     }
 
     func onStart(reconfigScript: String?) -> OnStartHook {
-        OnStartHook(
-            settings: settings, cluster: cluster("onStart"), chooser: chooser("onStart", includeOwnSentinel: false),
+        var chooser = chooser("onStart", includeOwnSentinel: false)
+        chooser.observesSentinelSettings = true
+        return OnStartHook(
+            settings: settings, cluster: cluster("onStart"), chooser: chooser,
             preparation: preparation("onStart"),
             checkServers: { [settings, log = log("onStart")] in
                 let binaries = ServerBinaryCheck(settings: settings, log: log)

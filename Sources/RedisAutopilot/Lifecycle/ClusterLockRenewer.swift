@@ -47,7 +47,8 @@ final class ClusterLockRenewer: @unchecked Sendable {
             condition.unlock()
             // Unreachable counts as nothing yet: the next period tries again,
             // and the holder checks the lock itself before it relies on it.
-            let gone = ((try? renew()) ?? true) == false
+            var gone = false
+            if let renewed = try? renew() { gone = !renewed }
             condition.lock()
             if gone {
                 lost = true

@@ -5,6 +5,7 @@ import Foundation
 struct OnStartHook {
     let settings: Settings
     let cluster: ClusterPort
+    /// Observes the Sentinel settings too (`observesSentinelSettings`).
     let chooser: RoleChooser
     let preparation: MasterPreparation
     /// Before anything changes: a node that cannot run its servers must not
@@ -21,8 +22,6 @@ struct OnStartHook {
         try checkServers()
         try waitForLeader()
         try dropRegistrationsFromBeforeThisStart()
-        var chooser = chooser
-        chooser.observesSentinelSettings = true
         let (outcome, seen) = try chooser.choose()
         let sentinelSettings = seen.sentinelSettings ?? SentinelSettingsSeen(passingReplicas: [], quorum: nil, failoverTimeout: nil)
         if outcome == .master { try preparation.run() }

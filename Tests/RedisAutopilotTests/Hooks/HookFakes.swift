@@ -283,7 +283,9 @@ final class FakeWorld {
     var restores = 0
 
     func onStart() -> OnStartHook {
-        OnStartHook(settings: settings, cluster: cluster, chooser: chooser("onStart"),
+        var chooser = chooser("onStart")
+        chooser.observesSentinelSettings = true
+        return OnStartHook(settings: settings, cluster: cluster, chooser: chooser,
                     preparation: MasterPreparation(lock: bootstrapLock) { [unowned self] _ in restores += 1 },
                     checkServers: {}, reconfigScript: "/usr/local/bin/redis-manage")
     }
