@@ -68,6 +68,21 @@ struct ClusterObserver {
         return reports
     }
 
+    /// Who holds the bootstrap lock: this node (its session), another (the
+    /// address the lock's value names, nil when it names none), or nobody.
+    func bootstrapLock(heldSession: String?) throws -> (mine: Bool, holder: NodeAddress?) {
+        guard let pair = try node.consul.getKV(ClusterNames.bootstrapLockKey), let session = pair.session, !session.isEmpty else {
+            return (false, nil)
+        }
+        if session == heldSession { return (true, nil) }
+        do {
+            return (false, try NodeAddress(parsing: String(decoding: pair.value ?? [], as: UTF8.self)))
+        } catch {
+            node.refusals.reportAddress(from: "the bootstrap lock \(ClusterNames.bootstrapLockKey)'s value", error, to: node.logger)
+            return (false, nil)
+        }
+    }
+
     /// Redis's role, reduced for the decisions; any failure to answer is
     /// `.unreachable` with the reason.
     func localRedis() -> (observation: RedisObservation, info: RedisInfo?) {

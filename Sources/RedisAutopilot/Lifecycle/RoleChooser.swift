@@ -53,7 +53,7 @@ struct RoleChooser {
             case .becomeMaster:
                 return .master
             case .wait:
-                pause(seconds: 1)
+                pause(seconds: plan.recheckAfter)
             case .acquireBootstrapLock:
                 if try !lock.acquire() {
                     node.log(hook, "bootstrap lock \(ClusterNames.bootstrapLockKey) is held by another node or in its lock-delay; observing again")
@@ -83,6 +83,7 @@ struct RoleChooser {
 
     private func observe(elapsed: Double, failoverRequested: Bool) throws -> (RoleSnapshot, [SentinelReport]) {
         let reports = try observer.sentinelReports(includingOwn: includeOwnSentinel)
+        let lockState = try observer.bootstrapLock(heldSession: lock.heldSession)
         let seen = RoleSnapshot(
             me: node.announce,
             passingMasters: try observer.passing(RoleService.master.name).filter(observer.answersAsMaster),
@@ -91,7 +92,9 @@ struct RoleChooser {
             sentinelsFailingOver: reports.filter(\.failingOver).map(\.sentinel),
             liveReplicas: try observer.live(RoleService.replica.name).filter { $0 != node.announce && observer.answersAsReplica($0) },
             localData: LocalData.evidence(in: LocalData.scan(node.settings.paths.dataDir)),
-            holdsBootstrapLock: lock.heldSession != nil && lock.isHeldInConsul(),
+            holdsBootstrapLock: lockState.mine,
+            bootstrapLockHolder: lockState.holder,
+            bootstrapLockHolderIsMaster: lockState.holder.map(observer.answersAsMaster) ?? false,
             failoverRequested: failoverRequested,
             elapsed: elapsed)
         return (seen, reports)

@@ -19,6 +19,12 @@ public struct RoleSnapshot: Sendable, Equatable {
     public var localData: [String]
     /// Whether this node holds the bootstrap lock.
     public var holdsBootstrapLock: Bool
+    /// Another node holding the bootstrap lock: the address its value names,
+    /// the master-to-be of a cluster being bootstrapped (as Patroni's leader
+    /// key names the leader).
+    public var bootstrapLockHolder: NodeAddress?
+    /// Whether that holder's redis-server answers ROLE as master yet.
+    public var bootstrapLockHolderIsMaster: Bool
     /// This node already asked Sentinel to promote a replica in this run.
     public var failoverRequested: Bool
     /// Seconds since this decision loop began.
@@ -26,8 +32,8 @@ public struct RoleSnapshot: Sendable, Equatable {
 
     public init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
                 sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
-                localData: [String] = [], holdsBootstrapLock: Bool = false, failoverRequested: Bool = false,
-                elapsed: Double = 0) {
+                localData: [String] = [], holdsBootstrapLock: Bool = false, bootstrapLockHolder: NodeAddress? = nil,
+                bootstrapLockHolderIsMaster: Bool = false, failoverRequested: Bool = false, elapsed: Double = 0) {
         self.me = me
         self.passingMasters = passingMasters
         self.registeredMasters = registeredMasters
@@ -36,6 +42,8 @@ public struct RoleSnapshot: Sendable, Equatable {
         self.liveReplicas = liveReplicas
         self.localData = localData
         self.holdsBootstrapLock = holdsBootstrapLock
+        self.bootstrapLockHolder = bootstrapLockHolder
+        self.bootstrapLockHolderIsMaster = bootstrapLockHolderIsMaster
         self.failoverRequested = failoverRequested
         self.elapsed = elapsed
     }
@@ -60,6 +68,8 @@ public struct RolePlan: Sendable, Equatable {
     public var step: RoleStep
     /// One sentence: what was seen and what is done.
     public var reason: String
+    /// How long a `.wait` lasts before the next observation.
+    public var recheckAfter: Double = 1
 }
 
 /// Chooses this node's role before its redis-server accepts a connection, so
@@ -117,6 +127,26 @@ public enum RoleDecision {
                         + "hold data; asking Sentinel to promote one instead of resyncing them from nothing")
             }
             return masterUnderLock(seen, seen: "sentinels name this node (\(me)) master and no other master passes in Consul")
+        }
+        // A cluster being bootstrapped: the lock's holder becomes master, so
+        // the others replicate from it as soon as it answers as one instead of
+        // waiting for Consul to list it passing. Following it earlier would
+        // tie them to a node that may die before it ever serves; while it
+        // does not answer, the lock (freed when its session goes) decides.
+        if let holder = seen.bootstrapLockHolder, holder != me {
+            if seen.bootstrapLockHolderIsMaster {
+                return RolePlan(
+                    step: .becomeReplica(of: holder),
+                    reason: "no passing master in Consul and no sentinel names one; \(holder) holds the bootstrap lock and "
+                        + "answers as master; starting as its replica")
+            }
+            // The holder starts serving within moments of taking the lock
+            // (longer only while it restores a backup): look again soon.
+            return RolePlan(
+                step: .wait,
+                reason: "no passing master in Consul and no sentinel names one; \(holder) holds the bootstrap lock but does not "
+                    + "answer as master yet; waiting for it",
+                recheckAfter: 0.2)
         }
         let pending = Array(Set(seen.registeredMasters.filter { $0 != me })).sorted()
         if !pending.isEmpty && seen.elapsed < masterWaitTimeout {
