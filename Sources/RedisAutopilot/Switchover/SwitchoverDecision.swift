@@ -1,0 +1,247 @@
+/// A replica of the master, as the switchover sees it.
+public struct SwitchoverReplica: Sendable, Equatable {
+    public var address: NodeAddress
+    /// `state=online` in the master's INFO.
+    public var online: Bool
+    /// The offset it last acknowledged to the master.
+    public var acknowledged: Int64
+    /// Sentinel flags it s_down, o_down or disconnected.
+    public var flaggedDown: Bool
+    /// replica-priority as the sentinel that will lead reports it (0: never promoted).
+    public var sentinelPriority: Int?
+
+    public init(address: NodeAddress, online: Bool, acknowledged: Int64, flaggedDown: Bool = false, sentinelPriority: Int? = 100) {
+        self.address = address
+        self.online = online
+        self.acknowledged = acknowledged
+        self.flaggedDown = flaggedDown
+        self.sentinelPriority = sentinelPriority
+    }
+
+    var eligible: Bool { online && !flaggedDown && sentinelPriority != 0 }
+}
+
+/// What the switchover read before each step.
+public struct SwitchoverSnapshot: Sendable, Equatable {
+    /// Sentinels Consul lists or that the sentinels know of, answering or not.
+    public var sentinelsKnown: Int
+    /// The master each sentinel that answered names.
+    public var namedMasters: [NodeAddress]
+    public var failoverInProgress: Bool
+    /// CKQUORUM of the sentinel that will be asked to fail over, nil when none answers.
+    public var quorum: SentinelQuorumCheck?
+    /// The master before the switchover; nil until known.
+    public var master: NodeAddress?
+    /// The master answers INFO as a master.
+    public var masterAnswers: Bool
+    public var masterOffset: Int64
+    public var replicas: [SwitchoverReplica]
+    /// The master the sentinels name answers as master (after the failover).
+    public var namedAnswersAsMaster: Bool
+    /// The old master reports itself a replica.
+    public var oldMasterIsReplica: Bool
+    /// Consul's passing `redis` instances, nil when Consul could not be read.
+    public var consulMasters: [NodeAddress]?
+
+    public init(sentinelsKnown: Int, namedMasters: [NodeAddress], failoverInProgress: Bool = false, quorum: SentinelQuorumCheck?,
+                master: NodeAddress?, masterAnswers: Bool, masterOffset: Int64 = 0, replicas: [SwitchoverReplica] = [],
+                namedAnswersAsMaster: Bool = false, oldMasterIsReplica: Bool = false, consulMasters: [NodeAddress]? = nil) {
+        self.sentinelsKnown = sentinelsKnown
+        self.namedMasters = namedMasters
+        self.failoverInProgress = failoverInProgress
+        self.quorum = quorum
+        self.master = master
+        self.masterAnswers = masterAnswers
+        self.masterOffset = masterOffset
+        self.replicas = replicas
+        self.namedAnswersAsMaster = namedAnswersAsMaster
+        self.oldMasterIsReplica = oldMasterIsReplica
+        self.consulMasters = consulMasters
+    }
+}
+
+/// Where the switchover is; each phase is entered by acting on a step.
+public enum SwitchoverPhase: Sendable, Equatable {
+    /// Nothing changed yet.
+    case checking
+    /// The other replicas' priorities are 0 (with --to); Sentinel may not have seen it yet.
+    case prioritiesLowered
+    /// Writes held on the master since `seconds` ago; every acknowledged write is at or below `offset`.
+    case paused(offset: Int64, seconds: Double)
+    /// SENTINEL FAILOVER sent for `from`; `writesHeld` while the old master still holds writes.
+    case failoverRequested(from: NodeAddress, writesHeld: Bool)
+}
+
+public enum SwitchoverStep: Sendable, Equatable {
+    /// Do not start; nothing was changed.
+    case refuse
+    /// Make these replicas ineligible (replica-priority 0) so only the target can be promoted.
+    case lowerPriorities([NodeAddress])
+    /// Sentinel has not seen the lowered priorities yet.
+    case waitForSentinel
+    case pauseWrites
+    case waitForCatchUp
+    case requestFailover
+    case waitForNewMaster
+    /// Point the old master at the new one at once, then give its held writes back (they fail: it is a replica).
+    case demoteOldMaster(NodeAddress)
+    /// The old master is a replica: give its held writes back, they fail with READONLY.
+    case releaseWrites
+    case done(NodeAddress)
+    /// Stop after changing things: put priorities and writes back, exit 1.
+    case abort
+}
+
+public struct SwitchoverPlan: Sendable, Equatable {
+    public var step: SwitchoverStep
+    public var reason: String
+
+    public init(_ step: SwitchoverStep, _ reason: String) {
+        self.step = step
+        self.reason = reason
+    }
+}
+
+/// The switchover's every decision, from what it saw and where it is.
+/// Sentinel promotes the replica it ranks best, not one the operator names,
+/// so with a target every other replica is made ineligible first; without
+/// one, every eligible replica must hold every acknowledged write before the
+/// failover, whichever Sentinel picks.
+public enum SwitchoverDecision {
+    /// How long paused writes wait for the replicas: they acknowledge once a second.
+    public static let catchUpLimit: Double = 5
+
+    public static func next(_ seen: SwitchoverSnapshot, target: NodeAddress?, phase: SwitchoverPhase) -> SwitchoverPlan {
+        switch phase {
+        case .checking: return check(seen, target: target)
+        case .prioritiesLowered: return afterPriorities(seen, target: target)
+        case let .paused(offset, seconds): return whilePaused(seen, target: target, offset: offset, seconds: seconds)
+        case let .failoverRequested(from, writesHeld): return afterFailover(seen, from: from, writesHeld: writesHeld)
+        }
+    }
+
+    private static func check(_ seen: SwitchoverSnapshot, target: NodeAddress?) -> SwitchoverPlan {
+        let answering = seen.namedMasters.count
+        let majority = seen.sentinelsKnown / 2 + 1
+        if answering == 0 {
+            return SwitchoverPlan(.refuse, "no sentinel answers; Sentinel performs the failover, so there is nothing to ask")
+        }
+        if seen.failoverInProgress {
+            return SwitchoverPlan(.refuse, "a failover is already in progress; run status and try again once it is over")
+        }
+        if Set(seen.namedMasters).count > 1 {
+            return SwitchoverPlan(.refuse, "the sentinels disagree on the master (\(seen.namedMasters.countedList)); wait until they agree")
+        }
+        if answering < majority {
+            return SwitchoverPlan(.refuse, "only \(answering) of \(seen.sentinelsKnown) sentinels answer; a failover needs a majority (\(majority))")
+        }
+        guard let quorum = seen.quorum, quorum.reachable else {
+            return SwitchoverPlan(.refuse, "Sentinel has no quorum: \(seen.quorum?.message ?? "CKQUORUM did not answer")")
+        }
+        guard let master = seen.master, seen.masterAnswers else {
+            return SwitchoverPlan(.refuse, "the master \(seen.master?.description ?? "(none named)") does not answer as master; "
+                + "a switchover needs a live master (Sentinel fails a dead one over by itself)")
+        }
+        let listed = seen.replicas.map(\.address).sortedList
+        if let target {
+            if target == master {
+                return SwitchoverPlan(.refuse, "\(target) is already the master")
+            }
+            guard let replica = seen.replicas.first(where: { $0.address == target }) else {
+                return SwitchoverPlan(.refuse, "\(target) is not a replica of the master \(master) (its replicas: \(listed))")
+            }
+            if !replica.online {
+                return SwitchoverPlan(.refuse, "\(target) is not a healthy replica: the master does not list it online")
+            }
+            if replica.flaggedDown {
+                return SwitchoverPlan(.refuse, "\(target) is not a healthy replica: Sentinel flags it down")
+            }
+            if replica.sentinelPriority == 0 {
+                return SwitchoverPlan(.refuse, "\(target) has replica-priority 0: Sentinel never promotes it")
+            }
+            let others = seen.replicas.filter { $0.address != target && $0.sentinelPriority != 0 }.map(\.address).sorted()
+            if !others.isEmpty {
+                return SwitchoverPlan(.lowerPriorities(others), "master \(master), target \(target) (online, acknowledged "
+                    + "\(replica.acknowledged) of \(seen.masterOffset)); setting replica-priority 0 on \(others.sortedList) "
+                    + "so Sentinel can promote only the target")
+            }
+            return SwitchoverPlan(.pauseWrites, "master \(master), target \(target) is its only eligible replica; pausing writes")
+        }
+        let eligible = seen.replicas.filter(\.eligible)
+        if eligible.isEmpty {
+            return SwitchoverPlan(.refuse, "the master \(master) has no healthy replica Sentinel may promote (replicas: \(listed))")
+        }
+        return SwitchoverPlan(.pauseWrites, "master \(master) at offset \(seen.masterOffset), eligible replicas "
+            + "\(eligible.map(\.address).sortedList); pausing writes so they catch up")
+    }
+
+    private static func afterPriorities(_ seen: SwitchoverSnapshot, target: NodeAddress?) -> SwitchoverPlan {
+        if let problem = midwayProblem(seen) { return SwitchoverPlan(.abort, problem) }
+        let pending = seen.replicas.filter { $0.address != target && ($0.sentinelPriority ?? 1) != 0 }.map(\.address)
+        if !pending.isEmpty {
+            return SwitchoverPlan(.waitForSentinel, "waiting for Sentinel to see replica-priority 0 on \(pending.sortedList) "
+                + "(it reads replicas' INFO every 10 s)")
+        }
+        return SwitchoverPlan(.pauseWrites, "Sentinel sees only \(target?.description ?? "the target") as eligible; pausing writes")
+    }
+
+    private static func whilePaused(_ seen: SwitchoverSnapshot, target: NodeAddress?, offset: Int64, seconds: Double) -> SwitchoverPlan {
+        if let problem = midwayProblem(seen) { return SwitchoverPlan(.abort, problem) }
+        let waitingFor = target.map { address in seen.replicas.filter { $0.address == address } } ?? seen.replicas.filter(\.eligible)
+        if waitingFor.isEmpty || (target != nil && !(waitingFor.first?.online ?? false)) {
+            return SwitchoverPlan(.abort, "\(target.map { "the target \($0)" } ?? "every eligible replica") went away while writes were paused")
+        }
+        let behind = waitingFor.filter { $0.acknowledged < offset }
+        let offsets = waitingFor.map { "\($0.address)@\($0.acknowledged)" }.joined(separator: ", ")
+        if behind.isEmpty {
+            return SwitchoverPlan(.requestFailover, "writes paused at offset \(offset); \(offsets) hold every acknowledged write; "
+                + "asking Sentinel to fail over")
+        }
+        if seconds >= catchUpLimit {
+            return SwitchoverPlan(.abort, "writes paused at offset \(offset) for \(Int(seconds))s but \(behind.map(\.address).sortedList) "
+                + "did not catch up; name a caught-up replica with --to, or fix the lagging one")
+        }
+        return SwitchoverPlan(.waitForCatchUp, "writes paused at offset \(offset); replicas at \(offsets); waiting for them to catch up")
+    }
+
+    /// Anything that makes going on unsafe once things were changed.
+    private static func midwayProblem(_ seen: SwitchoverSnapshot) -> String? {
+        if seen.failoverInProgress {
+            return "a failover started that this switchover did not ask for"
+        }
+        if !seen.masterAnswers {
+            return "the master \(seen.master?.description ?? "") stopped answering"
+        }
+        if let named = seen.namedMasters.mostNamed()?.address, named != seen.master {
+            return "the sentinels now name \(named) master"
+        }
+        return nil
+    }
+
+    private static func afterFailover(_ seen: SwitchoverSnapshot, from old: NodeAddress, writesHeld: Bool) -> SwitchoverPlan {
+        let majority = seen.sentinelsKnown / 2 + 1
+        guard let (named, votes) = seen.namedMasters.mostNamed(), named != old else {
+            return SwitchoverPlan(.waitForNewMaster, seen.failoverInProgress ? "Sentinel is failing over"
+                : "the sentinels still name \(old) master")
+        }
+        if votes < majority || !seen.namedAnswersAsMaster {
+            return SwitchoverPlan(.waitForNewMaster, "\(votes) of \(seen.sentinelsKnown) sentinels name \(named)"
+                + (seen.namedAnswersAsMaster ? "" : ", which does not answer as master yet") + "; waiting for a majority (\(majority))")
+        }
+        if writesHeld {
+            if !seen.oldMasterIsReplica {
+                return SwitchoverPlan(.demoteOldMaster(named), "\(votes) of \(seen.sentinelsKnown) sentinels name \(named) master; "
+                    + "making \(old) its replica now rather than after Sentinel's delay, then releasing its held writes (they fail: read-only)")
+            }
+            return SwitchoverPlan(.releaseWrites, "\(old) is a replica of \(named); releasing its held writes (they fail: read-only)")
+        }
+        guard let listed = seen.consulMasters else {
+            return SwitchoverPlan(.waitForNewMaster, "Sentinel names \(named); waiting for Consul to answer")
+        }
+        if listed != [named] {
+            return SwitchoverPlan(.waitForNewMaster, "Sentinel names \(named); Consul lists "
+                + (listed.isEmpty ? "no passing redis" : "passing redis \(listed.sortedList)") + "; waiting for Consul")
+        }
+        return SwitchoverPlan(.done(named), "\(votes) of \(seen.sentinelsKnown) sentinels and Consul name \(named) master")
+    }
+}
