@@ -18,6 +18,8 @@ from typing import Callable, Optional
 
 import pytest
 
+import resp
+
 from harness import Cluster, Node, RedisManageHooks, wait_until
 from sampling import passing_ports
 from test_lifecycle import Writer, wait_for_roles, wait_for_sentinels
@@ -31,7 +33,9 @@ STARTUP_ALLOWANCE = 1.5
 
 
 def make_cluster(cluster_factory: Callable[..., Cluster]) -> Cluster:
-    env = {"SENTINEL_DOWN_AFTER": "1000ms", "FAILOVER_WAIT_TIMEOUT": "20s", **TIMEOUTS}
+    # The switchover holds writes at most half of down-after (Sentinel's hello PUBLISH waits
+    # behind the pause): 3 s leaves the replicas' once-a-second acknowledgement room.
+    env = {"SENTINEL_DOWN_AFTER": "3000ms", "FAILOVER_WAIT_TIMEOUT": "20s", **TIMEOUTS}
     return cluster_factory(size=3, hooks=RedisManageHooks(), interval_scale=SCALE, extra_env=env)
 
 
@@ -59,6 +63,15 @@ def row(document: dict, node: Node) -> dict:
 def sentinel_row(document: dict, node: Node) -> dict:
     address = f"127.0.0.1:{node.sentinel_port}"
     return next(entry for entry in document["sentinels"] if entry["address"] == address)
+
+
+def silent_for(master: Node, replica: Node) -> int:
+    """Seconds since `replica` last acknowledged, as the master's INFO says."""
+    fields = resp.info(master.redis_port)
+    for key, value in fields.items():
+        if key.startswith("slave") and f"port={replica.redis_port}," in value:
+            return int(dict(pair.split("=", 1) for pair in value.split(","))["lag"])
+    return 0
 
 
 def formed(cluster_factory: Callable[..., Cluster]) -> tuple[Cluster, Node, list[Node]]:
@@ -153,12 +166,14 @@ def test_switchover_with_a_writer_loses_no_acknowledged_write_and_refuses_what_i
     assert bad.returncode == 2 and "--to" in bad.stderr
     replicas[1].kill_job_process("redis", signal.SIGSTOP)
     try:
+        wait_until(lambda: silent_for(master, replicas[1]) > 2, 10, f"{replicas[1].name} stops acknowledging")
         down, _ = redis_manage(master, "switchover", "--yes", "--to", f"127.0.0.1:{replicas[1].redis_port}")
         assert down.returncode == 3 and "not a healthy replica" in down.stdout, down.stdout + down.stderr
     finally:
         replicas[1].kill_job_process("redis", signal.SIGCONT)
     wait_until(lambda: sorted(passing_ports(cluster, "redis-replica")) == sorted(r.redis_port for r in replicas), 20,
                "both replicas pass again")
+    wait_until(lambda: silent_for(master, replicas[1]) <= 1, 10, f"{replicas[1].name} acknowledges again")
     assert cluster.consul_master() is master
 
     with Writer(cluster) as writer:

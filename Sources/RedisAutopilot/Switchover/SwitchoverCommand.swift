@@ -71,6 +71,7 @@ struct SwitchoverRun {
     mutating func execute(confirm: (String) -> String?) -> ExitCode {
         let budget = reach.settings.sentinel.failoverWaitTimeout.inSeconds
         var deadline = Deadline.after(seconds: budget)
+        let catchUpLimit = SwitchoverDecision.catchUpLimit(downAfterSeconds: reach.settings.sentinel.downAfter.inSeconds)
         var lastReason = ""
         do {
             while true {
@@ -78,7 +79,7 @@ struct SwitchoverRun {
                 if case let .paused(offset, _) = phase, let heldSince {
                     phase = .paused(offset: offset, seconds: heldSince.elapsedSeconds)
                 }
-                let plan = SwitchoverDecision.next(seen, target: target, phase: phase)
+                let plan = SwitchoverDecision.next(seen, target: target, phase: phase, catchUpLimit: catchUpLimit)
                 if plan.step == .refuse {
                     output("switchover refused: \(plan.reason)")
                     return .refused

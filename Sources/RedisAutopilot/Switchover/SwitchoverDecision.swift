@@ -1,3 +1,5 @@
+import Foundation
+
 /// A replica of the master, as the switchover sees it.
 public struct SwitchoverReplica: Sendable, Equatable {
     public var address: NodeAddress
@@ -9,16 +11,25 @@ public struct SwitchoverReplica: Sendable, Equatable {
     public var flaggedDown: Bool
     /// replica-priority as the sentinel that will lead reports it (0: never promoted).
     public var sentinelPriority: Int?
+    /// Seconds since it last acknowledged (`lag` in the master's INFO).
+    public var ackAgeSeconds: Int?
 
-    public init(address: NodeAddress, online: Bool, acknowledged: Int64, flaggedDown: Bool = false, sentinelPriority: Int? = 100) {
+    public init(address: NodeAddress, online: Bool, acknowledged: Int64, flaggedDown: Bool = false, sentinelPriority: Int? = 100,
+                ackAgeSeconds: Int? = 0) {
         self.address = address
         self.online = online
         self.acknowledged = acknowledged
         self.flaggedDown = flaggedDown
         self.sentinelPriority = sentinelPriority
+        self.ackAgeSeconds = ackAgeSeconds
     }
 
+    /// Replicas acknowledge every second; one silent for longer is stuck or
+    /// gone, though the master keeps it online until repl-timeout.
+    static let silentAfter = 2
+
     var eligible: Bool { online && !flaggedDown && sentinelPriority != 0 }
+    var silent: Bool { (ackAgeSeconds ?? 0) > Self.silentAfter }
 }
 
 /// What the switchover read before each step.
@@ -108,14 +119,20 @@ public struct SwitchoverPlan: Sendable, Equatable {
 /// one, every eligible replica must hold every acknowledged write before the
 /// failover, whichever Sentinel picks.
 public enum SwitchoverDecision {
-    /// How long paused writes wait for the replicas: they acknowledge once a second.
-    public static let catchUpLimit: Double = 5
+    /// How long paused writes may wait for the replicas (they acknowledge
+    /// once a second): at most 5 s, and half Sentinel's down-after, since
+    /// the pause also holds Sentinel's hello PUBLISH to the master, and the
+    /// PINGs queued behind it, so a long pause reads as a master down.
+    public static func catchUpLimit(downAfterSeconds: Double) -> Double {
+        min(5, downAfterSeconds / 2)
+    }
 
-    public static func next(_ seen: SwitchoverSnapshot, target: NodeAddress?, phase: SwitchoverPhase) -> SwitchoverPlan {
+    public static func next(_ seen: SwitchoverSnapshot, target: NodeAddress?, phase: SwitchoverPhase, catchUpLimit: Double) -> SwitchoverPlan {
         switch phase {
         case .checking: return check(seen, target: target)
         case .prioritiesLowered: return afterPriorities(seen, target: target)
-        case let .paused(offset, seconds): return whilePaused(seen, target: target, offset: offset, seconds: seconds)
+        case let .paused(offset, seconds):
+            return whilePaused(seen, target: target, offset: offset, seconds: seconds, catchUpLimit: catchUpLimit)
         case let .failoverRequested(from, writesHeld): return afterFailover(seen, from: from, writesHeld: writesHeld)
         }
     }
@@ -156,6 +173,10 @@ public enum SwitchoverDecision {
             if replica.flaggedDown {
                 return SwitchoverPlan(.refuse, "\(target) is not a healthy replica: Sentinel flags it down")
             }
+            if replica.silent {
+                return SwitchoverPlan(.refuse, "\(target) is not a healthy replica: it last acknowledged "
+                    + "\(replica.ackAgeSeconds ?? 0)s ago (replicas acknowledge every second)")
+            }
             if replica.sentinelPriority == 0 {
                 return SwitchoverPlan(.refuse, "\(target) has replica-priority 0: Sentinel never promotes it")
             }
@@ -168,6 +189,11 @@ public enum SwitchoverDecision {
             return SwitchoverPlan(.pauseWrites, "master \(master), target \(target) is its only eligible replica; pausing writes")
         }
         let eligible = seen.replicas.filter(\.eligible)
+        let silent = eligible.filter(\.silent)
+        if !silent.isEmpty {
+            return SwitchoverPlan(.refuse, "\(silent.map(\.address).sortedList) may be promoted by Sentinel but has not acknowledged "
+                + "for over \(SwitchoverReplica.silentAfter)s, so it may lack acknowledged writes; name a healthy replica with --to")
+        }
         if eligible.isEmpty {
             return SwitchoverPlan(.refuse, "the master \(master) has no healthy replica Sentinel may promote (replicas: \(listed))")
         }
@@ -185,7 +211,9 @@ public enum SwitchoverDecision {
         return SwitchoverPlan(.pauseWrites, "Sentinel sees only \(target?.description ?? "the target") as eligible; pausing writes")
     }
 
-    private static func whilePaused(_ seen: SwitchoverSnapshot, target: NodeAddress?, offset: Int64, seconds: Double) -> SwitchoverPlan {
+    private static func whilePaused(
+        _ seen: SwitchoverSnapshot, target: NodeAddress?, offset: Int64, seconds: Double, catchUpLimit: Double
+    ) -> SwitchoverPlan {
         if let problem = midwayProblem(seen) { return SwitchoverPlan(.abort, problem) }
         let waitingFor = target.map { address in seen.replicas.filter { $0.address == address } } ?? seen.replicas.filter(\.eligible)
         if waitingFor.isEmpty || (target != nil && !(waitingFor.first?.online ?? false)) {
@@ -198,7 +226,7 @@ public enum SwitchoverDecision {
                 + "asking Sentinel to fail over")
         }
         if seconds >= catchUpLimit {
-            return SwitchoverPlan(.abort, "writes paused at offset \(offset) for \(Int(seconds))s but \(behind.map(\.address).sortedList) "
+            return SwitchoverPlan(.abort, "writes paused at offset \(offset) for \(String(format: "%.1f", seconds))s but \(behind.map(\.address).sortedList) "
                 + "did not catch up; name a caught-up replica with --to, or fix the lagging one")
         }
         return SwitchoverPlan(.waitForCatchUp, "writes paused at offset \(offset); replicas at \(offsets); waiting for them to catch up")

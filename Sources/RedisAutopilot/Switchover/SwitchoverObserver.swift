@@ -45,7 +45,7 @@ public struct SwitchoverObserver {
                 let sentinelEntry = leader?.replicas.first { $0.address == address }
                 replicas.append(SwitchoverReplica(
                     address: address, online: entry.state == "online", acknowledged: entry.offset ?? 0,
-                    flaggedDown: sentinelEntry?.isDown ?? false, sentinelPriority: sentinelEntry?.priority))
+                    flaggedDown: sentinelEntry?.isDown ?? false, sentinelPriority: sentinelEntry?.priority, ackAgeSeconds: entry.lag))
             }
             snapshot.replicas = replicas
         }
