@@ -190,7 +190,8 @@ def test_switchover_with_a_writer_loses_no_acknowledged_write_and_refuses_what_i
     summary = done.stdout.strip().splitlines()[-1]
     assert summary.startswith("switchover done:"), done.stdout
     assert "[" in done.stdout.splitlines()[0], done.stdout  # progress lines carry the elapsed time
-    print(f"\nswitchover with a writer: {summary} (command {took:.2f}s); {len(writer.acknowledged)} writes "
+    print("\n" + done.stdout)
+    print(f"switchover with a writer: {summary} (command {took:.2f}s); {len(writer.acknowledged)} writes "
           f"acknowledged, {writer.refused} refused, 0 lost")
     document = wait_healthy(new)
     assert document["cluster"]["master"] == f"127.0.0.1:{new.redis_port}"
