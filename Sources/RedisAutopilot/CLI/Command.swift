@@ -185,8 +185,9 @@ public enum Command: String, Sendable, CaseIterable {
             """
         case .status:
             return """
-            Run by an operator, inside any node's container or anywhere that
-            reaches a node's Consul agent (CONSUL_HTTP_ADDR).
+            Run by an operator, not by ContainerPilot: inside any node's
+            container, or anywhere that reaches a node's Consul agent
+            (CONSUL_HTTP_ADDR) and the nodes.
             Asks the Consul agent and the local Sentinel, then every Redis and
             Sentinel they name, all at once, and prints: the master, sentinels
             answering / known, quorum, whether a failover is possible, the
@@ -206,8 +207,9 @@ public enum Command: String, Sendable, CaseIterable {
             """
         case .switchover:
             return """
-            Run by an operator: a planned handover of the master role with no
-            acknowledged write lost, bounded by FAILOVER_WAIT_TIMEOUT.
+            Run by an operator, not by ContainerPilot: a planned handover of the
+            master role with no acknowledged write lost, bounded by
+            FAILOVER_WAIT_TIMEOUT.
             Checks first and refuses (exit 3), saying why, when the master or
             Sentinel cannot be read, a failover is already running, Sentinel has
             no quorum (CKQUORUM) or too few sentinels answer, the sentinels
