@@ -84,6 +84,8 @@ final class SwitchoverDecisionTests: XCTestCase {
         seen = healthy()
         seen.replicas[0].sentinelPriority = 0
         assertRefused(seen, to: r2, because: "replica-priority 0")
+        seen.replicas[0].sentinelPriority = nil
+        assertRefused(seen, to: r2, because: "not among the replicas Sentinel lists")
     }
 
     func testWithoutTargetRefusesWhenNoReplicaCanBePromotedOrOneIsSilent() {
@@ -113,6 +115,8 @@ final class SwitchoverDecisionTests: XCTestCase {
         var seen = healthy()
         seen.replicas[1].sentinelPriority = 0
         XCTAssertEqual(next(seen, to: r2, .prioritiesLowered).step, .pauseWrites)
+        seen.replicas[1].sentinelPriority = nil
+        XCTAssertEqual(next(seen, to: r2, .prioritiesLowered).step, .pauseWrites, "one Sentinel does not list cannot be promoted")
     }
 
     func testAbortsMidwayWhenTheClusterChangesUnderIt() {

@@ -86,8 +86,16 @@ def wait_healthy(node: Node, timeout: float = 30) -> dict:
                       "status reports the cluster healthy")
 
 
-def test_status_healthy_then_with_a_replica_a_sentinel_and_consul_down(cluster_factory) -> None:
-    cluster, master, (replica, other) = formed(cluster_factory)
+def test_status_then_switchover_with_a_writer_on_one_cluster(cluster_factory) -> None:
+    """One cluster for both, to keep `make test` short: status in every state, then the
+    switchover's refusals and a switchover under writes, then status again."""
+    cluster, master, replicas = formed(cluster_factory)
+    check_status(cluster, master, replicas)
+    check_switchover(cluster, master, replicas)
+
+
+def check_status(cluster: Cluster, master: Node, replicas: list[Node]) -> None:
+    replica, other = replicas
     document = wait_healthy(master)
     assert document["healthy"] is True and document["cluster"]["problems"] == []
     assert document["cluster"]["master"] == f"127.0.0.1:{master.redis_port}"
@@ -149,8 +157,8 @@ def test_status_healthy_then_with_a_replica_a_sentinel_and_consul_down(cluster_f
     assert usage.returncode == 2 and "does not take the option --yes" in usage.stderr
 
 
-def test_switchover_with_a_writer_loses_no_acknowledged_write_and_refuses_what_it_must(cluster_factory) -> None:
-    cluster, master, replicas = formed(cluster_factory)
+def check_switchover(cluster: Cluster, master: Node, replicas: list[Node]) -> None:
+    """Refused for each reason, then done under writes with none lost."""
     wait_healthy(master)
 
     # Refusals first: each leaves the cluster as it was.

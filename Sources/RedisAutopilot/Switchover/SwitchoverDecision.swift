@@ -9,7 +9,8 @@ public struct SwitchoverReplica: Sendable, Equatable {
     public var acknowledged: Int64
     /// Sentinel flags it s_down, o_down or disconnected.
     public var flaggedDown: Bool
-    /// replica-priority as the sentinel that will lead reports it (0: never promoted).
+    /// replica-priority as the sentinel that will lead reports it (0: never
+    /// promoted); nil when that sentinel does not list the replica at all.
     public var sentinelPriority: Int?
     /// Seconds since it last acknowledged (`lag` in the master's INFO).
     public var ackAgeSeconds: Int?
@@ -177,6 +178,9 @@ public enum SwitchoverDecision {
                 return SwitchoverPlan(.refuse, "\(target) is not a healthy replica: it last acknowledged "
                     + "\(replica.ackAgeSeconds ?? 0)s ago (replicas acknowledge every second)")
             }
+            if replica.sentinelPriority == nil {
+                return SwitchoverPlan(.refuse, "\(target) is not among the replicas Sentinel lists for \(master) yet, so Sentinel cannot promote it")
+            }
             if replica.sentinelPriority == 0 {
                 return SwitchoverPlan(.refuse, "\(target) has replica-priority 0: Sentinel never promotes it")
             }
@@ -203,7 +207,8 @@ public enum SwitchoverDecision {
 
     private static func afterPriorities(_ seen: SwitchoverSnapshot, target: NodeAddress?) -> SwitchoverPlan {
         if let problem = midwayProblem(seen) { return SwitchoverPlan(.abort, problem) }
-        let pending = seen.replicas.filter { $0.address != target && ($0.sentinelPriority ?? 1) != 0 }.map(\.address)
+        // A replica Sentinel does not list is one it cannot promote either.
+        let pending = seen.replicas.filter { $0.address != target && $0.sentinelPriority.map { $0 != 0 } ?? false }.map(\.address)
         if !pending.isEmpty {
             return SwitchoverPlan(.waitForSentinel, "waiting for Sentinel to see replica-priority 0 on \(pending.sortedList) "
                 + "(it reads replicas' INFO every 10 s)")
