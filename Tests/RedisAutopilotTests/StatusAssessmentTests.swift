@@ -145,6 +145,15 @@ final class StatusAssessmentTests: XCTestCase {
         XCTAssertTrue(row(status, r2).problems.contains { $0.contains("Sentinel flags it") })
     }
 
+    func testDownFlagsOfTheOldMasterAreNotPinnedOnThePromotedOne() {
+        var seen = healthy()
+        // Mid-failover: Sentinel names m, but SENTINEL MASTER still describes r2, the old master, down.
+        seen.sentinels[0].master = SentinelMaster(fields: ["ip": r2.host, "port": "\(r2.port)", "flags": "master,o_down,s_down", "quorum": "2"])
+        XCTAssertEqual(row(StatusAssessment.assess(seen), m).sentinel, "master")
+        seen.sentinels[0].master = SentinelMaster(fields: ["ip": m.host, "port": "\(m.port)", "flags": "master,s_down", "quorum": "2"])
+        XCTAssertEqual(row(StatusAssessment.assess(seen), m).sentinel, "master s_down")
+    }
+
     func testConsulUnreachableKeepsTheRedisAndSentinelPart() {
         var seen = healthy()
         seen.consul = ConsulReading(error: "connection refused")

@@ -115,7 +115,9 @@ public enum StatusAssessment {
 
         var sentinelRole = "unknown"
         if address == sentinelMaster {
-            let flags = answering.compactMap { $0.master }.flatMap { $0.flags.intersection(downFlags) }
+            // While a failover reconfigures replicas Sentinel already names the
+            // promoted replica, but SENTINEL MASTER still describes the old master.
+            let flags = answering.compactMap { $0.master }.filter { $0.address == address }.flatMap { $0.flags.intersection(downFlags) }
             sentinelRole = (["master"] + Set(flags).sorted()).joined(separator: " ")
         } else if let entry = answering.lazy.compactMap({ $0.replicas.first { $0.address == address } }).first {
             let flags = answering.flatMap { reading in reading.replicas.filter { $0.address == address }.flatMap { $0.flags.intersection(downFlags) } }
