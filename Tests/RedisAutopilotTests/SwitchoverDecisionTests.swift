@@ -191,7 +191,9 @@ final class SwitchoverDecisionTests: XCTestCase {
         var seen = healthy()
         seen.namedMasters = [r2, r2, m]
         seen.namedAnswersAsMaster = true
-        XCTAssertEqual(next(seen, .failoverRequested(from: m, writesHeld: true)).step, .demoteOldMaster(r2))
+        seen.failoverInProgress = true
+        XCTAssertEqual(next(seen, .failoverRequested(from: m, writesHeld: true)).step, .demoteOldMaster(r2),
+                       "writes are released as soon as the new master is known, not after Sentinel's reconfiguration")
         seen.oldMasterIsReplica = true
         XCTAssertEqual(next(seen, .failoverRequested(from: m, writesHeld: true)).step, .releaseWrites)
     }
@@ -203,6 +205,10 @@ final class SwitchoverDecisionTests: XCTestCase {
         seen.namedAnswersAsMaster = true
         seen.oldMasterIsReplica = true
         XCTAssertEqual(next(seen, released).step, .waitForNewMaster)
+        seen.consulMasters = [r2]
+        seen.failoverInProgress = true
+        XCTAssertEqual(next(seen, released).step, .waitForNewMaster, "Sentinel still reconfiguring the replicas")
+        seen.failoverInProgress = false
         seen.consulMasters = nil
         XCTAssertEqual(next(seen, released).step, .waitForNewMaster)
         seen.consulMasters = [r2, m]

@@ -268,6 +268,12 @@ public enum SwitchoverDecision {
             }
             return SwitchoverPlan(.releaseWrites, "\(old) is a replica of \(named); releasing its held writes (they fail: read-only)")
         }
+        if seen.failoverInProgress {
+            // Sentinel names the promoted replica while it still repoints the
+            // others; a master lost before it ends stays failed over to, with
+            // the leader stuck until its failover-timeout.
+            return SwitchoverPlan(.waitForNewMaster, "Sentinel names \(named) and is still reconfiguring the replicas; waiting for it to finish")
+        }
         guard let listed = seen.consulMasters else {
             return SwitchoverPlan(.waitForNewMaster, "Sentinel names \(named); waiting for Consul to answer")
         }
