@@ -11,7 +11,7 @@ final class SwitchoverDecisionTests: XCTestCase {
     func healthy() -> SwitchoverSnapshot {
         SwitchoverSnapshot(
             sentinelsKnown: 3, namedMasters: [m, m, m], quorum: quorum, master: m, masterAnswers: true, masterOffset: 100,
-            replicas: [SwitchoverReplica(address: r2, online: true, acknowledged: 100), SwitchoverReplica(address: r3, online: true, acknowledged: 90)],
+            replicas: [SwitchoverReplica(address: r2, online: true, offset: 100), SwitchoverReplica(address: r3, online: true, offset: 90)],
             consulMasters: [m])
     }
 
@@ -90,7 +90,7 @@ final class SwitchoverDecisionTests: XCTestCase {
 
     func testWithoutTargetRefusesWhenNoReplicaCanBePromotedOrOneIsSilent() {
         var seen = healthy()
-        seen.replicas = [SwitchoverReplica(address: r2, online: true, acknowledged: 100, sentinelPriority: 0)]
+        seen.replicas = [SwitchoverReplica(address: r2, online: true, offset: 100, sentinelPriority: 0)]
         assertRefused(seen, because: "no healthy replica")
         seen = healthy()
         seen.replicas[1].ackAgeSeconds = 3
@@ -136,7 +136,7 @@ final class SwitchoverDecisionTests: XCTestCase {
     func testFailoverOnlyOnceEveryEligibleReplicaHoldsEveryAcknowledgedWrite() {
         XCTAssertEqual(next(healthy(), .paused(offset: 100, seconds: 0.2)).step, .waitForCatchUp)
         var seen = healthy()
-        seen.replicas[1].acknowledged = 100
+        seen.replicas[1].offset = 100
         XCTAssertEqual(next(seen, .paused(offset: 100, seconds: 0.2)).step, .requestFailover)
     }
 
@@ -175,27 +175,34 @@ final class SwitchoverDecisionTests: XCTestCase {
 
     // MARK: failover requested
 
-    func testWaitsForAMajorityNamingANewMasterThatAnswers() {
+    func testHeldWritesWaitForTheLeaderToNameAPromotedReplicaThatAnswers() {
         let requested = SwitchoverPhase.failoverRequested(from: m, writesHeld: true)
         var seen = healthy()
+        seen.failoverInProgress = true
+        seen.leaderNames = m
         XCTAssertEqual(next(seen, requested).step, .waitForNewMaster)
-        seen.namedMasters = [r2, m, m]
-        seen.namedAnswersAsMaster = true
-        XCTAssertEqual(next(seen, requested).step, .waitForNewMaster)
-        seen.namedMasters = [r2, r2, m]
-        seen.namedAnswersAsMaster = false
-        XCTAssertEqual(next(seen, requested).step, .waitForNewMaster)
+        seen.leaderNames = r2
+        XCTAssertEqual(next(seen, requested).step, .waitForNewMaster, "named but not master yet")
+        seen.leaderNamedAnswersAsMaster = true
+        XCTAssertEqual(next(seen, requested).step, .demoteOldMaster(r2),
+                       "writes go as soon as the promoted replica is master, before the other sentinels follow")
+        seen.oldMasterIsReplica = true
+        XCTAssertEqual(next(seen, requested).step, .releaseWrites)
     }
 
-    func testHeldWritesAreReleasedOnlyOnceTheOldMasterIsAReplica() {
+    func testAfterTheWritesAMajorityMustNameTheNewMasterAndItMustAnswer() {
+        let released = SwitchoverPhase.failoverRequested(from: m, writesHeld: false)
         var seen = healthy()
-        seen.namedMasters = [r2, r2, m]
+        XCTAssertEqual(next(seen, released).step, .waitForNewMaster)
+        seen.namedMasters = [r2, m, m]
         seen.namedAnswersAsMaster = true
-        seen.failoverInProgress = true
-        XCTAssertEqual(next(seen, .failoverRequested(from: m, writesHeld: true)).step, .demoteOldMaster(r2),
-                       "writes are released as soon as the new master is known, not after Sentinel's reconfiguration")
-        seen.oldMasterIsReplica = true
-        XCTAssertEqual(next(seen, .failoverRequested(from: m, writesHeld: true)).step, .releaseWrites)
+        XCTAssertEqual(next(seen, released).step, .waitForNewMaster)
+        seen.namedMasters = [r2, r2, m]
+        seen.namedAnswersAsMaster = false
+        XCTAssertEqual(next(seen, released).step, .waitForNewMaster)
+        seen.namedAnswersAsMaster = true
+        seen.consulMasters = [r2]
+        XCTAssertEqual(next(seen, released).step, .done(r2))
     }
 
     func testDoneOnlyWhenConsulAgreesWithSentinel() {

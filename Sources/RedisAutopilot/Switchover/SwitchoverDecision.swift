@@ -5,8 +5,10 @@ public struct SwitchoverReplica: Sendable, Equatable {
     public var address: NodeAddress
     /// `state=online` in the master's INFO.
     public var online: Bool
-    /// The offset it last acknowledged to the master.
-    public var acknowledged: Int64
+    /// The highest replication offset it is known to hold: what it has
+    /// processed itself (INFO on the replica, current) or, when it cannot be
+    /// asked, what it last acknowledged to the master (once a second).
+    public var offset: Int64
     /// Sentinel flags it s_down, o_down or disconnected.
     public var flaggedDown: Bool
     /// replica-priority as the sentinel that will lead reports it (0: never
@@ -15,11 +17,11 @@ public struct SwitchoverReplica: Sendable, Equatable {
     /// Seconds since it last acknowledged (`lag` in the master's INFO).
     public var ackAgeSeconds: Int?
 
-    public init(address: NodeAddress, online: Bool, acknowledged: Int64, flaggedDown: Bool = false, sentinelPriority: Int? = 100,
+    public init(address: NodeAddress, online: Bool, offset: Int64, flaggedDown: Bool = false, sentinelPriority: Int? = 100,
                 ackAgeSeconds: Int? = 0) {
         self.address = address
         self.online = online
-        self.acknowledged = acknowledged
+        self.offset = offset
         self.flaggedDown = flaggedDown
         self.sentinelPriority = sentinelPriority
         self.ackAgeSeconds = ackAgeSeconds
@@ -50,6 +52,11 @@ public struct SwitchoverSnapshot: Sendable, Equatable {
     public var replicas: [SwitchoverReplica]
     /// The master the sentinels name answers as master (after the failover).
     public var namedAnswersAsMaster: Bool
+    /// The master the sentinel asked to fail over names (it leads the
+    /// failover, so it names the promoted replica first); nil when it did not answer.
+    public var leaderNames: NodeAddress?
+    /// That master answers as master.
+    public var leaderNamedAnswersAsMaster: Bool
     /// The old master reports itself a replica.
     public var oldMasterIsReplica: Bool
     /// Consul's passing `redis` instances, nil when Consul could not be read.
@@ -57,7 +64,8 @@ public struct SwitchoverSnapshot: Sendable, Equatable {
 
     public init(sentinelsKnown: Int, namedMasters: [NodeAddress], failoverInProgress: Bool = false, quorum: SentinelQuorumCheck?,
                 master: NodeAddress?, masterAnswers: Bool, masterOffset: Int64 = 0, replicas: [SwitchoverReplica] = [],
-                namedAnswersAsMaster: Bool = false, oldMasterIsReplica: Bool = false, consulMasters: [NodeAddress]? = nil) {
+                namedAnswersAsMaster: Bool = false, leaderNames: NodeAddress? = nil, leaderNamedAnswersAsMaster: Bool = false,
+                oldMasterIsReplica: Bool = false, consulMasters: [NodeAddress]? = nil) {
         self.sentinelsKnown = sentinelsKnown
         self.namedMasters = namedMasters
         self.failoverInProgress = failoverInProgress
@@ -67,6 +75,8 @@ public struct SwitchoverSnapshot: Sendable, Equatable {
         self.masterOffset = masterOffset
         self.replicas = replicas
         self.namedAnswersAsMaster = namedAnswersAsMaster
+        self.leaderNames = leaderNames
+        self.leaderNamedAnswersAsMaster = leaderNamedAnswersAsMaster
         self.oldMasterIsReplica = oldMasterIsReplica
         self.consulMasters = consulMasters
     }
@@ -186,8 +196,8 @@ public enum SwitchoverDecision {
             }
             let others = seen.replicas.filter { $0.address != target && $0.sentinelPriority != 0 }.map(\.address).sorted()
             if !others.isEmpty {
-                return SwitchoverPlan(.lowerPriorities(others), "master \(master), target \(target) (online, acknowledged "
-                    + "\(replica.acknowledged) of \(seen.masterOffset)); setting replica-priority 0 on \(others.sortedList) "
+                return SwitchoverPlan(.lowerPriorities(others), "master \(master), target \(target) (online, at offset "
+                    + "\(replica.offset) of \(seen.masterOffset)); setting replica-priority 0 on \(others.sortedList) "
                     + "so Sentinel can promote only the target")
             }
             return SwitchoverPlan(.pauseWrites, "master \(master), target \(target) is its only eligible replica; pausing writes")
@@ -224,8 +234,8 @@ public enum SwitchoverDecision {
         if waitingFor.isEmpty || (target != nil && !(waitingFor.first?.online ?? false)) {
             return SwitchoverPlan(.abort, "\(target.map { "the target \($0)" } ?? "every eligible replica") went away while writes were paused")
         }
-        let behind = waitingFor.filter { $0.acknowledged < offset }
-        let offsets = waitingFor.map { "\($0.address)@\($0.acknowledged)" }.joined(separator: ", ")
+        let behind = waitingFor.filter { $0.offset < offset }
+        let offsets = waitingFor.map { "\($0.address)@\($0.offset)" }.joined(separator: ", ")
         if behind.isEmpty {
             return SwitchoverPlan(.requestFailover, "writes paused at offset \(offset); \(offsets) hold every acknowledged write; "
                 + "asking Sentinel to fail over")
@@ -252,21 +262,28 @@ public enum SwitchoverDecision {
     }
 
     private static func afterFailover(_ seen: SwitchoverSnapshot, from old: NodeAddress, writesHeld: Bool) -> SwitchoverPlan {
+        if writesHeld {
+            // The held writes go as soon as the promoted replica is master:
+            // the leader names it first, and from then on the failover only
+            // spreads. The old master is made its replica first, so they fail.
+            if let promoted = seen.leaderNames, promoted != old, seen.leaderNamedAnswersAsMaster {
+                if !seen.oldMasterIsReplica {
+                    return SwitchoverPlan(.demoteOldMaster(promoted), "the sentinel leading the failover names \(promoted) master and it "
+                        + "answers as master; making \(old) its replica now rather than after Sentinel's delay, then releasing its "
+                        + "held writes (they fail: read-only)")
+                }
+                return SwitchoverPlan(.releaseWrites, "\(old) is a replica of \(promoted); releasing its held writes (they fail: read-only)")
+            }
+            return SwitchoverPlan(.waitForNewMaster, seen.failoverInProgress ? "Sentinel is failing over"
+                : "the sentinel asked to fail over still names \(seen.leaderNames?.description ?? "no master")")
+        }
         let majority = seen.sentinelsKnown / 2 + 1
         guard let (named, votes) = seen.namedMasters.mostNamed(), named != old else {
-            return SwitchoverPlan(.waitForNewMaster, seen.failoverInProgress ? "Sentinel is failing over"
-                : "the sentinels still name \(old) master")
+            return SwitchoverPlan(.waitForNewMaster, "the sentinels still name \(old) master")
         }
         if votes < majority || !seen.namedAnswersAsMaster {
             return SwitchoverPlan(.waitForNewMaster, "\(votes) of \(seen.sentinelsKnown) sentinels name \(named)"
                 + (seen.namedAnswersAsMaster ? "" : ", which does not answer as master yet") + "; waiting for a majority (\(majority))")
-        }
-        if writesHeld {
-            if !seen.oldMasterIsReplica {
-                return SwitchoverPlan(.demoteOldMaster(named), "\(votes) of \(seen.sentinelsKnown) sentinels name \(named) master; "
-                    + "making \(old) its replica now rather than after Sentinel's delay, then releasing its held writes (they fail: read-only)")
-            }
-            return SwitchoverPlan(.releaseWrites, "\(old) is a replica of \(named); releasing its held writes (they fail: read-only)")
         }
         if seen.failoverInProgress {
             // Sentinel names the promoted replica while it still repoints the

@@ -39,20 +39,37 @@ public struct SwitchoverObserver {
             snapshot.masterAnswers = info.role == .master
             snapshot.masterOffset = info.masterReplicationOffset ?? 0
             snapshot.oldMasterIsReplica = info.role == .replica
-            var replicas: [SwitchoverReplica] = []
-            for entry in info.connectedReplicas {
-                guard let address = try? NodeAddress(host: entry.ip, port: entry.port) else { continue }
-                let sentinelEntry = leader?.replicas.first { $0.address == address }
-                replicas.append(SwitchoverReplica(
-                    address: address, online: entry.state == "online", acknowledged: entry.offset ?? 0,
-                    flaggedDown: sentinelEntry?.isDown ?? false, sentinelPriority: sentinelEntry?.priority, ackAgeSeconds: entry.lag))
+            let entries = info.connectedReplicas.compactMap { entry in
+                (try? NodeAddress(host: entry.ip, port: entry.port)).map { (address: $0, entry: entry) }
             }
-            snapshot.replicas = replicas
+            // Each replica's own offset is current; the master learns it only from the once-a-second ACK.
+            let processed = ParallelQueries.run(entries.map { replica in
+                { @Sendable () -> Int64? in Self.processedOffset(of: replica.address, from: master, reach: reach) }
+            }, until: Deadline.after(seconds: timeout))
+            snapshot.replicas = zip(entries, processed).map { replica, own in
+                let sentinelEntry = leader?.replicas.first { $0.address == replica.address }
+                return SwitchoverReplica(
+                    address: replica.address, online: replica.entry.state == "online",
+                    offset: max(replica.entry.offset ?? 0, (own ?? nil) ?? 0),
+                    flaggedDown: sentinelEntry?.isDown ?? false, sentinelPriority: sentinelEntry?.priority, ackAgeSeconds: replica.entry.lag)
+            }
         }
         if let named = named.mostNamed()?.address, named != master {
             snapshot.namedAnswersAsMaster = Self.replication(of: named, reach: reach)?.role == .master
         }
+        snapshot.leaderNames = leader?.master
+        if let promoted = leader?.master, promoted != master {
+            snapshot.leaderNamedAnswersAsMaster = Self.replication(of: promoted, reach: reach)?.role == .master
+        }
         return (snapshot, leader?.address)
+    }
+
+    /// The offset a replica has processed, only while it replicates `master`
+    /// with its link up: another stream's offsets do not compare.
+    static func processedOffset(of replica: NodeAddress, from master: NodeAddress, reach: ClusterReach) -> Int64? {
+        guard let info = replication(of: replica, reach: reach), info.role == .replica, info.isMasterLinkUp,
+              let host = info.masterHost, let port = info.masterPort, (try? NodeAddress(host: host, port: port)) == master else { return nil }
+        return info.integer("slave_repl_offset")
     }
 
     static func replication(of address: NodeAddress, reach: ClusterReach) -> RedisInfo? {
