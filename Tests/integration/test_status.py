@@ -11,6 +11,8 @@ over to a named replica. Figures are printed (run with -s).
 from __future__ import annotations
 
 import json
+import os
+import pty
 import signal
 import subprocess
 import time
@@ -47,6 +49,30 @@ def redis_manage(node: Node, *args: str, env: Optional[dict[str, str]] = None, t
     done = subprocess.run([str(node.cluster.hook_bin / "redis-manage"), *args], env=environment, capture_output=True,
                           text=True, timeout=timeout, input=stdin if stdin is not None else "")
     return done, time.monotonic() - started
+
+
+def on_terminal(node: Node, *args: str, env: Optional[dict[str, str]] = None, answer: bytes = b"") -> tuple[int, str]:
+    """Runs redis-manage with a pseudo-terminal as standard input and output, as an operator
+    at a shell would, typing `answer`; returns the exit status and what the terminal showed."""
+    environment = node.env()
+    environment.update({"LOG_LEVEL": "ERROR", **(env or {})})
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([str(node.cluster.hook_bin / "redis-manage"), *args], env=environment,
+                               stdin=terminal, stdout=terminal, stderr=subprocess.PIPE)
+    os.close(terminal)
+    if answer:
+        os.write(controller, answer)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO once the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    return process.wait(30), shown.decode(errors="replace")
 
 
 def status_json(node: Node, env: Optional[dict[str, str]] = None) -> tuple[int, dict, float]:
@@ -111,6 +137,10 @@ def check_status(cluster: Cluster, master: Node, replicas: list[Node]) -> None:
     assert table.returncode == 0, table.stdout + table.stderr
     assert "status: healthy" in table.stdout and "\x1b[" not in table.stdout, table.stdout
     assert f"master:     127.0.0.1:{master.redis_port}" in table.stdout
+    code, shown = on_terminal(replica, "status")
+    assert code == 0 and "\x1b[32mhealthy\x1b[0m" in shown, shown
+    code, shown = on_terminal(replica, "status", env={"NO_COLOR": "1"})
+    assert code == 0 and "status: healthy" in shown and "\x1b[" not in shown, shown
     print(f"\nstatus, healthy 3-node cluster: {took:.2f}s")
 
     # A frozen replica: its connections open but never answer.
@@ -167,6 +197,9 @@ def check_switchover(cluster: Cluster, master: Node, replicas: list[Node]) -> No
         (("switchover", "--yes", "--to", "127.0.0.1:1"), "is not a replica of the master"),
         (("switchover",), "standard input is not a terminal"),
     ]
+    code, shown = on_terminal(replicas[0], "switchover", answer=b"n\n")
+    assert code == 3 and f"Switch the master 127.0.0.1:{master.redis_port} over to the replica Sentinel picks? [y/N]" in shown \
+        and "not confirmed; nothing was changed" in shown, shown
     for args, reason in cases:
         refused, _ = redis_manage(replicas[0], *args)
         assert refused.returncode == 3 and reason in refused.stdout, (args, refused.stdout + refused.stderr)
