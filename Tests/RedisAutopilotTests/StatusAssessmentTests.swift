@@ -188,6 +188,18 @@ final class StatusAssessmentTests: XCTestCase {
         XCTAssertTrue(status.cluster.problems.contains { $0.contains("only 1 sentinel(s)") }, problems(status))
     }
 
+    func testPasswordGoesOnlyWhereConsulOrTheLocalSentinelPoints() {
+        let rogue = try! NodeAddress(host: "192.0.2.66", port: 6379)
+        var local = sentinel(s1)
+        let consul = ConsulReading(instances: [ConsulInstance(service: "redis", id: "redis-1", consulNode: "n1", address: m, status: .passing),
+                                               ConsulInstance(service: "redis-sentinel", id: "s", consulNode: "n1", address: s2, status: .passing)])
+        XCTAssertEqual(StatusObserver.trusted(consul: consul, localSentinel: local), [m, r2, r3])
+        XCTAssertEqual(StatusObserver.trusted(consul: ConsulReading(error: "down"), localSentinel: nil), [])
+        local.masterAddress = rogue
+        XCTAssertTrue(StatusObserver.trusted(consul: ConsulReading(error: "down"), localSentinel: local).contains(rogue),
+                      "this node's own Sentinel is trusted as the hooks trust it")
+    }
+
     // MARK: rendering
 
     func testTableIsPlainWithoutColourAndMarksProblems() {

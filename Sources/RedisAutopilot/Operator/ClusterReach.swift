@@ -37,8 +37,10 @@ public struct ClusterReach: Sendable {
         settings.redis.password.map { RedisCredentials(username: settings.redis.username, password: $0) }
     }
 
-    public func redis(_ address: NodeAddress, timeout: Double? = nil) throws -> RedisClient {
-        try RedisClient.connect(to: address.endpoint, credentials: credentials, timeout: timeout ?? redisTimeout)
+    /// `authenticated` false connects without REDIS_PASSWORD: for an address
+    /// only an unauthenticated source (a lone sentinel) names.
+    public func redis(_ address: NodeAddress, timeout: Double? = nil, authenticated: Bool = true) throws -> RedisClient {
+        try RedisClient.connect(to: address.endpoint, credentials: authenticated ? credentials : nil, timeout: timeout ?? redisTimeout)
     }
 
     /// Sentinels of this cluster take no password (their sentinel.conf sets

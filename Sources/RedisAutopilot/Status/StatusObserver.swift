@@ -69,11 +69,15 @@ public struct StatusObserver: Sendable {
 
         let sentinelList = otherSentinels.sorted()
         let redisList = redisNodes.sorted()
+        let trusted = Self.trusted(consul: consul, localSentinel: sentinels.first { $0.address == local && $0.error == nil })
         let redisTimeout = max(0.05, overall.remainingSeconds)
         var second: [@Sendable () -> SecondAnswer] = sentinelList.map { address in
             { .sentinel(Self.readSentinel(address, reach: reach, timeout: redisTimeout)) }
         }
-        second += redisList.map { address in { .redis(Self.readRedis(address, reach: reach, timeout: redisTimeout)) } }
+        second += redisList.map { address in
+            let authenticated = trusted.contains(address)
+            return { .redis(Self.readRedis(address, reach: reach, timeout: redisTimeout, authenticated: authenticated)) }
+        }
         let late = "no answer within \(Self.seconds(start.elapsedSeconds + overall.remainingSeconds)) (CONSUL_TIMEOUT + REDIS_TIMEOUT)"
         var redis: [RedisReading] = []
         for (index, answer) in ParallelQueries.run(second, until: overall).enumerated() {
@@ -154,9 +158,22 @@ public struct StatusObserver: Sendable {
         }
     }
 
-    static func readRedis(_ address: NodeAddress, reach: ClusterReach, timeout: Double) -> RedisReading {
+    /// Where REDIS_PASSWORD may go: the Redis instances Consul lists (its
+    /// catalog takes an ACL token to write) and those this node's own
+    /// Sentinel names (it learns replicas from the master's INFO, where only
+    /// a replica that knew the password appears). Other sentinels take no
+    /// password, so what only they name is read without it.
+    static func trusted(consul: ConsulReading, localSentinel: SentinelReading?) -> Set<NodeAddress> {
+        var trusted = Set(consul.instances.filter { $0.service != ClusterNames.sentinelService }.map(\.address))
+        if let localSentinel {
+            trusted.formUnion([localSentinel.masterAddress].compactMap { $0 } + localSentinel.replicas.compactMap(\.address))
+        }
+        return trusted
+    }
+
+    static func readRedis(_ address: NodeAddress, reach: ClusterReach, timeout: Double, authenticated: Bool) -> RedisReading {
         do {
-            let client = try reach.redis(address, timeout: timeout)
+            let client = try reach.redis(address, timeout: timeout, authenticated: authenticated)
             defer { client.close() }
             return RedisReading(address: address, info: try client.info(section: "replication"))
         } catch {
