@@ -51,6 +51,7 @@ struct SwitchoverRun {
     var phase = SwitchoverPhase.checking
     var oldMaster: NodeAddress?
     var savedPriorities: [NodeAddress: String] = [:]
+    var replicasSeen: Set<NodeAddress> = []
     var heldSince: Deadline?
     var heldSeconds: Double = 0
 
@@ -75,7 +76,8 @@ struct SwitchoverRun {
         var lastReason = ""
         do {
             while true {
-                let (seen, sentinel) = observer.observe(master: oldMaster)
+                let (seen, sentinel) = observer.observe(master: oldMaster, replicasSeen: replicasSeen)
+                replicasSeen.formUnion(seen.replicas.map(\.address))
                 if case let .paused(offset, _) = phase, let heldSince {
                     phase = .paused(offset: offset, seconds: heldSince.elapsedSeconds)
                 }
@@ -169,7 +171,7 @@ struct SwitchoverRun {
         }
         savedPriorities = [:]
         guard heldSince != nil, let master = oldMaster else { return }
-        let named = observer.observe(master: master).snapshot.namedMasters.mostNamed()?.address
+        let named = observer.observe(master: master, replicasSeen: replicasSeen).snapshot.namedMasters.mostNamed()?.address
         do {
             if let named, named != master {
                 try hold.demote(master, to: named)

@@ -8,9 +8,11 @@ public struct SwitchoverObserver {
     }
 
     /// `master`: the master the switchover started from (nil at first:
-    /// the one the sentinels name). `sentinel` is the one to ask for the
-    /// failover: the local Sentinel when it answers.
-    public func observe(master known: NodeAddress?) -> (snapshot: SwitchoverSnapshot, sentinel: NodeAddress?) {
+    /// the one the sentinels name). `replicasSeen`: the replicas that master
+    /// listed so far, the only nodes besides it that get REDIS_PASSWORD (a
+    /// sentinel's answer alone is not trusted with it). `sentinel` is the one
+    /// to ask for the failover: the local Sentinel when it answers.
+    public func observe(master known: NodeAddress?, replicasSeen: Set<NodeAddress> = []) -> (snapshot: SwitchoverSnapshot, sentinel: NodeAddress?) {
         let consul = reach.consul()
         let consulMasters = try? consul.healthService("redis", passingOnly: true).entries.compactMap {
             try? NodeAddress(host: $0.instanceAddress, port: $0.service.port)
@@ -55,11 +57,12 @@ public struct SwitchoverObserver {
             }
         }
         if let named = named.mostNamed()?.address, named != master {
-            snapshot.namedAnswersAsMaster = Self.replication(of: named, reach: reach)?.role == .master
+            snapshot.namedAnswersAsMaster = Self.replication(of: named, reach: reach, authenticated: replicasSeen.contains(named))?.role == .master
         }
         snapshot.leaderNames = leader?.master
         if let promoted = leader?.master, promoted != master {
-            snapshot.leaderNamedAnswersAsMaster = Self.replication(of: promoted, reach: reach)?.role == .master
+            snapshot.leaderNamedAnswersAsMaster =
+                Self.replication(of: promoted, reach: reach, authenticated: replicasSeen.contains(promoted))?.role == .master
         }
         return (snapshot, leader?.address)
     }
@@ -72,8 +75,8 @@ public struct SwitchoverObserver {
         return info.integer("slave_repl_offset")
     }
 
-    static func replication(of address: NodeAddress, reach: ClusterReach) -> RedisInfo? {
-        guard let client = try? reach.redis(address) else { return nil }
+    static func replication(of address: NodeAddress, reach: ClusterReach, authenticated: Bool = true) -> RedisInfo? {
+        guard let client = try? reach.redis(address, authenticated: authenticated) else { return nil }
         defer { client.close() }
         return try? client.info(section: "replication")
     }
