@@ -212,6 +212,16 @@ def check_switchover(cluster: Cluster, master: Node, replicas: list[Node]) -> No
         assert down.returncode == 3 and "not a healthy replica" in down.stdout, down.stdout + down.stderr
     finally:
         replicas[1].kill_job_process("redis", signal.SIGCONT)
+    # No majority of sentinels: two of three frozen.
+    for node in replicas:
+        node.kill_job_process("redis-sentinel", signal.SIGSTOP)
+    try:
+        alone, took = redis_manage(master, "switchover", "--yes")
+        assert alone.returncode == 3 and "only 1 of 3 sentinels answer" in alone.stdout, alone.stdout + alone.stderr
+        assert took < 5, f"the refusal took {took:.1f}s"
+    finally:
+        for node in replicas:
+            node.kill_job_process("redis-sentinel", signal.SIGCONT)
     wait_until(lambda: sorted(passing_ports(cluster, "redis-replica")) == sorted(r.redis_port for r in replicas), 20,
                "both replicas pass again")
     wait_until(lambda: silent_for(master, replicas[1]) <= 1, 10, f"{replicas[1].name} acknowledges again")
