@@ -190,6 +190,15 @@ final class SwitchoverDecisionTests: XCTestCase {
         XCTAssertEqual(next(seen, requested).step, .releaseWrites)
     }
 
+    func testAFailoverSentinelEndedWithoutASwitchGivesTheWritesBack() {
+        var seen = healthy()
+        seen.leaderNames = m
+        XCTAssertEqual(next(seen, .failoverRequested(from: m, writesHeld: true)).step, .abort)
+        seen.leaderNames = nil
+        XCTAssertEqual(next(seen, .failoverRequested(from: m, writesHeld: true)).step, .waitForNewMaster,
+                       "a leader that does not answer for a moment is no reason to give up")
+    }
+
     func testAfterTheWritesAMajorityMustNameTheNewMasterAndItMustAnswer() {
         let released = SwitchoverPhase.failoverRequested(from: m, writesHeld: false)
         var seen = healthy()

@@ -274,8 +274,14 @@ public enum SwitchoverDecision {
                 }
                 return SwitchoverPlan(.releaseWrites, "\(old) is a replica of \(promoted); releasing its held writes (they fail: read-only)")
             }
+            if seen.leaderNames == old && !seen.failoverInProgress {
+                // SENTINEL FAILOVER marks the failover in progress before it
+                // answers, so this is a failover that ended without a switch.
+                return SwitchoverPlan(.abort, "Sentinel ended the failover without promoting a replica (its log says why, "
+                    + "e.g. -failover-abort-no-good-slave); \(old) is still the master")
+            }
             return SwitchoverPlan(.waitForNewMaster, seen.failoverInProgress ? "Sentinel is failing over"
-                : "the sentinel asked to fail over still names \(seen.leaderNames?.description ?? "no master")")
+                : "the sentinel asked to fail over does not answer yet")
         }
         let majority = seen.sentinelsKnown / 2 + 1
         guard let (named, votes) = seen.namedMasters.mostNamed(), named != old else {
