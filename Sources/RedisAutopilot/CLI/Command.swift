@@ -214,19 +214,23 @@ public enum Command: String, Sendable, CaseIterable {
             Sentinel cannot be read, a failover is already running, Sentinel has
             no quorum (CKQUORUM) or too few sentinels answer, the sentinels
             disagree on the master, or the target (--to HOST:PORT, a replica's
-            announced address) is not a healthy replica of the master: link
-            down, flagged down by Sentinel, or replica-priority 0. Without --to,
-            Sentinel picks among the replicas, so every online one must catch up.
+            announced address) is not a healthy replica of the master: not
+            online, flagged down by Sentinel, silent for over 2 s, unknown to
+            Sentinel, or replica-priority 0. Without --to, Sentinel picks among
+            the replicas, so every one it may pick must be healthy and catch up.
             On a terminal it asks for confirmation unless --yes; elsewhere
             --yes is required.
             With --to, sets replica-priority 0 on the other replicas so that
             Sentinel can promote only the target, and waits until Sentinel has
-            seen it. Pauses writes on the master (CLIENT PAUSE WRITE), waits
-            until the replica(s) hold every acknowledged write, asks Sentinel to
-            fail over (SENTINEL FAILOVER), and waits until a majority of the
-            sentinels and Consul's passing redis name the new master. The other
-            replicas get their priorities back afterwards, also on failure; the
-            old master gets its writes back if no failover happened.
+            seen it. Pauses writes on the master (CLIENT PAUSE WRITE) for at most
+            half of SENTINEL_DOWN_AFTER, until the replica(s) hold every
+            acknowledged write; asks Sentinel to fail over (SENTINEL FAILOVER);
+            once the promoted replica is master, makes the old master its
+            replica and releases the held writes (they fail: read-only); then
+            waits until a majority of the sentinels and Consul's passing redis
+            name the new master and Sentinel has repointed the replicas. The
+            other replicas get their priorities back, also on failure; the old
+            master gets its writes back if no failover happened.
             Prints a progress line at each step.
             Exit status: 0 done, 1 failed or timed out (nothing is left paused),
             2 wrong command line or settings, 3 refused or not confirmed.
