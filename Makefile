@@ -98,7 +98,7 @@ image:
 		echo "make image: $(DOCKER) is not installed here; 'make demo' runs a cluster without it" >&2; exit 2; }
 	$(DOCKER) build -t $(IMAGE) --build-arg SERVER=$(SERVER) --build-arg CONTAINERPILOT_SHA256=$(CONTAINERPILOT_SHA256) .
 
-## demo: install what is missing, build, then run 3 nodes on 127.0.0.1 with the real hooks, kill the master and watch the failover
+## demo: install what is missing, build, then run 3 nodes on 127.0.0.1 with the real hooks: status, a switchover, kill the master, watch the failover, status
 demo: demo-deps build
 	$(PYTHON) Tests/integration/demo.py
 

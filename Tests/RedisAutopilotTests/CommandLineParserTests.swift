@@ -9,7 +9,7 @@ final class CommandLineParserTests: XCTestCase {
     }
 
     func testEveryHookRunsByItsName() throws {
-        let names = ["preStart", "onStart", "startRedis", "startSentinel", "health", "healthSentinel", "backup", "preStop", "awaitPreStop", "backups", "restore"]
+        let names = ["preStart", "onStart", "startRedis", "startSentinel", "health", "healthSentinel", "backup", "preStop", "awaitPreStop", "backups", "restore", "status", "switchover"]
         XCTAssertEqual(Command.allCases.map(\.rawValue), names)
         for command in Command.allCases where command.options.isEmpty && command.usageArguments.isEmpty {
             XCTAssertEqual(try CommandLineParser.parse([command.rawValue]), .run(command))

@@ -21,6 +21,34 @@ final class RoleDecisionTests: XCTestCase {
         XCTAssertEqual(plan.step, .becomeMaster)
     }
 
+    func testTheLockHolderAnsweringAsMasterIsFollowedAtOnce() {
+        let plan = decide(RoleSnapshot(me: me, bootstrapLockHolder: other, bootstrapLockHolderIsMaster: true))
+        XCTAssertEqual(plan.step, .becomeReplica(of: other))
+        XCTAssertTrue(plan.reason.contains("10.0.0.2:6379 holds the bootstrap lock"), plan.reason)
+    }
+
+    func testTheLockHolderNotAnsweringYetIsWaitedForNotFollowed() {
+        let plan = decide(RoleSnapshot(me: me, bootstrapLockHolder: other, elapsed: .seconds(120)))
+        XCTAssertEqual(plan.step, .wait)
+        XCTAssertTrue(plan.reason.contains("does not answer as master yet"), plan.reason)
+        XCTAssertLessThan(plan.recheckAfter, .seconds(1))
+    }
+
+    func testSentinelsAndConsulOutrankTheLockHolder() {
+        let bySentinel = decide(RoleSnapshot(me: me, sentinelMasters: [third, third], bootstrapLockHolder: other,
+                                             bootstrapLockHolderIsMaster: true))
+        XCTAssertEqual(bySentinel.step, .becomeReplica(of: third))
+        let byConsul = decide(RoleSnapshot(me: me, passingMasters: [third], bootstrapLockHolder: other,
+                                           bootstrapLockHolderIsMaster: true))
+        XCTAssertEqual(byConsul.step, .becomeReplica(of: third))
+    }
+
+    func testSentinelsNamingThisNodeOutrankAnotherLockHolder() {
+        let plan = decide(RoleSnapshot(me: me, sentinelMasters: [me, me], localData: ["dump.rdb"], bootstrapLockHolder: other,
+                                       bootstrapLockHolderIsMaster: true))
+        XCTAssertEqual(plan.step, .acquireBootstrapLock)
+    }
+
     func testPassingMasterMakesAReplica() {
         let plan = decide(RoleSnapshot(me: me, passingMasters: [other], registeredMasters: [other]))
         XCTAssertEqual(plan.step, .becomeReplica(of: other))

@@ -2,9 +2,11 @@
 
 Runs the real hooks (.build/debug/redis-manage, so `swift build` first) under the harness's
 ContainerPilot stand-in, over real `consul agent`s when `consul` is on PATH and the Consul
-double otherwise. Once the cluster has formed it kills the master's whole node (kill -9 of
-everything the node runs: no preStop, as when a host dies), then prints what Consul and each
-surviving Sentinel name as master, with the elapsed time, until they agree on a new one.
+double otherwise. Once the cluster has formed it shows `redis-manage status`, hands the master role over with
+`redis-manage switchover --yes` (a planned handover under the operator's control), then kills
+the master's whole node (kill -9 of everything the node runs: no preStop, as when a host dies),
+prints what Consul and each surviving Sentinel name as master, with the elapsed time, until
+they agree on a new one, and shows `redis-manage status` again.
 Everything it started is stopped and its directory removed at the end, also on Ctrl-C or
 a failure.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -100,6 +103,27 @@ def show_cluster(cluster: Cluster) -> None:
     say("  each Sentinel's master:   " + "  ".join(f"{name}: {master}" for name, master in views.items()))
 
 
+def operator(node: Node, *args: str) -> int:
+    """Runs `redis-manage ARGS` as an operator would inside `node`'s container, printing its
+    output indented; returns its exit status."""
+    environment = node.env()
+    environment["LOG_LEVEL"] = "ERROR"
+    say(f"  $ redis-manage {' '.join(args)}    (in {node.name})")
+    done = subprocess.run([str(node.cluster.hook_bin / "redis-manage"), *args], env=environment, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    for line in (done.stdout + done.stderr).rstrip().splitlines():
+        say(f"    {line}")
+    say(f"  (exit status {done.returncode})")
+    return done.returncode
+
+
+def operator_quiet(node: Node, *args: str) -> int:
+    environment = node.env()
+    environment["LOG_LEVEL"] = "ERROR"
+    return subprocess.run([str(node.cluster.hook_bin / "redis-manage"), *args], env=environment, capture_output=True,
+                          timeout=60, stdin=subprocess.DEVNULL).returncode
+
+
 def watch_failover(cluster: Cluster, old: Node, clock: Clock) -> Node:
     """Prints each change of what Consul and the sentinels name, until they agree on a new master."""
     deadline = time.monotonic() + FAILOVER_TIMEOUT
@@ -142,6 +166,17 @@ def run(cluster: Cluster, size: int) -> None:
     say(f"  wrote {key}={value} on {master.name}; replicated to {', '.join(n.name for n in others)}")
 
     say()
+    say("the operator's view, from any node:")
+    wait_until(lambda: operator_quiet(others[0], "status") == 0, 30, "status reports the cluster healthy", interval=POLL)
+    operator(others[0], "status")
+    say()
+    say(f"planned handover: redis-manage switchover (writes held until a replica has them all)")
+    if operator(others[0], "switchover", "--yes") != 0:
+        raise DemoFailed("switchover did not succeed")
+    master = cluster.consul_master()
+    say(f"  {master.name} is the master now")
+
+    say()
     say(f"killing {master.name}: kill -9 of its redis-server, redis-sentinel and hooks"
         f"{' and its Consul agent' if cluster.agents.kind == 'double' else ''}; no preStop")
     clock = Clock()
@@ -154,6 +189,9 @@ def run(cluster: Cluster, size: int) -> None:
         raise DemoFailed(f"{key} on the new master {new.name} is {kept!r}, not {value!r}")
     roles = ", ".join(f"{node.name} {node.role()}" for node in cluster.running_nodes())
     say(f"  {key} on {new.name}: {kept} (kept); roles now: {roles}")
+    say()
+    say(f"the operator's view after the failover ({master.name} is gone, so status says degraded, exit 1):")
+    operator(new, "status")
 
     say()
     survivors = [node.name for node in cluster.running_nodes()]

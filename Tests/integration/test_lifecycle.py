@@ -14,8 +14,10 @@ import json
 import os
 import re
 import signal
+import socket
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -23,7 +25,7 @@ import pytest
 
 import resp
 import servers
-from consul_http import ConsulHTTPError
+from consul_http import ConsulHTTP, ConsulHTTPError
 from harness import Cluster, HarnessError, Node, RedisManageHooks, process_user, wait_until
 from sampling import ConsulSampler, passing_ports, switch_master_times
 
@@ -175,6 +177,63 @@ def test_fresh_start_of_three_nodes_elects_one_master_and_releases_the_lock(clus
     wait_until(lambda: lock_holder(cluster) is None, 15,
                f"the bootstrap lock {LOCK_KEY} is released once the master passes",
                describe=lambda: f"holder session: {lock_holder(cluster)}")
+
+
+def test_replicas_follow_the_bootstrap_lock_holder_only_once_it_answers_as_master(cluster_factory) -> None:
+    """Replicas learn the master-to-be from the bootstrap lock's value, as Patroni's replicas
+    read the leader key. A holder that dies before its Redis ever serves (here: a session on
+    a node with no Redis, its value naming a port nobody listens on) is never followed: the
+    nodes wait, and once its session goes one of them bootstraps. Never two masters."""
+    cluster = make_cluster(cluster_factory, 3).start(start_nodes=False)
+    ghost = ConsulHTTP(f"http://127.0.0.1:{cluster.agents.add_agent('ghost')}", token=cluster.token)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    session = wait_until(lambda: try_consul(ghost, "PUT", "/v1/session/create",
+                                            {"Name": "ghost bootstrap", "LockDelay": "1s", "Behavior": "release"}),
+                         15, "Consul takes a session on the ghost node")["ID"]
+    acquire = urllib.request.Request(f"{ghost.address}/v1/kv/{LOCK_KEY}?acquire={session}", data=dead.encode(),
+                                     method="PUT", headers={"X-Consul-Token": cluster.token} if cluster.token else {})
+    with urllib.request.urlopen(acquire, timeout=2) as answer:
+        assert json.loads(answer.read()) is True
+
+    masters_seen: list[int] = []
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.is_set():
+            masters_seen.append(sum(node.role() == "master" for node in cluster.nodes))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        for node in cluster.nodes:
+            node.start()
+        waiting = f"{dead} holds the bootstrap lock but does not answer as master yet"
+        wait_until(lambda: all(waiting in node.log_path.read_text(errors="replace") for node in cluster.nodes), 20,
+                   "every node waits for the lock's holder")
+        time.sleep(1)
+        assert [node.role() for node in cluster.nodes] == [None, None, None], cluster.describe()
+
+        ghost.request("PUT", f"/v1/session/destroy/{session}")
+        master, replicas = wait_for_roles(cluster, replicas=2)
+    finally:
+        sampling.set()
+        sampler.join(5)
+    assert max(masters_seen) == 1, f"masters seen at once: {max(masters_seen)}"
+    for node in cluster.nodes:
+        log = node.log_path.read_text(errors="replace")
+        followed = [line for line in log.splitlines() if dead in line and "starting as its replica" in line]
+        assert not followed, (node.name, followed)
+        assert replica_of(node) in (None, master.redis_port)
+
+
+def try_consul(consul: ConsulHTTP, method: str, path: str, body: object) -> Optional[dict]:
+    try:
+        return consul.request(method, path, body)
+    except ConsulHTTPError:
+        return None
 
 
 # --- 2. scaling ----------------------------------------------------------------------------

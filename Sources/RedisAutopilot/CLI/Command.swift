@@ -13,6 +13,8 @@ public enum Command: String, Sendable, CaseIterable {
     case awaitPreStop
     case backups
     case restore
+    case status
+    case switchover
 
     /// What follows the command name, for the usage lines.
     var usageArguments: String {
@@ -20,6 +22,8 @@ public enum Command: String, Sendable, CaseIterable {
         case .backup: return "[--now]"
         case .backups: return "list"
         case .restore: return "--name NAME [--dry-run]"
+        case .status: return "[--json]"
+        case .switchover: return "[--to HOST:PORT] [--yes]"
         default: return ""
         }
     }
@@ -29,6 +33,8 @@ public enum Command: String, Sendable, CaseIterable {
         switch self {
         case .backup: return ["--now"]
         case .restore: return ["--name", "--dry-run"]
+        case .status: return ["--json"]
+        case .switchover: return ["--to", "--yes"]
         default: return []
         }
     }
@@ -47,6 +53,8 @@ public enum Command: String, Sendable, CaseIterable {
         case .awaitPreStop: return "hold a job ContainerPilot is stopping until preStop is done"
         case .backups: return "list the backups in the store with their Consul metadata"
         case .restore: return "check a backup, or restore it into this node's empty data directory"
+        case .status: return "show the cluster: each node's role, Sentinel's and Consul's view, problems"
+        case .switchover: return "hand the master role to a replica without losing an acknowledged write"
         }
     }
 
@@ -174,6 +182,58 @@ public enum Command: String, Sendable, CaseIterable {
             Without --dry-run, refuses unless the local Redis is stopped and
             REDIS_DATA_DIR holds no data; then restores NAME as onStart does:
             dump.rdb, loaded into an append-only file by a temporary redis-server.
+            """
+        case .status:
+            return """
+            Run by an operator, not by ContainerPilot: inside any node's
+            container, or anywhere that reaches a node's Consul agent
+            (CONSUL_HTTP_ADDR) and the nodes.
+            Asks the Consul agent and the local Sentinel, then every Redis and
+            Sentinel they name, all at once, and prints: the master, sentinels
+            answering / known, quorum, whether a failover is possible, the
+            bootstrap lock holder and the last backup (name, age, node); then a
+            row per Redis node (the role Redis reports, what Sentinel calls it,
+            its Consul services and check states, replication link and lag in
+            bytes and seconds behind the master) and a row per sentinel.
+            Problems are flagged in their row and listed at the end: a node or
+            sentinel that does not answer, a replica whose link is down, two
+            masters, Consul and Sentinel disagreeing, sentinels disagreeing,
+            no failover possible, a backup older than twice BACKUP_TTL, Consul
+            unreachable (the Redis and Sentinel part is still shown).
+            Ends within CONSUL_TIMEOUT + REDIS_TIMEOUT even when nodes are down.
+            --json prints the same as one JSON document. Colour only on a
+            terminal, never with NO_COLOR set.
+            Exit status: 0 healthy, 1 degraded, 2 wrong command line or settings.
+            """
+        case .switchover:
+            return """
+            Run by an operator, not by ContainerPilot: a planned handover of the
+            master role with no acknowledged write lost, bounded by
+            FAILOVER_WAIT_TIMEOUT.
+            Checks first and refuses (exit 3), saying why, when the master or
+            Sentinel cannot be read, a failover is already running, Sentinel has
+            no quorum (CKQUORUM) or too few sentinels answer, the sentinels
+            disagree on the master, or the target (--to HOST:PORT, a replica's
+            announced address) is not a healthy replica of the master: not
+            online, flagged down by Sentinel, silent for over 2 s, unknown to
+            Sentinel, or replica-priority 0. Without --to, Sentinel picks among
+            the replicas, so every one it may pick must be healthy and catch up.
+            On a terminal it asks for confirmation unless --yes; elsewhere
+            --yes is required.
+            With --to, sets replica-priority 0 on the other replicas so that
+            Sentinel can promote only the target, and waits until Sentinel has
+            seen it. Pauses writes on the master (CLIENT PAUSE WRITE) for at most
+            half of SENTINEL_DOWN_AFTER, until the replica(s) hold every
+            acknowledged write; asks Sentinel to fail over (SENTINEL FAILOVER);
+            once the promoted replica is master, makes the old master its
+            replica and releases the held writes (they fail: read-only); then
+            waits until a majority of the sentinels and Consul's passing redis
+            name the new master and Sentinel has repointed the replicas. The
+            other replicas get their priorities back, also on failure; the old
+            master gets its writes back if no failover happened.
+            Prints a progress line at each step.
+            Exit status: 0 done, 1 failed or timed out (nothing is left paused),
+            2 wrong command line or settings, 3 refused or not confirmed.
             """
         }
     }

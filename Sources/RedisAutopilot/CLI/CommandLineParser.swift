@@ -6,6 +6,10 @@ public enum OperatorRequest: Sendable, Equatable {
     case listBackups
     /// `restore --name NAME [--dry-run]`
     case restore(name: String, dryRun: Bool)
+    /// `status [--json]`
+    case status(json: Bool)
+    /// `switchover [--to HOST:PORT] [--yes]`
+    case switchover(target: NodeAddress?, confirmed: Bool)
 }
 
 /// What the command line asks for.
@@ -28,6 +32,7 @@ enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     case optionNotAccepted(String, command: String)
     case missingValue(option: String)
     case missingArgument(String, command: String)
+    case invalidValue(option: String, reason: String)
 
     var description: String {
         switch self {
@@ -38,6 +43,7 @@ enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .optionNotAccepted(let option, let command): return "\(command) does not take the option \(option)"
         case .missingValue(let option): return "\(option) needs a value"
         case .missingArgument(let what, let command): return "\(command) needs \(what)"
+        case .invalidValue(let option, let reason): return "\(option): \(reason)"
         }
     }
 }
@@ -57,12 +63,20 @@ public enum CommandLineParser {
         var words: [String] = []
         var options: [String] = []
         var backupName: String?
+        var targetText: String?
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {
             switch argument {
             case "-h", "--help": wantsHelp = true
             case "--version": wantsVersion = true
-            case "--now", "--dry-run": options.append(argument)
+            case "--now", "--dry-run", "--json", "--yes": options.append(argument)
+            case "--to":
+                guard let value = remaining.popFirst(), !value.hasPrefix("-") else { throw .missingValue(option: "--to") }
+                targetText = value
+                options.append(argument)
+            case _ where argument.hasPrefix("--to="):
+                targetText = String(argument.dropFirst("--to=".count))
+                options.append("--to")
             case "--name":
                 guard let value = remaining.popFirst(), !value.hasPrefix("-") else { throw .missingValue(option: "--name") }
                 backupName = value
@@ -108,6 +122,20 @@ public enum CommandLineParser {
             if let extra = rest.first { throw .unexpectedArgument(extra, after: name) }
             guard let backupName, !backupName.isEmpty else { throw .missingArgument("--name NAME", command: name) }
             return .operate(.restore(name: backupName, dryRun: options.contains("--dry-run")))
+        case .status:
+            if let extra = rest.first { throw .unexpectedArgument(extra, after: name) }
+            return .operate(.status(json: options.contains("--json")))
+        case .switchover:
+            if let extra = rest.first { throw .unexpectedArgument(extra, after: name) }
+            var target: NodeAddress?
+            if let targetText {
+                do {
+                    target = try NodeAddress(parsing: targetText)
+                } catch {
+                    throw .invalidValue(option: "--to", reason: "\(error); give the replica's announced HOST:PORT")
+                }
+            }
+            return .operate(.switchover(target: target, confirmed: options.contains("--yes")))
         case .backup where options.contains("--now"):
             if let extra = rest.first { throw .unexpectedArgument(extra, after: name) }
             return .operate(.backupNow)

@@ -37,6 +37,10 @@ public struct CommandRunner: Sendable {
                 _ = try parts.backup(store: try makeBackupStore(settings: settings.backup), forced: false).run()
             case .backups:
                 return run(.listBackups)
+            case .status:
+                return run(.status(json: false))
+            case .switchover:
+                return run(.switchover(target: nil, confirmed: false))
             case .restore:
                 logger.error("restore needs --name NAME; see redis-manage help restore", ["hook": command.rawValue])
                 return .usage
@@ -86,6 +90,10 @@ public struct CommandRunner: Sendable {
         case .backupNow: name = "backup --now"
         case .listBackups: name = "backups list"
         case .restore: name = "restore"
+        case let .status(json):
+            return StatusCommand(settings: settings, output: output).run(json: json)
+        case let .switchover(target, confirmed):
+            return SwitchoverCommand(settings: settings, output: output).run(target: target, confirmed: confirmed)
         }
         do {
             let commands = try assembly().operatorCommands(output: output)
@@ -93,6 +101,7 @@ public struct CommandRunner: Sendable {
             case .backupNow: try commands.backupNow()
             case .listBackups: try commands.listBackups()
             case let .restore(backup, dryRun): try commands.restore(name: backup, dryRun: dryRun)
+            case .status, .switchover: return .usage
             }
             return .success
         } catch {

@@ -9,4 +9,7 @@ public enum ExitCode: Int32, Sendable {
     /// The command line or the environment is wrong; nothing was done, and
     /// nothing will change until the configuration does.
     case usage = 2
+    /// An operator's command refused to start (what it checked first says
+    /// why) or was not confirmed; nothing was changed.
+    case refused = 3
 }

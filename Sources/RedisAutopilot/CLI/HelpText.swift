@@ -13,6 +13,8 @@ public enum HelpText {
             "       redis-manage backup --now",
             "       redis-manage backups list",
             "       redis-manage restore --name NAME [--dry-run]",
+            "       redis-manage status [--json]",
+            "       redis-manage switchover [--to HOST:PORT] [--yes]",
             "       redis-manage help [<command>]",
             "       redis-manage --version",
             "",
@@ -38,5 +40,6 @@ public enum HelpText {
     }
 
     private static let exitCodes = "Exit status: \(ExitCode.success.rawValue) success, \(ExitCode.failure.rawValue) the work failed, "
-        + "\(ExitCode.usage.rawValue) wrong command line or settings."
+        + "\(ExitCode.usage.rawValue) wrong command line or settings, "
+        + "\(ExitCode.refused.rawValue) refused or not confirmed (switchover)."
 }

@@ -47,6 +47,11 @@ enum RedisConfWriter {
             ["dbfilename", "dump.rdb"],
             ["appendonly", "yes"],
             ["appendfsync", "everysec"],
+            // Redis waits 5 s by default before a diskless full sync, for more
+            // replicas to share it: a new replica's link stays down that long,
+            // and it would miss its first health run. Replicas that arrive
+            // together (a bootstrap) still share one transfer within 1 s.
+            ["repl-diskless-sync-delay", "1"],
             // Logs go to stdout, where ContainerPilot collects them.
             ["logfile", ""],
         ]

@@ -9,6 +9,13 @@ import Foundation
 /// acquire answers `busy`-like false so the next one starts a new session,
 /// and `renew` answers false, which the holder must treat as the end of its
 /// right to act (the bootstrap fails onStart, the backup records nothing).
+enum ClusterLockState: Sendable, Equatable {
+    case free
+    case mine
+    /// Held by another node's session; `value` is what its holder wrote.
+    case other(value: String?)
+}
+
 final class ClusterLock {
     /// Long enough to cover redis-server start plus a first health run, and
     /// Consul's 10 s minimum; renewed every third of it while held.
@@ -79,7 +86,13 @@ final class ClusterLock {
     /// Whether Consul shows the key held by this node's session now.
     func isHeld() throws -> Bool {
         guard let id = session else { return false }
-        return try cluster.holder(of: key) == id
+        return try cluster.holder(of: key)?.session == id
+    }
+
+    /// Who holds the key now, as Consul shows it.
+    func state() throws -> ClusterLockState {
+        guard let holding = try cluster.holder(of: key) else { return .free }
+        return holding.session == session ? .mine : .other(value: holding.value)
     }
 
     func release() throws {

@@ -40,6 +40,22 @@ struct ClusterObserver {
         return reports
     }
 
+    /// Who holds the bootstrap lock: this node (its session), another (the
+    /// address the lock's value names, nil when it names none), or nobody.
+    func bootstrapLock(_ lock: ClusterLock) throws -> (mine: Bool, holder: NodeAddress?) {
+        switch try lock.state() {
+        case .free: return (false, nil)
+        case .mine: return (true, nil)
+        case .other(let value):
+            do {
+                return (false, try NodeAddress(parsing: value ?? ""))
+            } catch {
+                log.refuse("the bootstrap lock \(ClusterNames.bootstrapLockKey)'s value names an address that is not one: \(error); ignoring it")
+                return (false, nil)
+            }
+        }
+    }
+
     /// Redis's role, reduced for the decisions; any failure to answer is
     /// `.unreachable` with the reason.
     func localRedis() -> (observation: RedisObservation, info: RedisInfo?) {

@@ -52,7 +52,7 @@ struct RoleChooser {
                 case .becomeMaster:
                     return .done(.master)
                 case .wait:
-                    return .again(after: .seconds(1))
+                    return .again(after: plan.recheckAfter)
                 case .acquireBootstrapLock:
                     if try lock.acquire() { return .again(after: .zero) }
                     log("bootstrap lock \(ClusterNames.bootstrapLockKey) is held by another node or in its lock-delay; observing again")
@@ -72,7 +72,7 @@ struct RoleChooser {
     private func observe(elapsed: Duration, failoverRequested: Bool) throws -> (seen: RoleSnapshot, sentinelsNamingMe: [NodeAddress]) {
         let cluster = observer.cluster
         let reports = try observer.sentinelReports(includingOwn: includeOwnSentinel)
-        let session = lock.session
+        let lockState = try observer.bootstrapLock(lock)
         var seen = RoleSnapshot(
             me: identity.announce,
             passingMasters: try cluster.passing(RoleService.master.name).filter(observer.answersAsMaster),
@@ -81,7 +81,9 @@ struct RoleChooser {
             sentinelsFailingOver: reports.filter(\.failingOver).map(\.sentinel),
             liveReplicas: try cluster.live(RoleService.replica.name).filter { $0 != identity.announce && observer.answersAsReplica($0) },
             localData: LocalData.evidence(in: LocalData.scan(dataDir)),
-            holdsBootstrapLock: session != nil && (try? lock.isHeld()) == true,
+            holdsBootstrapLock: lockState.mine,
+            bootstrapLockHolder: lockState.holder,
+            bootstrapLockHolderIsMaster: lockState.holder.map(observer.answersAsMaster) ?? false,
             failoverRequested: failoverRequested,
             elapsed: elapsed)
         if observesSentinelSettings {

@@ -19,6 +19,12 @@ struct RoleSnapshot: Sendable, Equatable {
     var localData: [String]
     /// Whether this node holds the bootstrap lock.
     var holdsBootstrapLock: Bool
+    /// Another node holding the bootstrap lock: the address its value names,
+    /// the master-to-be of a cluster being bootstrapped (as Patroni's leader
+    /// key names the leader).
+    var bootstrapLockHolder: NodeAddress?
+    /// Whether that holder's redis-server answers ROLE as master yet.
+    var bootstrapLockHolderIsMaster: Bool
     /// This node already asked Sentinel to promote a replica in this run.
     var failoverRequested: Bool
     /// Time since this decision loop began.
@@ -30,8 +36,8 @@ struct RoleSnapshot: Sendable, Equatable {
 
     init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
                 sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
-                localData: [String] = [], holdsBootstrapLock: Bool = false, failoverRequested: Bool = false,
-                elapsed: Duration = .zero) {
+                localData: [String] = [], holdsBootstrapLock: Bool = false, bootstrapLockHolder: NodeAddress? = nil,
+                bootstrapLockHolderIsMaster: Bool = false, failoverRequested: Bool = false, elapsed: Duration = .zero) {
         self.me = me
         self.passingMasters = passingMasters
         self.registeredMasters = registeredMasters
@@ -40,6 +46,8 @@ struct RoleSnapshot: Sendable, Equatable {
         self.liveReplicas = liveReplicas
         self.localData = localData
         self.holdsBootstrapLock = holdsBootstrapLock
+        self.bootstrapLockHolder = bootstrapLockHolder
+        self.bootstrapLockHolderIsMaster = bootstrapLockHolderIsMaster
         self.failoverRequested = failoverRequested
         self.elapsed = elapsed
     }
@@ -64,6 +72,8 @@ struct RolePlan: Sendable, Equatable, HookPlan {
     var step: RoleStep
     /// One sentence: what was seen and what is done.
     var reason: String
+    /// How long a `.wait` lasts before the next observation.
+    var recheckAfter: Duration = .seconds(1)
 }
 
 /// Chooses this node's role before its redis-server accepts a connection, so
@@ -121,6 +131,26 @@ enum RoleDecision {
                         + "hold data; asking Sentinel to promote one instead of resyncing them from nothing")
             }
             return masterUnderLock(seen, seen: "sentinels name this node (\(me)) master and no other master passes in Consul")
+        }
+        // A cluster being bootstrapped: the lock's holder becomes master, so
+        // the others replicate from it as soon as it answers as one instead of
+        // waiting for Consul to list it passing. Following it earlier would
+        // tie them to a node that may die before it ever serves; while it
+        // does not answer, the lock (freed when its session goes) decides.
+        if let holder = seen.bootstrapLockHolder, holder != me {
+            if seen.bootstrapLockHolderIsMaster {
+                return RolePlan(
+                    step: .becomeReplica(of: holder),
+                    reason: "no passing master in Consul and no sentinel names one; \(holder) holds the bootstrap lock and "
+                        + "answers as master; starting as its replica")
+            }
+            // The holder starts serving within moments of taking the lock
+            // (longer only while it restores a backup): look again soon.
+            return RolePlan(
+                step: .wait,
+                reason: "no passing master in Consul and no sentinel names one; \(holder) holds the bootstrap lock but does not "
+                    + "answer as master yet; waiting for it",
+                recheckAfter: .milliseconds(200))
         }
         let pending = Array(Set(seen.registeredMasters.filter { $0 != me })).sorted()
         if !pending.isEmpty && seen.elapsed < masterWaitTimeout {

@@ -26,7 +26,7 @@ enum NodeAddressError: Error, Equatable, Sendable, CustomStringConvertible {
 /// (IPv4 or IPv6) or a host name, and a port from 1 to 65535, can become one,
 /// so an address that reached a config file, a connection or a log line was
 /// checked on its way in, wherever it came from.
-struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
     let host: String
     let port: Int
 
@@ -75,7 +75,7 @@ struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
@@ -83,7 +83,7 @@ struct NodeAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
         .tcp(host: host, port: port)
     }
 
-    static func < (lhs: NodeAddress, rhs: NodeAddress) -> Bool {
+    public static func < (lhs: NodeAddress, rhs: NodeAddress) -> Bool {
         (lhs.host, lhs.port) < (rhs.host, rhs.port)
     }
 

@@ -9,6 +9,7 @@ public struct Settings: Sendable, Equatable {
     var binaries: ServerBinarySettings
     var backup: BackupSettings
     public var log: LogSettings
+    var output: OutputSettings
     /// The secret values present (passwords, tokens, keys), for the logger to
     /// redact wherever they might slip into a line.
     public var secrets: [String]
@@ -29,6 +30,7 @@ public struct Settings: Sendable, Equatable {
             binaries: ServerBinarySettings.read(from: &reader),
             backup: BackupSettings.read(from: &reader),
             log: LogSettings.read(from: &reader),
+            output: OutputSettings.read(from: &reader),
             secrets: secretValues(in: reader)
         )
         if !reader.problems.isEmpty { throw SettingsError(problems: reader.problems) }

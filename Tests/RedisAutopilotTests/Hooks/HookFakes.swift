@@ -31,6 +31,8 @@ final class FakeCluster: ClusterPort {
     var settings: [String: String] = [:]
     var sessions: Set<String> = []
     var locks: [String: String] = [:]
+    /// What each lock's holder wrote into its key.
+    var lockValues: [String: String] = [:]
     private(set) var renewals = 0
     private(set) var calls: [String] = []
     private var nextSession = 0
@@ -102,6 +104,7 @@ final class FakeCluster: ClusterPort {
         guard sessions.contains(session) else { return .sessionGone }
         if let holder = locks[key], holder != session { return .busy }
         locks[key] = session
+        lockValues[key] = value
         return .acquired
     }
 
@@ -117,9 +120,9 @@ final class FakeCluster: ClusterPort {
         sessions.remove(session)
     }
 
-    func holder(of key: String) throws -> String? {
+    func holder(of key: String) throws -> LockHolding? {
         try answer("holder \(key)")
-        return locks[key]
+        return locks[key].map { LockHolding(session: $0, value: lockValues[key]) }
     }
 
     /// What Consul does when a session's TTL runs out: its locks go.

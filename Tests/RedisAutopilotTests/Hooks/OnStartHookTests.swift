@@ -47,6 +47,19 @@ final class OnStartHookTests: XCTestCase {
         XCTAssertTrue(world.lines.contain("held by another node or in its lock-delay"))
     }
 
+    func testTheLockHolderIsFollowedOnceItAnswersAsMaster() throws {
+        let world = try FakeWorld()
+        world.cluster.sessions.insert("theirs")
+        world.cluster.locks[ClusterNames.bootstrapLockKey] = "theirs"
+        world.cluster.lockValues[ClusterNames.bootstrapLockKey] = other.description
+        world.clock.onSleep = { [unowned world, other] now in if now >= .seconds(1) { world.node.peerRoles[other] = .master } }
+        try world.onStart().run()
+        XCTAssertTrue(world.file(world.settings.paths.redisConf).contains("replicaof \"10.0.0.2\" 6379"))
+        XCTAssertGreaterThanOrEqual(world.clock.now, .seconds(1))
+        XCTAssertLessThanOrEqual(world.clock.now, .milliseconds(1200), "looked again every 0.2 s")
+        XCTAssertTrue(world.lines.contain("holds the bootstrap lock but does not answer as master yet"))
+    }
+
     func testMasterWaitTimeoutIsSecondsNotObservations() throws {
         let world = try FakeWorld(environment: ["MASTER_WAIT_TIMEOUT": "20s"])
         world.cluster.registeredInstances["redis"] = [other]

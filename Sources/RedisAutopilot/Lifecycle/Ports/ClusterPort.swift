@@ -31,6 +31,12 @@ enum LockAttempt: Sendable, Equatable {
     case sessionGone
 }
 
+/// A held lock key: the session holding it and the value its holder wrote.
+struct LockHolding: Sendable, Equatable {
+    var session: String
+    var value: String?
+}
+
 /// The cluster as the hooks see it through Consul: who is registered and
 /// passing, this node's own registrations and checks, cluster-wide settings
 /// and the session locks. Answers are domain results, never HTTP statuses;
@@ -64,6 +70,6 @@ protocol ClusterPort {
     /// Releases the key if the session holds it and destroys the session; a
     /// session Consul no longer knows is not an error.
     func release(_ key: String, session: String, value: String) throws
-    /// The session holding the key, nil when free.
-    func holder(of key: String) throws -> String?
+    /// Who holds the key, nil when it is free.
+    func holder(of key: String) throws -> LockHolding?
 }

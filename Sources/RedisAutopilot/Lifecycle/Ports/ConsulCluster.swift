@@ -110,7 +110,8 @@ struct ConsulCluster: ClusterPort {
         }
     }
 
-    func holder(of key: String) throws -> String? {
-        try consul.getKV(key)?.session
+    func holder(of key: String) throws -> LockHolding? {
+        guard let pair = try consul.getKV(key), let session = pair.session, !session.isEmpty else { return nil }
+        return LockHolding(session: session, value: pair.value.map { String(decoding: $0, as: UTF8.self) })
     }
 }
