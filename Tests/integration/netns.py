@@ -157,6 +157,7 @@ class NetworkBed:
         self.dialers: dict[str, NamespaceDialer] = {}
         self._filtered: set[str] = set()
         self._torn_down = False
+        self.gateway = GATEWAY
 
     @classmethod
     def create(cls) -> "NetworkBed":

@@ -49,12 +49,14 @@ class Row:
     cut: str
     duration_s: float
     failover_s: Optional[float]
+    converge_s: Optional[float]
     consul_converge_s: Optional[float]
     acked: int
     lost: int
     min_replicas_to_write: int
     consul_overlap_s: float
     redis_overlap_s: float
+    consul_names_replica_s: float
     date: str
 
 
@@ -124,6 +126,14 @@ def two_writable(observation: Observation) -> bool:
     return len(observation.writable()) > 1
 
 
+def consul_names_replica(cluster: Cluster) -> Callable[[Observation], bool]:
+    """Consul lists as `redis` a node whose Redis refuses writes as a replica."""
+    def check(observation: Observation) -> bool:
+        return any(observation.writes.get(cluster.node_by_address(address).name) == "readonly"
+                   for address in observation.consul_masters or ())
+    return check
+
+
 def today() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -147,7 +157,9 @@ def wait_converged(sampler: ClusterSampler, cluster: Cluster, after: float, time
 
 
 def master_cut_off(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster], min_replicas: int,
-                   cut_s: float, name: str) -> Row:
+                   cut_s: float, name: str, consul_too: bool = True) -> Row:
+    """`consul_too`: the node's link goes down, its agent with it; otherwise only the
+    other nodes' addresses are dropped (nftables), and its agent stays."""
     cluster = chaos_cluster(min_replicas)
     old = cluster.consul_master()
     with ClusterSampler(cluster) as sampler:
@@ -155,13 +167,21 @@ def master_cut_off(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster
         majority = Writer("majority", cluster, root_connect, consul_single_master(sampler))
         with minority, majority:
             time.sleep(2)
+            others = ", ".join(node.address for node in cluster.nodes if node is not old)
             cut_at = time.time()
-            network_bed.cut(old.name)
-            old.lose_agent()
+            if consul_too:
+                network_bed.cut(old.name)
+                old.lose_agent()
+            else:
+                network_bed.block(old.name, [f"output ip daddr {{ {others} }} drop",
+                                             f"input ip saddr {{ {others} }} drop"])
             time.sleep(cut_s)
             healed_at = time.time()
-            network_bed.heal(old.name)
-            old.regain_agent()
+            if consul_too:
+                network_bed.heal(old.name)
+                old.regain_agent()
+            else:
+                network_bed.unblock(old.name)
             settled = wait_converged(sampler, cluster, healed_at, CONVERGE_BOUND_S + 30)
             time.sleep(1)
     new = cluster.consul_master()
@@ -178,12 +198,16 @@ def master_cut_off(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster
     converge_s = settled.at - healed_at
     consul_overlap = sampler.longest(two_in_consul)
     redis_overlap = sampler.longest(two_writable)
-    row = Row(scenario=name, cut=f"master {old.name} from every node and its Consul agent",
+    cut = ("the master's node from every other node, with its Consul agent" if consul_too
+           else "the master's node from every other node; its Consul agent still in the cluster")
+    row = Row(scenario=name, cut=cut,
               duration_s=round(healed_at - cut_at, 1),
               failover_s=round(failover.at - cut_at, 1) if failover else None,
-              consul_converge_s=round(max(converge_s, replica_listed_at - healed_at), 1),
+              converge_s=round(converge_s, 1),
+              consul_converge_s=round(replica_listed_at - healed_at, 1),
               acked=len(acks), lost=len(lost), min_replicas_to_write=min_replicas,
-              consul_overlap_s=round(consul_overlap, 2), redis_overlap_s=round(redis_overlap, 2), date=today())
+              consul_overlap_s=round(consul_overlap, 2), redis_overlap_s=round(redis_overlap, 2),
+              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2), date=today())
     record(row)
 
     assert failover is not None, "the other sentinels never named a new master"
@@ -204,3 +228,202 @@ def test_master_cut_off_with_min_replicas_loses_only_the_lag_window(network_bed,
 
 def test_master_cut_off_without_min_replicas_loss_is_measured(network_bed, chaos_cluster) -> None:
     master_cut_off(network_bed, chaos_cluster, min_replicas=0, cut_s=30, name="1b master cut off, MIN_REPLICAS_TO_WRITE=0")
+
+
+def test_master_cut_off_from_redis_peers_but_not_consul(network_bed, chaos_cluster) -> None:
+    """A partial partition: the master's node loses the other nodes (Redis and Sentinel)
+    but still reaches its Consul agent, whose gossip goes another way. The majority fails
+    over; the cut-off master must not stay listed as passing `redis` beside the new one."""
+    reason = nft_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    master_cut_off(network_bed, chaos_cluster, min_replicas=1, cut_s=30,
+                   name="1c master cut off from its peers, not from Consul", consul_too=False)
+
+
+# --- 2. cuts that must not fail over ------------------------------------------------------
+
+
+@dataclass
+class Steady:
+    """What a scenario without failover checks over its whole run."""
+
+    row: Row
+    sampler: ClusterSampler
+    master: Node
+
+
+def steady_through(network_bed: NetworkBed, cluster: Cluster, victim: Node, name: str, cut: str,
+                   apply: Callable[[], None], undo: Callable[[], None], hold_s: float,
+                   back_in_consul: Callable[[], bool]) -> Steady:
+    """Applies a fault to `victim` for `hold_s`, undoes it, and checks the master never
+    changed: every sentinel, Consul and the writable node name the one master all along."""
+    master = cluster.consul_master()
+    with ClusterSampler(cluster) as sampler:
+        inside = Writer("inside", cluster, network_bed.connector(victim.name), lambda: master.address)
+        outside = Writer("outside", cluster, root_connect, consul_single_master(sampler))
+        with inside, outside:
+            time.sleep(2)
+            cut_at = time.time()
+            apply()
+            time.sleep(hold_s)
+            healed_at = time.time()
+            undo()
+            wait_until(back_in_consul, CONVERGE_BOUND_S + 30, f"Consul is right again after the {cut}",
+                       interval=0.1, describe=cluster.describe)
+            consul_back_at = time.time()
+            settled = wait_converged(sampler, cluster, healed_at, CONVERGE_BOUND_S + 30, master=master.address)
+            time.sleep(1)
+    acks = inside.acks + outside.acks
+    lost = lost_writes(cluster, master.address, acks)
+    run = sampler.between(cut_at)
+    changed = [o for o in run if any(m not in (None, master.address) for m in o.sentinel_masters.values())]
+    others_writable = [o for o in run if any(n != master.name for n in o.writable())]
+    listed_other = [o for o in run if o.consul_masters and o.consul_masters != (master.address,)]
+    row = Row(scenario=name, cut=cut, duration_s=round(healed_at - cut_at, 1), failover_s=None,
+              converge_s=round(settled.at - healed_at, 1), consul_converge_s=round(consul_back_at - healed_at, 1),
+              acked=len(acks), lost=len(lost), min_replicas_to_write=int(cluster.extra_env["MIN_REPLICAS_TO_WRITE"]),
+              consul_overlap_s=round(sampler.longest(two_in_consul), 2),
+              redis_overlap_s=round(sampler.longest(two_writable), 2),
+              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2), date=today())
+    record(row)
+    assert not changed, f"a sentinel named another master (no failover may happen): {changed[0]}"
+    assert not others_writable, f"another node took writes: {others_writable[0]}"
+    assert not listed_other, f"Consul listed another node as redis: {listed_other[0]}"
+    assert not lost, f"{len(lost)} acknowledged writes lost, first {lost[0]}"
+    assert row.converge_s <= CONVERGE_BOUND_S
+    return Steady(row, sampler, master)
+
+
+def passing_replica(cluster: Cluster, node: Node) -> Callable[[], bool]:
+    return lambda: node.address in [i.address for i in cluster.passing("redis-replica")]
+
+
+def passing_master(cluster: Cluster, node: Node) -> Callable[[], bool]:
+    return lambda: [i.address for i in cluster.passing("redis")] == [node.address]
+
+
+def test_replica_cut_off_and_healed(network_bed, chaos_cluster) -> None:
+    cluster = chaos_cluster(min_replicas=1)
+    replica = next(node for node in cluster.nodes if node is not cluster.consul_master())
+
+    def cut() -> None:
+        network_bed.cut(replica.name)
+        replica.lose_agent()
+
+    def heal() -> None:
+        network_bed.heal(replica.name)
+        replica.regain_agent()
+
+    steady_through(network_bed, cluster, replica, "2a replica cut off",
+                   "a replica's node from every other node, with its Consul agent",
+                   cut, heal, 30, passing_replica(cluster, replica))
+    wait_until(lambda: replica.role() == "slave" and
+               replica.redis("INFO", "replication").decode().count("master_link_status:up") == 1, 10,
+               f"{replica.name} replicates again")
+
+
+def test_sentinel_minority_cut_off_fails_nothing_over(network_bed, chaos_cluster) -> None:
+    """One node's Sentinel loses the master and the other sentinels (its replica's link goes
+    with it: both share the node's address). One sentinel out of three is below the quorum
+    of 2, so it may flag the master down but never fail it over."""
+    reason = nft_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = chaos_cluster(min_replicas=1)
+    master = cluster.consul_master()
+    replica = next(node for node in cluster.nodes if node is not master)
+    others = ", ".join(node.address for node in cluster.nodes if node is not replica)
+    rules = [f"output ip daddr {{ {others} }} tcp dport {{ 6379, 26379 }} drop",
+             f"input ip saddr {{ {others} }} tcp dport 26379 drop"]
+    steady_through(network_bed, cluster, replica, "2b sentinel minority cut off",
+                   "one sentinel (of 3) from the master and the other sentinels",
+                   lambda: network_bed.block(replica.name, rules), lambda: network_bed.unblock(replica.name), 30,
+                   passing_replica(cluster, replica))
+
+
+def master_consul_lost(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster], name: str, cut: str,
+                       block: bool) -> Steady:
+    cluster = chaos_cluster(min_replicas=1)
+    master = cluster.consul_master()
+    rules = [f"output ip daddr {network_bed.gateway} tcp dport {master.agent_port} drop"]
+
+    def apply() -> None:
+        if block:
+            network_bed.block(master.name, rules)
+        master.lose_agent()
+
+    def undo() -> None:
+        if block:
+            network_bed.unblock(master.name)
+        master.regain_agent()
+
+    return steady_through(network_bed, cluster, master, name, cut, apply, undo, 30, passing_master(cluster, master))
+
+
+def test_master_cut_off_from_consul_only(network_bed, chaos_cluster) -> None:
+    """Redis and Sentinel still see each other: nothing fails over; Consul lists no master
+    while the master's agent is out (its node fails gossip), and the master again after."""
+    reason = nft_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    master_consul_lost(network_bed, chaos_cluster, "2c master cut off from Consul only",
+                       "the master's node from its Consul agent (Redis and Sentinel untouched)", block=True)
+
+
+# --- 3. Consul faults ----------------------------------------------------------------------
+
+
+def test_master_consul_agent_killed(network_bed, chaos_cluster) -> None:
+    master_consul_lost(network_bed, chaos_cluster, "3a master's Consul agent killed",
+                       "the master's Consul agent (killed, then started again)", block=False)
+
+
+def test_whole_consul_gone_failover_through_sentinel(network_bed, chaos_cluster) -> None:
+    """No Consul leader for 60 s, and the master's node killed 10 s into it: Redis keeps
+    serving, Sentinel fails over alone, and Consul lists the new master within one health
+    interval (plus the double's sync) of the leader's return."""
+    cluster = chaos_cluster(min_replicas=0)
+    old = cluster.consul_master()
+    survivors = [node for node in cluster.nodes if node is not old]
+    with ClusterSampler(cluster) as sampler:
+        def sentinels_master() -> Optional[str]:
+            named = [sampler.observations[-1].sentinel_masters.get(n.name) for n in survivors] if sampler.observations else []
+            return named[0] if named and named[0] and all(m == named[0] for m in named) else None
+
+        writer = Writer("sentinel-client", cluster, root_connect, sentinels_master)
+        with writer:
+            time.sleep(2)
+            gone_at = time.time()
+            cluster.agents.set_leader(False)
+            time.sleep(10)
+            killed_at = time.time()
+            old.kill()
+            time.sleep(50)
+            back_at = time.time()
+            cluster.agents.set_leader(True)
+            new_address = sentinels_master()
+            assert new_address not in (None, old.address), "Sentinel did not fail over without Consul"
+            new = cluster.node_by_address(new_address)
+            wait_until(passing_master(cluster, new), 60, "Consul lists the new master", interval=0.1,
+                       describe=cluster.describe)
+            consul_back_at = time.time()
+            time.sleep(1)
+    failover = sampler.first(lambda o: all(o.sentinel_masters.get(n.name) == new.address for n in survivors), killed_at)
+    during = [o for o in sampler.between(killed_at + 1, back_at) if o.consul_masters is not None]
+    lost = lost_writes(cluster, new.address, writer.acks)
+    lost_on_new = [ack for ack in lost if ack.target == new.address]
+    served = [a for a in writer.acks if gone_at <= a.at <= back_at]
+    row = Row(scenario="3b no Consul leader for 60 s, master killed in it", cut="Consul's leader (every "
+              "KV, health and catalog call fails); the master's node killed 10 s into it",
+              duration_s=round(back_at - gone_at, 1), failover_s=round(failover.at - killed_at, 1) if failover else None,
+              converge_s=None, consul_converge_s=round(consul_back_at - back_at, 1), acked=len(writer.acks),
+              lost=len(lost), min_replicas_to_write=0, consul_overlap_s=round(sampler.longest(two_in_consul), 2),
+              redis_overlap_s=round(sampler.longest(two_writable), 2),
+              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2), date=today())
+    record(row)
+    assert failover is not None
+    assert served, "no write was acknowledged while Consul had no leader"
+    assert not during, f"Consul answered health queries without a leader: {during[0]}"
+    assert not lost_on_new, f"{len(lost_on_new)} writes acknowledged by the new master lost"
+    assert row.consul_overlap_s == 0

@@ -112,6 +112,22 @@ struct ClusterObserver {
         }
     }
 
+    /// How many of the sentinels Consul lists as passing the local Sentinel
+    /// flags down; nil when it or Consul does not answer.
+    func localSentinelReach() -> SentinelReach? {
+        do {
+            let alive = Set(try passing(ClusterNames.sentinelService))
+            let sentinel = try node.sentinel()
+            defer { sentinel.close() }
+            let peers = try sentinel.sentinels(name: ClusterNames.masterName)
+            let cutOff = peers.filter { peer in peer.isDown && (peer.address.map(alive.contains) ?? false) }.count
+            return SentinelReach(known: peers.count + 1, cutOff: cutOff)
+        } catch {
+            node.logger.debug("sentinel reach unknown", ["error": "\(error)"])
+            return nil
+        }
+    }
+
     /// The local Sentinel's master, nil when it does not answer.
     func localSentinelMaster() -> NodeAddress? {
         do {
