@@ -57,7 +57,7 @@ final class HealthDecisionTests: XCTestCase {
             sentinelMaster: me, sentinelReach: SentinelReach(known: 3, cutOff: 2)))
         XCTAssertTrue(plan.healthy)
         XCTAssertEqual(plan.actions, [.warn(.master, note: "master with 2 connected replica(s), but its Sentinel cannot "
-            + "reach 2 of 3 sentinels that Consul lists as alive: they may be promoting another master")])
+            + "reach 2 of 3 sentinels not known dead to Consul: they may be promoting another master")])
         XCTAssertTrue(plan.reason.contains("without passing"), plan.reason)
     }
 

@@ -190,6 +190,13 @@ class DoubleCluster(Cluster):
         query = "" if sync_after is None else f"?sync_after={sync_after}"
         self._control("PUT", f"/control/agent/{node}/revive{query}")
 
+    def partition_agent(self, node: str) -> None:
+        """The agent runs but is cut off from the servers (see the README)."""
+        self._control("PUT", f"/control/agent/{node}/partition")
+
+    def heal_agent(self, node: str) -> None:
+        self._control("PUT", f"/control/agent/{node}/heal")
+
     def add_agent(self, node: str) -> Agent:
         answer = self._control("PUT", f"/control/agent/add/{node}")
         agent = Agent(node, answer["address"], answer["port"])

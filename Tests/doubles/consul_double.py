@@ -5,8 +5,8 @@
         [--leader-delay SECONDS] [--token TOKEN] [--ready-file PATH] \
         [--session-ttl-min SECONDS] [--data-dir 'DIR/{node}'] [--verbose]
 
-Each agent listens on its own free 127.0.0.1 port; a control port lets tests kill,
-revive and add agents and switch the leader. Once everything listens, the ready
+Each agent listens on its own free 127.0.0.1 port (or on --listen's address); a control
+port lets tests kill, revive and add agents and switch the leader. Once everything listens, the ready
 document `{"agents": {NODE: {"port": P, "address": "127.0.0.1"}}, "control_port": C,
 "pid": N}` is written atomically to --ready-file (and printed on stdout).
 The semantics live in consul_state.py; this file is HTTP only.
@@ -653,6 +653,12 @@ class ConsulDouble:
             except ValueError:
                 raise ConsulError(400, f"sync_after must be seconds, not {sync_after!r}") from None
             return self._kill_or_revive(parts[2], parts[3], delay)
+        if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] in ("partition", "heal"):
+            if parts[3] == "partition":
+                self.state.partition_agent(parts[2])
+            else:
+                self.state.heal_agent(parts[2])
+            return Reply.json({"node": parts[2], "partitioned": parts[3] == "partition"})
         if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] == "sync":
             self.state.sync_agent(parts[2])
             return Reply.json({"node": parts[2], "synced": True})

@@ -221,6 +221,12 @@ class ConsulAgents:
     def set_leader(self, present: bool) -> None:
         self._double("switching the leader").set_leader(present)
 
+    def partition_agent(self, node: str) -> None:
+        self._double("partitioning an agent").partition_agent(node)
+
+    def heal_agent(self, node: str) -> None:
+        self._double("healing an agent").heal_agent(node)
+
     def stop(self) -> None:
         self.backend.stop()
 

@@ -3,12 +3,12 @@ own address on a bridge the test creates, so that a partition is a real one.
 
     bed = NetworkBed.create()          # the bridge, with GATEWAY in the root namespace
     place = bed.add_node("node1")      # namespace + veth, address 10.213.0.11
-    bed.cut("node1"); bed.heal("node1")
+    bed.isolate("node1", agent_port); bed.unblock("node1")
     bed.teardown()                     # kills what runs inside, removes namespaces and links
 
 Only the reserved subnet SUBNET is used, and only namespaces and links this bed made (their
-names carry the bed's tag) are touched. Needs root (CAP_NET_ADMIN); `unavailable()` says why
-it cannot run here.
+names carry the bed's tag) are touched. Needs root (CAP_NET_ADMIN), iproute2 and nftables;
+`unavailable()` says why it cannot run here.
 """
 
 from __future__ import annotations
@@ -51,17 +51,13 @@ def unavailable() -> Optional[str]:
         return "network namespaces need root (CAP_NET_ADMIN); run as root"
     if shutil.which("ip") is None:
         return "the `ip` command (iproute2) is not installed"
+    if shutil.which("nft") is None:
+        return "nftables is not installed (apt-get install nftables; scripts/install-test-deps)"
     probe = f"rmc-probe-{os.getpid()}"
     made = _ip("netns", "add", probe, check=False)
     if made.returncode != 0:
         return f"`ip netns add` fails here: {made.stderr.strip()}"
     _ip("netns", "del", probe, check=False)
-    return None
-
-
-def nft_unavailable() -> Optional[str]:
-    if shutil.which("nft") is None:
-        return "nftables is not installed (apt-get install nftables)"
     return None
 
 
@@ -211,19 +207,18 @@ class NetworkBed:
 
     # --- faults ----------------------------------------------------------------------------
 
-    def cut(self, node: str) -> None:
-        """The node's link goes down: nothing reaches it, from the others or the root."""
-        _ip("link", "set", self.places[node].host_link, "down")
-
-    def heal(self, node: str) -> None:
-        _ip("link", "set", self.places[node].host_link, "up")
+    def isolate(self, node: str, agent_port: int) -> None:
+        """Nothing on the bridge reaches the node or hears from it, the root namespace
+        included, but for its own Consul agent's port: a container whose network is cut
+        still talks to the agent it runs (which the test cuts off from the servers)."""
+        self.block(node, [f"output ip daddr {GATEWAY} tcp dport {agent_port} accept",
+                          f"output ip daddr {SUBNET} drop",
+                          f"input ip saddr {GATEWAY} tcp sport {agent_port} accept",
+                          f"input ip saddr {SUBNET} drop"])
 
     def block(self, node: str, rules: list[str]) -> None:
         """nftables rules in the node's own namespace (table inet chaos, input and output
         chains, loopback always allowed); replaces what was there."""
-        reason = nft_unavailable()
-        if reason is not None:
-            raise NetworkError(reason)
         netns = self.places[node].netns
         self.unblock(node)
         script = "\n".join([

@@ -38,10 +38,11 @@ data dir at the heal). Columns:
 - **two masters**: the longest time two nodes were listed as passing `redis` in Consul, and
   the longest time two nodes took writes;
 - **replica as redis**: the longest time Consul listed as `redis` a node that refused
-  writes as a replica.
+  writes as a replica;
+- **no master in Consul**: the longest time Consul listed no passing `redis` at all.
 
-| scenario | what was cut | for | failover | converge | Consul right | lost / acknowledged | `MIN_REPLICAS_TO_WRITE` | two masters in Consul | two masters in Redis | replica as redis | run |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| scenario | what was cut | for | failover | converge | Consul right | lost / acknowledged | `MIN_REPLICAS_TO_WRITE` | two masters in Consul | two masters in Redis | replica as redis | no master in Consul | run |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
@@ -60,7 +61,7 @@ def render(rows: list[dict]) -> str:
             f"| {row['scenario']}", row["cut"], seconds(row["duration_s"]), seconds(row["failover_s"]),
             seconds(row["converge_s"]), seconds(row["consul_converge_s"]), f"{row['lost']} / {row['acked']}",
             str(row["min_replicas_to_write"]), seconds(row["consul_overlap_s"]), seconds(row["redis_overlap_s"]),
-            seconds(row["consul_names_replica_s"]), f"{row['date']} |"]))
+            seconds(row["consul_names_replica_s"]), seconds(row["consul_no_master_s"]), f"{row['date']} |"]))
     return "\n".join(lines) + "\n"
 
 

@@ -7,11 +7,10 @@ appends its figures to CHAOS_RESULTS (RELIABILITY.md is made from them by `make 
 Run as root: `make chaos` (everything), `make test-chaos` (the short CI subset, marker
 chaos_ci). Without root they skip, unless CHAOS_REQUIRE_NETNS=1.
 
-A cut node's Consul agent is cut off with it, as in a container: the double's agent is
-killed (gossip marks the node failed after its failure detection, 5 s) and revived at the
-heal with what its data dir kept. The double cannot keep a cut-off agent answering its own
-node's hooks (README of Tests/doubles), so during a cut the node's hooks meet a refused
-connection instead of the 500s a partitioned agent gives for forwarded calls.
+A cut node keeps reaching its own Consul agent, as a container does the agent it runs,
+and that agent is cut off from the servers with it (the double's partition: its own API
+answers, forwarded calls fail with 500, nothing it changes reaches the catalog, gossip
+marks the node failed after 5 s; at the heal its full sync sends what it holds then).
 """
 
 from __future__ import annotations
@@ -27,8 +26,9 @@ from typing import Callable, Optional
 import pytest
 
 from chaos import PERIOD, ClusterSampler, Observation, Writer, lost_writes
-from harness import REPO_ROOT, Cluster, Node, RedisManageHooks, wait_until
-from netns import NetworkBed, nft_unavailable, root_connect
+import resp
+from harness import MASTER_NAME, REPO_ROOT, Cluster, Node, RedisManageHooks, wait_until
+from netns import NetworkBed, root_connect
 
 pytestmark = pytest.mark.chaos
 
@@ -57,6 +57,7 @@ class Row:
     consul_overlap_s: float
     redis_overlap_s: float
     consul_names_replica_s: float
+    consul_no_master_s: float
     date: str
 
 
@@ -126,6 +127,10 @@ def two_writable(observation: Observation) -> bool:
     return len(observation.writable()) > 1
 
 
+def consul_lists_none(observation: Observation) -> bool:
+    return observation.consul_masters == ()
+
+
 def consul_names_replica(cluster: Cluster) -> Callable[[Observation], bool]:
     """Consul lists as `redis` a node whose Redis refuses writes as a replica."""
     def check(observation: Observation) -> bool:
@@ -158,8 +163,8 @@ def wait_converged(sampler: ClusterSampler, cluster: Cluster, after: float, time
 
 def master_cut_off(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster], min_replicas: int,
                    cut_s: float, name: str, consul_too: bool = True) -> Row:
-    """`consul_too`: the node's link goes down, its agent with it; otherwise only the
-    other nodes' addresses are dropped (nftables), and its agent stays."""
+    """`consul_too`: the node's agent is cut off from the servers with it; otherwise
+    only the other nodes' addresses are dropped, and its agent stays in the cluster."""
     cluster = chaos_cluster(min_replicas)
     old = cluster.consul_master()
     with ClusterSampler(cluster) as sampler:
@@ -170,18 +175,16 @@ def master_cut_off(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster
             others = ", ".join(node.address for node in cluster.nodes if node is not old)
             cut_at = time.time()
             if consul_too:
-                network_bed.cut(old.name)
-                old.lose_agent()
+                network_bed.isolate(old.name, old.agent_port)
+                cluster.agents.partition_agent(old.name)
             else:
                 network_bed.block(old.name, [f"output ip daddr {{ {others} }} drop",
                                              f"input ip saddr {{ {others} }} drop"])
             time.sleep(cut_s)
             healed_at = time.time()
+            network_bed.unblock(old.name)
             if consul_too:
-                network_bed.heal(old.name)
-                old.regain_agent()
-            else:
-                network_bed.unblock(old.name)
+                cluster.agents.heal_agent(old.name)
             settled = wait_converged(sampler, cluster, healed_at, CONVERGE_BOUND_S + 30)
             time.sleep(1)
     new = cluster.consul_master()
@@ -198,7 +201,7 @@ def master_cut_off(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster
     converge_s = settled.at - healed_at
     consul_overlap = sampler.longest(two_in_consul)
     redis_overlap = sampler.longest(two_writable)
-    cut = ("the master's node from every other node, with its Consul agent" if consul_too
+    cut = ("the master's node from every other node, its Consul agent from the servers" if consul_too
            else "the master's node from every other node; its Consul agent still in the cluster")
     row = Row(scenario=name, cut=cut,
               duration_s=round(healed_at - cut_at, 1),
@@ -207,7 +210,8 @@ def master_cut_off(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster
               consul_converge_s=round(replica_listed_at - healed_at, 1),
               acked=len(acks), lost=len(lost), min_replicas_to_write=min_replicas,
               consul_overlap_s=round(consul_overlap, 2), redis_overlap_s=round(redis_overlap, 2),
-              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2), date=today())
+              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2),
+              consul_no_master_s=round(sampler.longest(consul_lists_none), 2), date=today())
     record(row)
 
     assert failover is not None, "the other sentinels never named a new master"
@@ -234,9 +238,6 @@ def test_master_cut_off_from_redis_peers_but_not_consul(network_bed, chaos_clust
     """A partial partition: the master's node loses the other nodes (Redis and Sentinel)
     but still reaches its Consul agent, whose gossip goes another way. The majority fails
     over; the cut-off master must not stay listed as passing `redis` beside the new one."""
-    reason = nft_unavailable()
-    if reason is not None:
-        pytest.skip(reason)
     master_cut_off(network_bed, chaos_cluster, min_replicas=1, cut_s=30,
                    name="1c master cut off from its peers, not from Consul", consul_too=False)
 
@@ -255,9 +256,10 @@ class Steady:
 
 def steady_through(network_bed: NetworkBed, cluster: Cluster, victim: Node, name: str, cut: str,
                    apply: Callable[[], None], undo: Callable[[], None], hold_s: float,
-                   back_in_consul: Callable[[], bool]) -> Steady:
-    """Applies a fault to `victim` for `hold_s`, undoes it, and checks the master never
-    changed: every sentinel, Consul and the writable node name the one master all along."""
+                   back_in_consul: Callable[[], bool], took_effect: Callable[[], None]) -> Steady:
+    """Applies a fault to `victim` for `hold_s`, checks it `took_effect` (asserts), undoes
+    it, and checks the master never changed: every sentinel, Consul and the writable node
+    name the one master all along."""
     master = cluster.consul_master()
     with ClusterSampler(cluster) as sampler:
         inside = Writer("inside", cluster, network_bed.connector(victim.name), lambda: master.address)
@@ -267,6 +269,7 @@ def steady_through(network_bed: NetworkBed, cluster: Cluster, victim: Node, name
             cut_at = time.time()
             apply()
             time.sleep(hold_s)
+            took_effect()
             healed_at = time.time()
             undo()
             wait_until(back_in_consul, CONVERGE_BOUND_S + 30, f"Consul is right again after the {cut}",
@@ -285,7 +288,8 @@ def steady_through(network_bed: NetworkBed, cluster: Cluster, victim: Node, name
               acked=len(acks), lost=len(lost), min_replicas_to_write=int(cluster.extra_env["MIN_REPLICAS_TO_WRITE"]),
               consul_overlap_s=round(sampler.longest(two_in_consul), 2),
               redis_overlap_s=round(sampler.longest(two_writable), 2),
-              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2), date=today())
+              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2),
+              consul_no_master_s=round(sampler.longest(consul_lists_none), 2), date=today())
     record(row)
     assert not changed, f"a sentinel named another master (no failover may happen): {changed[0]}"
     assert not others_writable, f"another node took writes: {others_writable[0]}"
@@ -299,6 +303,23 @@ def passing_replica(cluster: Cluster, node: Node) -> Callable[[], bool]:
     return lambda: node.address in [i.address for i in cluster.passing("redis-replica")]
 
 
+def out_of_consul(cluster: Cluster, node: Node) -> Callable[[], None]:
+    def check() -> None:
+        listed = [i.address for s in ("redis", "redis-replica") for i in cluster.passing(s)]
+        assert node.address not in listed, f"Consul still lists the cut-off {node.name} as passing"
+    return check
+
+
+def sentinel_flags_master_down(network_bed: NetworkBed, node: Node) -> Callable[[], None]:
+    """The node's own Sentinel, asked from inside its namespace, holds the master down."""
+    def check() -> None:
+        reply = resp.command(node.sentinel_port, "SENTINEL", "MASTER", MASTER_NAME, host=node.address,
+                             connect=network_bed.connector(node.name))
+        flags = resp.pairs(reply).get("flags", "")
+        assert "s_down" in flags, f"the cut-off sentinel of {node.name} does not hold the master down: {flags}"
+    return check
+
+
 def passing_master(cluster: Cluster, node: Node) -> Callable[[], bool]:
     return lambda: [i.address for i in cluster.passing("redis")] == [node.address]
 
@@ -308,16 +329,16 @@ def test_replica_cut_off_and_healed(network_bed, chaos_cluster) -> None:
     replica = next(node for node in cluster.nodes if node is not cluster.consul_master())
 
     def cut() -> None:
-        network_bed.cut(replica.name)
-        replica.lose_agent()
+        network_bed.isolate(replica.name, replica.agent_port)
+        cluster.agents.partition_agent(replica.name)
 
     def heal() -> None:
-        network_bed.heal(replica.name)
-        replica.regain_agent()
+        network_bed.unblock(replica.name)
+        cluster.agents.heal_agent(replica.name)
 
     steady_through(network_bed, cluster, replica, "2a replica cut off",
-                   "a replica's node from every other node, with its Consul agent",
-                   cut, heal, 30, passing_replica(cluster, replica))
+                   "a replica's node from every other node, its Consul agent from the servers",
+                   cut, heal, 30, passing_replica(cluster, replica), out_of_consul(cluster, replica))
     wait_until(lambda: replica.role() == "slave" and
                replica.redis("INFO", "replication").decode().count("master_link_status:up") == 1, 10,
                f"{replica.name} replicates again")
@@ -327,9 +348,6 @@ def test_sentinel_minority_cut_off_fails_nothing_over(network_bed, chaos_cluster
     """One node's Sentinel loses the master and the other sentinels (its replica's link goes
     with it: both share the node's address). One sentinel out of three is below the quorum
     of 2, so it may flag the master down but never fail it over."""
-    reason = nft_unavailable()
-    if reason is not None:
-        pytest.skip(reason)
     cluster = chaos_cluster(min_replicas=1)
     master = cluster.consul_master()
     replica = next(node for node in cluster.nodes if node is not master)
@@ -339,36 +357,41 @@ def test_sentinel_minority_cut_off_fails_nothing_over(network_bed, chaos_cluster
     steady_through(network_bed, cluster, replica, "2b sentinel minority cut off",
                    "one sentinel (of 3) from the master and the other sentinels",
                    lambda: network_bed.block(replica.name, rules), lambda: network_bed.unblock(replica.name), 30,
-                   passing_replica(cluster, replica))
+                   passing_replica(cluster, replica), sentinel_flags_master_down(network_bed, replica))
 
 
 def master_consul_lost(network_bed: NetworkBed, chaos_cluster: Callable[..., Cluster], name: str, cut: str,
-                       block: bool) -> Steady:
+                       killed: bool) -> Steady:
+    """`killed`: the master's agent dies and starts again from its data dir; otherwise it
+    runs on, cut off from the servers (the node's hooks still reach it)."""
     cluster = chaos_cluster(min_replicas=1)
     master = cluster.consul_master()
-    rules = [f"output ip daddr {network_bed.gateway} tcp dport {master.agent_port} drop"]
 
     def apply() -> None:
-        if block:
-            network_bed.block(master.name, rules)
-        master.lose_agent()
+        if killed:
+            master.lose_agent()
+        else:
+            cluster.agents.partition_agent(master.name)
 
     def undo() -> None:
-        if block:
-            network_bed.unblock(master.name)
-        master.regain_agent()
+        if killed:
+            master.regain_agent()
+        else:
+            cluster.agents.heal_agent(master.name)
 
-    return steady_through(network_bed, cluster, master, name, cut, apply, undo, 30, passing_master(cluster, master))
+    def no_master_listed() -> None:
+        assert not cluster.passing("redis"), "Consul still lists the master whose agent is gone"
+
+    return steady_through(network_bed, cluster, master, name, cut, apply, undo, 30, passing_master(cluster, master),
+                          no_master_listed)
 
 
 def test_master_cut_off_from_consul_only(network_bed, chaos_cluster) -> None:
     """Redis and Sentinel still see each other: nothing fails over; Consul lists no master
-    while the master's agent is out (its node fails gossip), and the master again after."""
-    reason = nft_unavailable()
-    if reason is not None:
-        pytest.skip(reason)
+    while the master's agent is cut off (its node fails gossip), and the master again after."""
     master_consul_lost(network_bed, chaos_cluster, "2c master cut off from Consul only",
-                       "the master's node from its Consul agent (Redis and Sentinel untouched)", block=True)
+                       "the master's Consul agent from the Consul servers (Redis and Sentinel untouched)",
+                       killed=False)
 
 
 # --- 3. Consul faults ----------------------------------------------------------------------
@@ -376,7 +399,7 @@ def test_master_cut_off_from_consul_only(network_bed, chaos_cluster) -> None:
 
 def test_master_consul_agent_killed(network_bed, chaos_cluster) -> None:
     master_consul_lost(network_bed, chaos_cluster, "3a master's Consul agent killed",
-                       "the master's Consul agent (killed, then started again)", block=False)
+                       "the master's Consul agent (killed, then started again)", killed=True)
 
 
 def test_whole_consul_gone_failover_through_sentinel(network_bed, chaos_cluster) -> None:
@@ -420,7 +443,8 @@ def test_whole_consul_gone_failover_through_sentinel(network_bed, chaos_cluster)
               converge_s=None, consul_converge_s=round(consul_back_at - back_at, 1), acked=len(writer.acks),
               lost=len(lost), min_replicas_to_write=0, consul_overlap_s=round(sampler.longest(two_in_consul), 2),
               redis_overlap_s=round(sampler.longest(two_writable), 2),
-              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2), date=today())
+              consul_names_replica_s=round(sampler.longest(consul_names_replica(cluster)), 2),
+              consul_no_master_s=round(sampler.longest(consul_lists_none), 2), date=today())
     record(row)
     assert failover is not None
     assert served, "no write was acknowledged while Consul had no leader"

@@ -113,14 +113,17 @@ struct ClusterObserver {
     }
 
     /// How many of the sentinels Consul lists as passing the local Sentinel
-    /// flags down; nil when it or Consul does not answer.
+    /// flags down, or of all it knows when Consul does not answer; nil when
+    /// the local Sentinel does not answer.
     func localSentinelReach() -> SentinelReach? {
         do {
-            let alive = Set(try passing(ClusterNames.sentinelService))
+            let alive = (try? passing(ClusterNames.sentinelService)).map(Set.init)
             let sentinel = try node.sentinel()
             defer { sentinel.close() }
             let peers = try sentinel.sentinels(name: ClusterNames.masterName)
-            let cutOff = peers.filter { peer in peer.isDown && (peer.address.map(alive.contains) ?? false) }.count
+            let cutOff = peers.filter { peer in
+                peer.isDown && (alive.map { alive in peer.address.map(alive.contains) ?? false } ?? true)
+            }.count
             return SentinelReach(known: peers.count + 1, cutOff: cutOff)
         } catch {
             node.logger.debug("sentinel reach unknown", ["error": "\(error)"])

@@ -21,13 +21,16 @@ public enum RedisObservation: Sendable, Equatable {
 /// How much of the cluster's Sentinel the local one still reaches. A master
 /// whose Sentinel has lost a majority of all sentinels, while Consul still
 /// lists those as alive, is on the minority side of a partition: the majority
-/// may be promoting another master (issue 15, a partition that spares Consul).
-/// Dead sentinels drop out of Consul's passing list and are not counted, so a
-/// master that outlives its peers keeps serving.
+/// may be promoting another master (issue 15). Dead sentinels drop out of
+/// Consul's passing list and are not counted, so a master that outlives its
+/// peers keeps serving; when Consul cannot say (this node's agent is cut off
+/// from its servers too) every sentinel flagged down counts, and the warning
+/// this brings is what the agent sends the catalog when the partition heals.
 public struct SentinelReach: Sendable, Equatable {
     /// Every sentinel the local one knows, itself included.
     public var known: Int
-    /// Those the local Sentinel flags down although Consul lists them as passing.
+    /// Those the local Sentinel flags down although Consul lists them as passing
+    /// (all it flags down when Consul does not answer).
     public var cutOff: Int
 
     public init(known: Int, cutOff: Int) {
@@ -138,7 +141,7 @@ public enum HealthDecision {
             let reach = seen.sentinelReach.map { "\($0.cutOff) of \($0.known) sentinels" } ?? ""
             var actions = align(to: .master, seen: seen)
             let note = "master with \(replicas) connected replica(s), but its Sentinel cannot reach \(reach) "
-                + "that Consul lists as alive: they may be promoting another master"
+                + "not known dead to Consul: they may be promoting another master"
             actions.append(.warn(.master, note: note))
             return HealthPlan(
                 actions: actions, healthy: true,
