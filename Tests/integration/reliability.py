@@ -26,8 +26,9 @@ health interval is 1 s (the json5's 5 s scaled by 0.2); Sentinel's `down-after` 
 as passing `redis`, the master each sentinel names, and which nodes take a write; writers
 on each side of the cut write a new key every 20 ms and count the acknowledged ones.
 
-A cut node's Consul agent is cut with it (the double kills it and starts it again with its
-data dir at the heal). Columns:
+A cut node still reaches its own Consul agent, and that agent is cut off from the Consul
+servers with it (the double's partition: forwarded calls fail, nothing syncs, gossip fails
+the node after 5 s; at the heal its full sync sends what it holds then). Columns:
 
 - **failover**: from the cut (or kill) until every sentinel of the majority names the new master;
 - **converge**: from the heal until Consul lists only one master, every sentinel names it and
