@@ -39,8 +39,18 @@ def test_each_node_has_its_address_and_isolation_spares_only_its_agent(network_b
     server = listen(network_bed, "node1", 6379)
     agent = socket.create_server((netns.GATEWAY, 0))
     agent_port = agent.getsockname()[1]
-    threading.Thread(target=lambda: [c.sendall(b"ok") or c.close() for c, _ in iter(agent.accept, None)],
-                     daemon=True).start()
+
+    def answer() -> None:
+        """Plays the node's Consul agent on the bridge: `ok` to every connection until closed."""
+        while True:
+            try:
+                connection, _ = agent.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"ok")
+
+    threading.Thread(target=answer, daemon=True).start()
     try:
         assert reaches(netns.root_connect, one.address, 6379)
         assert reaches(network_bed.connector("node2"), one.address, 6379)
