@@ -77,11 +77,11 @@ CHAOS_PYTEST = CHAOS_RESULTS=$(abspath $(CHAOS_RESULTS)) $(PYTHON) -m pytest -q 
 test-chaos: build
 	$(CHAOS_PYTEST) -m chaos_ci Tests/integration/test_chaos.py
 
-## chaos: every chaos scenario (about 10 min, as root), then RELIABILITY.md from that run's figures
+## chaos: every chaos scenario (about 9 min, as root), then RELIABILITY.md from that run's figures
 chaos: build
 	rm -f $(CHAOS_RESULTS)
 	@# Each scenario records its figures before its checks: the table is written either way.
-	$(CHAOS_PYTEST) -m chaos Tests/integration/test_chaos.py; status=$$?; \
+	$(CHAOS_PYTEST) -m chaos Tests/integration/test_chaos.py Tests/integration/test_chaos_backup.py; status=$$?; \
 		$(PYTHON) Tests/integration/reliability.py $(CHAOS_RESULTS) RELIABILITY.md; exit $$status
 
 ## fuzz: libFuzzer on every parser (Tests/Fuzz), FUZZ_SECONDS (60) per target, FUZZ_JOBS (2) at a time; a crash fails

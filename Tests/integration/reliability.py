@@ -42,6 +42,10 @@ the node after 5 s; at the heal its full sync sends what it holds then). Columns
   writes as a replica;
 - **no master in Consul**: the longest time Consul listed no passing `redis` at all.
 
+Not in the table, pass or fail only (`test_chaos_backup.py`): the backup hook stopped with
+SIGTERM or SIGKILL in the middle of an upload to a slow Manta leaves no object in the store,
+no backup key in Consul and no partial file on the node.
+
 | scenario | what was cut | for | failover | converge | Consul right | lost / acknowledged | `MIN_REPLICAS_TO_WRITE` | two masters in Consul | two masters in Redis | replica as redis | no master in Consul | run |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
