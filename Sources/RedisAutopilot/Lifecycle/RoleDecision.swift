@@ -3,7 +3,7 @@
 public struct RoleSnapshot: Sendable, Equatable {
     /// This node's announced Redis address.
     public var me: NodeAddress
-    /// `redis` instances Consul reports passing.
+    /// `redis` instances Consul reports passing that answer ROLE as master.
     public var passingMasters: [NodeAddress]
     /// Every `redis` instance in the catalog, passing or not.
     public var registeredMasters: [NodeAddress]
@@ -11,8 +11,9 @@ public struct RoleSnapshot: Sendable, Equatable {
     public var sentinelMasters: [NodeAddress]
     /// Sentinels that report a failover of the master in progress.
     public var sentinelsFailingOver: [NodeAddress]
-    /// Other nodes' `redis-replica` instances whose checks are not critical:
-    /// replicas that live and hold what they last replicated.
+    /// Other nodes' `redis-replica` instances whose checks are not critical
+    /// and that answer ROLE as replica: replicas that live and hold what they
+    /// last replicated.
     public var liveReplicas: [NodeAddress]
     /// What REDIS_DATA_DIR holds (`LocalData.evidence`); empty: no data.
     public var localData: [String]
