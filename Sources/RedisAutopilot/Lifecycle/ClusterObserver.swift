@@ -140,6 +140,25 @@ struct ClusterObserver {
         }
     }
 
+    /// How many of the sentinels Consul lists as passing the local Sentinel
+    /// flags down, or of all it knows when Consul does not answer; nil when
+    /// the local Sentinel does not answer.
+    func localSentinelReach() -> SentinelReach? {
+        do {
+            let alive = (try? passing(ClusterNames.sentinelService)).map(Set.init)
+            let sentinel = try node.sentinel()
+            defer { sentinel.close() }
+            let peers = try sentinel.sentinels(name: ClusterNames.masterName)
+            let cutOff = peers.filter { peer in
+                peer.isDown && (alive.map { alive in peer.address.map(alive.contains) ?? false } ?? true)
+            }.count
+            return SentinelReach(known: peers.count + 1, cutOff: cutOff)
+        } catch {
+            node.logger.debug("sentinel reach unknown", ["error": "\(error)"])
+            return nil
+        }
+    }
+
     /// The local Sentinel's master, nil when it does not answer.
     func localSentinelMaster() -> NodeAddress? {
         do {

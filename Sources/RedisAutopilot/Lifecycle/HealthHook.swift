@@ -63,8 +63,10 @@ public struct HealthHook {
         var sentinelMaster: NodeAddress?
         var otherMasters: [NodeAddress] = []
         var silentMasters: [NodeAddress] = []
+        var sentinelReach: SentinelReach?
         if case .master = redis {
             sentinelMaster = observer.localSentinelMaster()
+            sentinelReach = observer.localSentinelReach()
             let passingMasters = (try? observer.passing(RoleService.master.name)) ?? []
             masterPassing = passingMasters.contains(node.announce)
             for other in passingMasters where other != node.announce {
@@ -74,7 +76,7 @@ public struct HealthHook {
         return HealthSnapshot(
             redis: redis, registered: registered, announce: node.announce, holdsBootstrapLock: holdsLock,
             masterPassingInConsul: masterPassing, sentinelMaster: sentinelMaster, staleServiceIDs: stale,
-            otherPassingMasters: otherMasters, listedMastersNotAnswering: silentMasters)
+            otherPassingMasters: otherMasters, listedMastersNotAnswering: silentMasters, sentinelReach: sentinelReach)
     }
 
     private func act(_ action: HealthAction) throws {
