@@ -4,6 +4,9 @@ struct SentinelReport: Sendable, Equatable {
     /// nil: this sentinel does not monitor the master (yet).
     var master: NodeAddress?
     var failingOver: Bool
+    /// It flags the master down or has not heard from it for long
+    /// (`SentinelMaster.doubtsMaster`).
+    var doubtsMaster: Bool = false
 }
 
 /// Reads the cluster as Consul and the sentinels see it. Observation only:
@@ -54,8 +57,9 @@ struct ClusterObserver {
                 let sentinel = address == node.sentinelAnnounce ? try node.sentinel() : try node.sentinel(at: address)
                 defer { sentinel.close() }
                 let master = try sentinel.masterAddress(name: ClusterNames.masterName)
-                let failingOver = try master != nil && sentinel.master(name: ClusterNames.masterName).isFailoverInProgress
-                reports.append(SentinelReport(sentinel: address, master: master, failingOver: failingOver))
+                let state = try master == nil ? nil : sentinel.master(name: ClusterNames.masterName)
+                reports.append(SentinelReport(sentinel: address, master: master, failingOver: state?.isFailoverInProgress ?? false,
+                                              doubtsMaster: state?.doubtsMaster ?? false))
             } catch let RedisError.invalidAddress(_, command, error) {
                 node.refusals.reportAddress(from: "sentinel \(address) (\(command))", error, to: node.logger)
             } catch let error as RedisError where error.isProtocolViolation {

@@ -90,6 +90,7 @@ struct RoleChooser {
             registeredMasters: try observer.registered(RoleService.master.name),
             sentinelMasters: reports.compactMap(\.master),
             sentinelsFailingOver: reports.filter(\.failingOver).map(\.sentinel),
+            sentinelsDoubtingMaster: reports.filter(\.doubtsMaster).map(\.sentinel),
             liveReplicas: try observer.live(RoleService.replica.name).filter { $0 != node.announce && observer.answersAsReplica($0) },
             localData: LocalData.evidence(in: LocalData.scan(node.settings.paths.dataDir)),
             holdsBootstrapLock: lockState.mine,
