@@ -51,6 +51,32 @@ final class HealthDecisionTests: XCTestCase {
         XCTAssertEqual(plan.actions, [.warn(.replica, note: "replica of 10.0.0.2:6379, link down")])
     }
 
+    func testMasterWhoseSentinelLostAMajorityOfLiveSentinelsStopsPassing() {
+        let plan = HealthDecision.decide(HealthSnapshot(
+            redis: .master(connectedReplicas: 2, loading: false), registered: [.master: me], announce: me,
+            sentinelMaster: me, sentinelReach: SentinelReach(known: 3, cutOff: 2)))
+        XCTAssertTrue(plan.healthy)
+        XCTAssertEqual(plan.actions, [.warn(.master, note: "master with 2 connected replica(s), but its Sentinel cannot "
+            + "reach 2 of 3 sentinels not known dead to Consul: they may be promoting another master")])
+        XCTAssertTrue(plan.reason.contains("without passing"), plan.reason)
+    }
+
+    func testMasterThatLostAMinorityOfSentinelsKeepsPassing() {
+        for (known, cutOff) in [(3, 1), (2, 1), (5, 2)] {
+            let plan = HealthDecision.decide(HealthSnapshot(
+                redis: .master(connectedReplicas: 1, loading: false), registered: [.master: me], announce: me,
+                sentinelMaster: me, sentinelReach: SentinelReach(known: known, cutOff: cutOff)))
+            XCTAssertEqual(plan.actions, [.pass(.master, note: "master with 1 connected replica(s)")], "\(cutOff) of \(known)")
+        }
+    }
+
+    func testMajorityIsOfEverySentinelKnown() {
+        XCTAssertTrue(SentinelReach(known: 5, cutOff: 3).majorityCutOff)
+        XCTAssertFalse(SentinelReach(known: 4, cutOff: 2).majorityCutOff)
+        XCTAssertTrue(SentinelReach(known: 4, cutOff: 3).majorityCutOff)
+        XCTAssertFalse(SentinelReach(known: 1, cutOff: 0).majorityCutOff)
+    }
+
     func testLoadingMasterWarns() {
         let plan = HealthDecision.decide(HealthSnapshot(
             redis: .master(connectedReplicas: 0, loading: true), registered: [.master: me], announce: me))

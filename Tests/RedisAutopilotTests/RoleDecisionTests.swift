@@ -97,6 +97,23 @@ final class RoleDecisionTests: XCTestCase {
         XCTAssertEqual(second.step, .becomeMaster)
     }
 
+    func testARestartedMasterTheSentinelsDoubtWaitsForTheirVerdict() {
+        let plan = decide(RoleSnapshot(me: me, sentinelMasters: [me, me], sentinelsDoubtingMaster: [other],
+                                       liveReplicas: [other, third], localData: ["dump.rdb"], holdsBootstrapLock: true, elapsed: .seconds(3)))
+        XCTAssertEqual(plan.step, .wait)
+        XCTAssertTrue(plan.reason.contains("a failover may be starting"), plan.reason)
+        XCTAssertLessThan(plan.recheckAfter, .seconds(1))
+    }
+
+    func testADoubtedMasterTakesTheRoleBackWhenNobodyCouldTakeOverOrTheWaitIsOver() {
+        let alone = decide(RoleSnapshot(me: me, sentinelMasters: [me], sentinelsDoubtingMaster: [me], localData: ["dump.rdb"],
+                                        holdsBootstrapLock: true))
+        XCTAssertEqual(alone.step, .becomeMaster)
+        let waited = decide(RoleSnapshot(me: me, sentinelMasters: [me, me], sentinelsDoubtingMaster: [other],
+                                         liveReplicas: [other], localData: ["dump.rdb"], holdsBootstrapLock: true, elapsed: .seconds(60)))
+        XCTAssertEqual(waited.step, .becomeMaster)
+    }
+
     func testSentinelsNamingThisNodeLoseToAnotherPassingMaster() {
         let plan = decide(RoleSnapshot(me: me, passingMasters: [other], sentinelMasters: [me]))
         XCTAssertEqual(plan.step, .becomeReplica(of: other))

@@ -182,4 +182,13 @@ final class SentinelClientTests: XCTestCase {
         XCTAssertFalse(SentinelMaster(fields: ["failover-state": "none"]).isFailoverInProgress)
         XCTAssertEqual(SentinelMaster(fields: [:]).flags, [])
     }
+
+    func testASentinelDoubtsAMasterItFlagsDownOrHasNotHeardFromForHalfItsDownAfter() {
+        func master(_ fields: [String: String]) -> SentinelMaster { SentinelMaster(fields: fields) }
+        XCTAssertTrue(master(["flags": "master,s_down", "last-ok-ping-reply": "10", "down-after-milliseconds": "5000"]).doubtsMaster)
+        XCTAssertTrue(master(["flags": "master", "last-ok-ping-reply": "2500", "down-after-milliseconds": "5000"]).doubtsMaster)
+        XCTAssertFalse(master(["flags": "master", "last-ok-ping-reply": "2499", "down-after-milliseconds": "5000"]).doubtsMaster)
+        XCTAssertFalse(master(["flags": "master", "last-ok-ping-reply": "x", "down-after-milliseconds": "5000"]).doubtsMaster)
+        XCTAssertFalse(master(["flags": "master"]).doubtsMaster)
+    }
 }

@@ -190,6 +190,13 @@ class DoubleCluster(Cluster):
         query = "" if sync_after is None else f"?sync_after={sync_after}"
         self._control("PUT", f"/control/agent/{node}/revive{query}")
 
+    def partition_agent(self, node: str) -> None:
+        """The agent runs but is cut off from the servers (see the README)."""
+        self._control("PUT", f"/control/agent/{node}/partition")
+
+    def heal_agent(self, node: str) -> None:
+        self._control("PUT", f"/control/agent/{node}/heal")
+
     def add_agent(self, node: str) -> Agent:
         answer = self._control("PUT", f"/control/agent/add/{node}")
         agent = Agent(node, answer["address"], answer["port"])
@@ -236,13 +243,15 @@ def start_double(nodes: list[str], *, leader_delay: float | None = None,
                  verbose: bool = False, data_dir_template: str | None = None,
                  tls: tuple[str, str] | None = None, timing: str | None = None,
                  failure_detection: float | None = None, member_reconcile: float | None = None,
-                 sync_stagger: float | None = None, acl_file: str | None = None) -> DoubleCluster:
+                 sync_stagger: float | None = None, acl_file: str | None = None,
+                 listen: str | None = None) -> DoubleCluster:
     """`data_dir_template` ({node} for the node name): agents keep their state there as
     Consul's do, and a revived agent restores it (see agent_data_dir.py). `tls`
     (certificate, key): the agents serve https. `timing` is `consul` or `instant` (default:
     double_timing()); with `consul`, `failure_detection`, `member_reconcile` and
     `sync_stagger` replace Consul's delays (tests that need not wait them in full).
-    `acl_file`: tokens and their policies (consul_acl.py)."""
+    `acl_file`: tokens and their policies (consul_acl.py). `listen`: the agents' address
+    instead of 127.0.0.1 (the chaos tests' bridge)."""
     owns_workdir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="consul-double-")
     ready_path = os.path.join(workdir, "consul-double.ready.json")
@@ -269,6 +278,8 @@ def start_double(nodes: list[str], *, leader_delay: float | None = None,
             command += [option, str(value)]
     if acl_file is not None:
         command += ["--acl-file", acl_file]
+    if listen is not None:
+        command += ["--listen", listen]
     if verbose:
         command.append("--verbose")
     with open(log_path, "ab") as log:

@@ -5,8 +5,8 @@
         [--leader-delay SECONDS] [--token TOKEN] [--ready-file PATH] \
         [--session-ttl-min SECONDS] [--data-dir 'DIR/{node}'] [--verbose]
 
-Each agent listens on its own free 127.0.0.1 port; a control port lets tests kill,
-revive and add agents and switch the leader. Once everything listens, the ready
+Each agent listens on its own free 127.0.0.1 port (or on --listen's address); a control
+port lets tests kill, revive and add agents and switch the leader. Once everything listens, the ready
 document `{"agents": {NODE: {"port": P, "address": "127.0.0.1"}}, "control_port": C,
 "pid": N}` is written atomically to --ready-file (and printed on stdout).
 The semantics live in consul_state.py; this file is HTTP only.
@@ -552,15 +552,16 @@ class AgentServer:
     """One agent's HTTP listener; stopping it refuses connections and cuts open ones."""
 
     def __init__(self, api: ConsulAPI, verbose: bool, port: int = 0,
-                 tls: ssl.SSLContext | None = None):
+                 tls: ssl.SSLContext | None = None, address: str = NODE_ADDRESS):
         self.api = api
+        self.address = address
         self.verbose = verbose
         self.port = port
         self.tls = tls
         self._httpd: TrackingHTTPServer | None = None
 
     def start(self) -> None:
-        self._httpd = TrackingHTTPServer((NODE_ADDRESS, self.port), Handler, self.api.handle,
+        self._httpd = TrackingHTTPServer((self.address, self.port), Handler, self.api.handle,
                                          self.verbose)
         if self.tls is not None:
             # The handshake runs in the request's thread: a stalled client holds up only itself.
@@ -582,8 +583,9 @@ class ConsulDouble:
     """The agents, the control API and the ready document."""
 
     def __init__(self, state: ConsulState, acls: ACLs, ready_file: str | None,
-                 verbose: bool, tls: ssl.SSLContext | None = None):
+                 verbose: bool, tls: ssl.SSLContext | None = None, listen: str = NODE_ADDRESS):
         self.state = state
+        self.listen = listen
         self.acls = acls
         self.tls = tls
         self.ready_file = ready_file
@@ -601,7 +603,8 @@ class ConsulDouble:
         self.publish()
 
     def _start_agent(self, node: str) -> AgentServer:
-        server = AgentServer(ConsulAPI(self.state, node, self.acls), self.verbose, tls=self.tls)
+        server = AgentServer(ConsulAPI(self.state, node, self.acls), self.verbose, tls=self.tls,
+                             address=self.listen)
         server.start()
         with self._agents_lock:
             self.agents[node] = server
@@ -609,7 +612,7 @@ class ConsulDouble:
 
     def ready_document(self) -> dict[str, Any]:
         with self._agents_lock:
-            agents = {node: {"port": s.port, "address": NODE_ADDRESS}
+            agents = {node: {"port": s.port, "address": s.address}
                       for node, s in self.agents.items()}
         assert self._control is not None
         return {"agents": agents, "control_port": self._control.server_address[1],
@@ -650,6 +653,12 @@ class ConsulDouble:
             except ValueError:
                 raise ConsulError(400, f"sync_after must be seconds, not {sync_after!r}") from None
             return self._kill_or_revive(parts[2], parts[3], delay)
+        if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] in ("partition", "heal"):
+            if parts[3] == "partition":
+                self.state.partition_agent(parts[2])
+            else:
+                self.state.heal_agent(parts[2])
+            return Reply.json({"node": parts[2], "partitioned": parts[3] == "partition"})
         if len(parts) == 4 and parts[:2] == ["control", "agent"] and parts[3] == "sync":
             self.state.sync_agent(parts[2])
             return Reply.json({"node": parts[2], "synced": True})
@@ -664,7 +673,7 @@ class ConsulDouble:
         self.state.add_agent(node)
         server = self._start_agent(node)
         self.publish()
-        return Reply.json({"node": node, "port": server.port, "address": NODE_ADDRESS})
+        return Reply.json({"node": node, "port": server.port, "address": server.address})
 
     def _kill_or_revive(self, node: str, action: str, sync_after: float | None = None) -> Reply:
         with self._agents_lock:
@@ -718,6 +727,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tls-cert", metavar="PEM",
                         help="agents serve https with this certificate (the control API stays http)")
     parser.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    parser.add_argument("--listen", default=NODE_ADDRESS, metavar="ADDRESS",
+                        help="the address the agents listen on (the control API stays on "
+                             f"{NODE_ADDRESS}): the chaos tests' bridge, reached from every node's "
+                             "network namespace")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     arguments = parser.parse_args(argv)
     if (arguments.tls_cert is None) != (arguments.tls_key is None):
@@ -762,7 +775,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.tls_cert:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(arguments.tls_cert, arguments.tls_key)
-    double = ConsulDouble(state, acls, arguments.ready_file, arguments.verbose, tls)
+    double = ConsulDouble(state, acls, arguments.ready_file, arguments.verbose, tls, arguments.listen)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

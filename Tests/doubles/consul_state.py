@@ -60,6 +60,7 @@ KV_MAX_VALUE_SIZE = 512 * 1024
 CHECK_OUTPUT_MAX = 4 * 1024
 
 NO_LEADER = "No cluster leader"
+NO_SERVERS = "No known Consul servers"
 
 
 class ConsulError(Exception):
@@ -327,6 +328,8 @@ class Node:
     # The membership change the leader will reconcile (serfHealth passing or critical).
     serf_target: str | None = None
     serf_due: float | None = None
+    # Cut off from the servers: the agent answers its own API, forwards nothing, syncs nothing.
+    partitioned: bool = False
 
     def catalog_json(self) -> dict[str, Any]:
         return {
@@ -564,6 +567,14 @@ class ConsulState:
         if not self._has_leader(now):
             raise ConsulError(500, NO_LEADER)
 
+    def _require_servers(self, agent: str, now: float, needs_leader: bool = True) -> None:
+        """What an agent forwards to the servers: nothing gets through from a partitioned
+        agent (rpc error "No known Consul servers", HTTP 500), stale reads included."""
+        if self._nodes[agent].partitioned:
+            raise ConsulError(500, NO_SERVERS)
+        if needs_leader:
+            self._require_leader(now)
+
     def _catalog_writable(self, now: float) -> bool:
         return self._has_leader(now) or not self._timing.freeze_without_leader
 
@@ -698,7 +709,7 @@ class ConsulState:
         """local.State.SyncChanges: sends what is marked out of sync; entries the catalog has
         and the agent never marked (lost with a restart) are left to the next full sync. The
         agent's write endpoints also call it directly (agent_endpoint.go, syncChanges)."""
-        if not self._catalog_writable(now):
+        if not self._catalog_writable(now) or node.partitioned:
             return  # "failed to sync changes": the marks stay for the next try
         marks = (node.deleted_services, node.deleted_checks, node.unsynced_services,
                  node.unsynced_checks)
@@ -727,7 +738,7 @@ class ConsulState:
         """local.State.SyncFull: the catalog's copy of the node becomes the agent's, every
         entry the agent does not have is deleted. Fails without a leader; retried after
         retryFailIntv, as ae.go does."""
-        if not self._catalog_writable(now):
+        if not self._catalog_writable(now) or node.partitioned:
             node.full_sync_at = now + self._timing.retry_fail + self._stagger(self._timing.retry_fail)
             return
         node.deleted_services = set(node.catalog_services) - set(node.services)
@@ -838,6 +849,35 @@ class ConsulState:
                 node.alive = False
                 node.full_sync_at = None
                 self._expect_member(node, CRITICAL, self._timing.failure_detection, now)
+            self._advance(now)
+            self._changed.notify_all()
+
+    def partition_agent(self, name: str) -> None:
+        """The agent is cut off from the servers but runs: its own API answers from local
+        state, every forwarded call fails (500 `No known Consul servers`), its changes stay
+        unsynced, and gossip marks its node failed after the failure detection, which
+        drops its services from `?passing` and invalidates its sessions."""
+        with self._changed:
+            node = self._known_node(name)
+            now = self._clock()
+            self._advance(now)
+            if node.alive and not node.partitioned:
+                node.partitioned = True
+                self._expect_member(node, CRITICAL, self._timing.failure_detection, now)
+            self._advance(now)
+            self._changed.notify_all()
+
+    def heal_agent(self, name: str, sync_after: float | None = None) -> None:
+        """The partition heals: the node rejoins (serfHealth passes once the leader
+        reconciles it) and the agent's full sync, a random 0-3 s after it finds a server
+        again, sends what it holds now; until then the catalog keeps what it had."""
+        with self._changed:
+            node = self._known_node(name)
+            now = self._clock()
+            if node.partitioned:
+                node.partitioned = False
+                self._expect_member(node, PASSING, self._timing.member_reconcile, now)
+                self._await_full_sync(node, now, sync_after)
             self._advance(now)
             self._changed.notify_all()
 
@@ -953,8 +993,7 @@ class ConsulState:
             while True:
                 self._live_node(agent)
                 self._advance(now)
-                if needs_leader:
-                    self._require_leader(now)
+                self._require_servers(agent, now, needs_leader)
                 index, result = query()
                 index = max(index, 1)
                 if min_index <= 0 or index > min_index or now >= deadline or self._closed:
@@ -967,6 +1006,7 @@ class ConsulState:
             self._live_node(agent)
             now = self._clock()
             self._advance(now)
+            self._require_servers(agent, now, needs_leader=False)
             return LEADER_ADDRESS if self._has_leader(now) else ""
 
     def has_leader(self) -> bool:
@@ -1340,7 +1380,7 @@ class ConsulState:
             agent_node = self._live_node(agent)
             now = self._clock()
             self._advance(now)
-            self._require_leader(now)
+            self._require_servers(agent, now)
             # state/session.go (sessionCreateTxn, validateSessionChecksTxn): the catalog's
             # node and checks, not the agent's.
             node = self._nodes.get(node_name or agent_node.name)
@@ -1369,7 +1409,7 @@ class ConsulState:
             self._live_node(agent)
             now = self._clock()
             self._advance(now)
-            self._require_leader(now)
+            self._require_servers(agent, now)
             session = self._sessions.get(session_id)
             if session is not None:
                 self._destroy_session(session, self._next_index(), now)
@@ -1380,7 +1420,7 @@ class ConsulState:
             self._live_node(agent)
             now = self._clock()
             self._advance(now)
-            self._require_leader(now)
+            self._require_servers(agent, now)
             session = self._sessions.get(session_id)
             if session is None:
                 return None
@@ -1418,7 +1458,7 @@ class ConsulState:
             self._live_node(agent)
             now = self._clock()
             self._advance(now)
-            self._require_leader(now)
+            self._require_servers(agent, now)
             existing = self._kv.get(key)
             if acquire is not None:
                 return self._kv_acquire(key, value, flags, acquire, existing, now)
@@ -1466,7 +1506,7 @@ class ConsulState:
             self._live_node(agent)
             now = self._clock()
             self._advance(now)
-            self._require_leader(now)
+            self._require_servers(agent, now)
             if recurse:
                 doomed = [k for k in self._kv if k.startswith(key)]
                 if doomed:

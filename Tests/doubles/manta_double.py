@@ -42,6 +42,7 @@ Control API (on the control port):
 | `GET /requests` | every API request so far: method, path, status, account, subuser, role, keyId |
 | `DELETE /requests` | forget them |
 | `POST /fail-after-bytes?bytes=N` | the next object upload is cut (connection closed, nothing stored) after N body bytes |
+| `POST /slow-upload?bytes_per_second=N` | the next object upload's body is read no faster than N bytes a second (a slow link: a test can stop the sender mid-upload) |
 | `POST /corrupt-next-upload` | the next object upload is stored with its first byte changed, as if damaged in transit: its `Computed-MD5` differs from the sender's |
 | `POST /faults?code=C[&count=N][&method=M][&retry_after=S][&status=X][&message=T]` | the next N (1) authenticated requests (of method M) are answered with Manta's error C: `ServiceUnavailable`, `ThrottledError` (503), `SharksExhaustedError` (503, give `retry_after=30` as Manta does), `InternalError` (500), `NotEnoughSpace` (507), or any code with `status=` |
 | `DELETE /faults` | forget the faults not yet served |
@@ -409,6 +410,8 @@ class UploadHooks:
     """What the control API arms for the next object upload."""
     fail_after_bytes: int | None = None
     corrupt: bool = False
+    # Read the body no faster than this (a slow link), so a test can act mid-upload.
+    bytes_per_second: int | None = None
 
 
 # Manta's own answers for the faults the control API injects (muskie's errors.js).
@@ -877,6 +880,8 @@ class APIHandler(BaseHTTPRequestHandler):
                         raise MantaError(413, "MaxContentLengthExceeded", f"request has exceeded {limit} bytes")
                     digest.update(piece)
                     handle.write(piece)
+                    if hooks.bytes_per_second:
+                        time.sleep(len(piece) / hooks.bytes_per_second)
         except BaseException:
             os.unlink(upload)
             raise
@@ -1001,6 +1006,12 @@ class ControlHandler(BaseHTTPRequestHandler):
                     self.double.hooks.fail_after_bytes = int(query["bytes"][0])
                 except (KeyError, ValueError):
                     self.reply(400, {"error": "fail-after-bytes needs ?bytes=N"})
+                    return
+            elif split.path == "/slow-upload":
+                try:
+                    self.double.hooks.bytes_per_second = int(query["bytes_per_second"][0])
+                except (KeyError, ValueError):
+                    self.reply(400, {"error": "slow-upload needs ?bytes_per_second=N"})
                     return
             elif split.path == "/corrupt-next-upload":
                 self.double.hooks.corrupt = True

@@ -176,3 +176,37 @@ def test_the_defaults_are_consuls_own():
     assert (arguments.failure_detection, arguments.member_reconcile, arguments.sync_stagger) == (5.0, 1.0, 3.0)
     assert not arguments.instant
     assert Timing.instant().failure_detection == 0
+
+
+def test_a_partitioned_agent_answers_for_itself_forwards_nothing_and_syncs_at_the_heal(consul):
+    """A client agent cut off from the servers (DESIGN, Consul semantics): its own API still
+    answers, calls it must forward fail with 500, its node fails gossip after the failure
+    detection, and what it changed meanwhile reaches the catalog at its sync after the heal."""
+    double = consul(failure_detection=0.2, member_reconcile=0.1, sync_stagger=0)
+    one, two = Client(double.url("node1")), Client(double.url("node2"))
+    two.register({"Name": "web", "ID": "w2", "Check": {"TTL": "30s"}})
+    assert two.put("/v1/agent/check/pass/service:w2").status == 200
+    eventually(lambda: passing_ids(one, "web") == ["w2"])
+
+    def statuses() -> dict[str, str]:
+        return {c["CheckID"]: c["Status"] for c in one.health("web")[0]["Checks"]}
+
+    double.partition_agent("node2")
+
+    assert two.get("/v1/agent/services").status == 200
+    for path in ("/v1/health/service/web", "/v1/kv/anything", "/v1/status/leader"):
+        answer = two.get(path)
+        assert (answer.status, answer.text) == (500, "No known Consul servers"), path
+    assert two.get("/v1/health/service/web", stale=True).status == 500
+    eventually(lambda: passing_ids(one, "web") == [])
+    assert statuses()["serfHealth"] == "critical"
+
+    # Changes made while cut off stay with the agent: the catalog still has the passing check.
+    assert two.put("/v1/agent/check/warn/service:w2").status == 200
+    assert two.check_status("service:w2") == "warning"
+    assert statuses()["service:w2"] == "passing"
+
+    double.heal_agent("node2")
+    eventually(lambda: statuses() == {"serfHealth": "passing", "service:w2": "warning"})
+    assert passing_ids(one, "web") == []
+    assert two.get("/v1/health/service/web").status == 200

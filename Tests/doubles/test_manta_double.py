@@ -511,6 +511,19 @@ def test_fail_after_bytes_cuts_the_next_upload(client: Client, double: DoublePro
     assert client.put(f"{directory}/cut", b"whole").status == 204
 
 
+def test_slow_upload_reads_the_next_upload_at_the_given_rate(client: Client, double: DoubleProcess,
+                                                             directory: str) -> None:
+    double.control("POST", "/slow-upload?bytes_per_second=1048576")
+    data = os.urandom(MIB + MIB // 2)
+    started = time.monotonic()
+    assert client.put(f"{directory}/slow", data).status == 204
+    assert time.monotonic() - started >= 1.0, "1.5 MiB at 1 MiB/s took less than a second"
+    assert client.request("GET", f"{directory}/slow").body == data
+    started = time.monotonic()
+    assert client.put(f"{directory}/fast", data).status == 204
+    assert time.monotonic() - started < 1.0, "only the next upload is slow"
+
+
 def test_corrupt_next_upload_changes_computed_md5(client: Client, double: DoubleProcess, directory: str) -> None:
     double.control("POST", "/corrupt-next-upload")
     data = b"abcdef"

@@ -30,6 +30,7 @@ import resp
 import servers
 from consul_http import ConsulHTTP, ConsulHTTPError
 from containerpilot import ContainerPilotConfig, load_config
+from netns import GATEWAY, NetworkBed
 from pilot import Event, NodeLog, signal_group
 from pilot_process import JobView, PilotProcess
 
@@ -41,6 +42,8 @@ DEFAULT_CONFIG = REPO_ROOT / "etc" / "containerpilot.json5"
 REDIS_MANAGE_BIN = REPO_ROOT / ".build" / "debug"
 STUB_HOOKS = Path(__file__).resolve().parent / "stub_hooks.py"
 MASTER_NAME = "mymaster"
+STANDARD_REDIS_PORT = 6379
+STANDARD_SENTINEL_PORT = 26379
 # Every process the harness starts carries this, so teardown can find any it missed.
 RUN_MARKER = "REDIS_MANAGE_HARNESS_RUN"
 
@@ -193,6 +196,9 @@ class ConsulAgents:
     def agent_port(self, node: str) -> int:
         return self.backend.agents[node].port
 
+    def agent_address(self, node: str) -> str:
+        return self.backend.agents[node].address
+
     def data_dir(self, node: str) -> Optional[Path]:
         """Where the node's agent keeps its state (Consul's -data-dir)."""
         path = self.backend.data_dir(node)
@@ -214,6 +220,12 @@ class ConsulAgents:
 
     def set_leader(self, present: bool) -> None:
         self._double("switching the leader").set_leader(present)
+
+    def partition_agent(self, node: str) -> None:
+        self._double("partitioning an agent").partition_agent(node)
+
+    def heal_agent(self, node: str) -> None:
+        self._double("healing an agent").heal_agent(node)
 
     def stop(self) -> None:
         self.backend.stop()
@@ -317,8 +329,15 @@ class Node:
         return self.cluster.agents.agent_port(self.name)
 
     @property
+    def address(self) -> str:
+        """Where the node's servers listen and what it announces: its own address in its
+        network namespace (chaos mode), else 127.0.0.1."""
+        network = self.cluster.network
+        return network.place(self.name).address if network is not None else "127.0.0.1"
+
+    @property
     def consul_address(self) -> str:
-        return f"http://127.0.0.1:{self.agent_port}"
+        return f"http://{self.cluster.agents.agent_address(self.name)}:{self.agent_port}"
 
     @property
     def consul_data_dir(self) -> Optional[Path]:
@@ -343,9 +362,10 @@ class Node:
             "SENTINEL_CONF": str(self.etc_dir / "sentinel.conf"),
             "REDIS_RUN_DIR": str(self.run_dir),
             "BACKUP_DIR": str(self.backup_dir),
-            "REDIS_ANNOUNCE_IP": "127.0.0.1",
-            # The bed's servers answer on loopback only, as everything it starts does.
-            "REDIS_BIND": "127.0.0.1",
+            "REDIS_ANNOUNCE_IP": self.address,
+            # The bed's servers answer on loopback only, as everything it starts does,
+            # or on the node's own address in its namespace.
+            "REDIS_BIND": self.address,
             "CONSUL_HTTP_ADDR": self.consul_address,
             "LOG_LEVEL": "DEBUG",
             RUN_MARKER: cluster.run_id,
@@ -383,8 +403,9 @@ class Node:
         self.log.write("harness", f"starting {self.name} with the {self.cluster.hooks.name} hooks")
         spec = {"node": self.name, "env": env, "cwd": str(self.dir), "log": str(self.log_path),
                 "config": str(self.cluster.config_path), "consul": self.consul_address,
-                "token": self.cluster.token, "service_address": "127.0.0.1",
-                "interval_scale": self.cluster.interval_scale}
+                "token": self.cluster.token, "service_address": self.address,
+                "interval_scale": self.cluster.interval_scale,
+                "exec_prefix": self.cluster.network.exec_prefix(self.name) if self.cluster.network else []}
         run = len(self._pilots) + 1
         self.pilot = self._last_pilot = PilotProcess(
             spec, self.dir / f"pilot-{run}.json", [job.name for job in self.config.jobs], self._start_agent, self.log)
@@ -432,6 +453,15 @@ class Node:
             pilot, self.pilot = self.pilot, None
             pilot.kill()
         self._kill_agent()
+
+    def lose_agent(self) -> None:
+        """The node's agent drops out (killed, or cut off with the node): its port refuses
+        connections and gossip marks the node failed after the double's failure detection."""
+        self._kill_agent()
+
+    def regain_agent(self) -> None:
+        """The agent is back with what it kept in its data dir (a restart or a healed cut)."""
+        self._start_agent()
 
     def _kill_agent(self) -> None:
         if self.agent_down:
@@ -492,15 +522,15 @@ class Node:
     # --- Redis ----------------------------------------------------------------------------
 
     def redis(self, *args: Any, timeout: float = 2.0) -> resp.Reply:
-        return resp.command(self.redis_port, *args, timeout=timeout)
+        return resp.command(self.redis_port, *args, timeout=timeout, host=self.address)
 
     def sentinel(self, *args: Any, timeout: float = 2.0) -> resp.Reply:
-        return resp.command(self.sentinel_port, *args, timeout=timeout)
+        return resp.command(self.sentinel_port, *args, timeout=timeout, host=self.address)
 
     def role(self) -> Optional[str]:
         """INFO role (`master` or `slave`), None when redis-server does not answer."""
         try:
-            return resp.info(self.redis_port).get("role")
+            return resp.info(self.redis_port, host=self.address).get("role")
         except (resp.RedisConnectionError, resp.RedisReplyError):
             return None
 
@@ -544,9 +574,12 @@ class Cluster:
                  interval_scale: float = 1.0, config_path: Path = DEFAULT_CONFIG,
                  extra_env: Optional[Mapping[str, str]] = None, token: Optional[str] = None,
                  leader_delay: Optional[float] = None, session_ttl_min: Optional[float] = None,
-                 consul_options: Optional[Mapping[str, Any]] = None) -> None:
+                 consul_options: Optional[Mapping[str, Any]] = None,
+                 network: Optional[NetworkBed] = None) -> None:
         """`consul_options`: the Consul double's start_double options (timing, delays, ACL
-        file); real Consul has its own."""
+        file); real Consul has its own. `network`: each node in its own network namespace
+        on that bed's bridge (netns.py), every node on Redis's and Sentinel's standard
+        ports at its own address, the Consul double's agents on the bridge's address."""
         if interval_scale <= 0:
             raise HarnessError(f"interval_scale must be > 0, got {interval_scale}")
         self.workdir = Path(workdir)
@@ -561,6 +594,9 @@ class Cluster:
         self.leader_delay = leader_delay
         self.session_ttl_min = session_ttl_min
         self.consul_options = dict(consul_options or {})
+        self.network = network
+        if network is not None:
+            self.consul_options["listen"] = GATEWAY
         self.run_id = uuid.uuid4().hex
         self.hook_bin = self.hooks.bin_dir(self.workdir)
         self._ports: set[int] = set()
@@ -588,8 +624,9 @@ class Cluster:
         self.consul = ConsulAgents(self.workdir / "consul", names, token=self.token,
                                    leader_delay=self.leader_delay, session_ttl_min=self.session_ttl_min,
                                    data_dir_template=str(self.workdir / "{node}" / "consul"),
-                                   double_options=self.consul_options)
-        self.nodes = [Node(self, name, free_port(self._ports), free_port(self._ports)) for name in names]
+                                   double_options=self.consul_options,
+                                   backend="double" if self.network is not None else None)
+        self.nodes = [self._new_node(name) for name in names]
         if start_nodes:
             for node in self.nodes:
                 node.start()
@@ -599,11 +636,17 @@ class Cluster:
         """A new node (node<N+1>) with a new agent joined to the same catalog (double only)."""
         name = f"node{len(self.nodes) + 1}"
         self.agents.add_agent(name)
-        node = Node(self, name, free_port(self._ports), free_port(self._ports))
+        node = self._new_node(name)
         self.nodes.append(node)
         if start:
             node.start()
         return node
+
+    def _new_node(self, name: str) -> Node:
+        if self.network is None:
+            return Node(self, name, free_port(self._ports), free_port(self._ports))
+        self.network.add_node(name)
+        return Node(self, name, STANDARD_REDIS_PORT, STANDARD_SENTINEL_PORT)
 
     def stop(self, timeout: float = 60.0) -> None:
         """Graceful stop of every running node (all at once, as `docker compose down`)."""
@@ -699,13 +742,23 @@ class Cluster:
         instances = self.passing("redis")
         if len(instances) != 1:
             raise HarnessError(f"expected one passing redis in Consul, found {instances}")
+        if self.network is not None:
+            return self.node_by_address(instances[0].address)
         return self.node_by_redis_port(instances[0].port)
 
     def node_by_redis_port(self, port: int) -> Node:
+        if self.network is not None:
+            raise HarnessError("every node has the same Redis port in a network bed: use node_by_address")
         for node in self.nodes:
             if node.redis_port == port:
                 return node
         raise KeyError(f"no node has Redis port {port}")
+
+    def node_by_address(self, address: str) -> Node:
+        for node in self.nodes:
+            if node.address == address:
+                return node
+        raise KeyError(f"no node has address {address}")
 
     def write(self, key: str, value: str) -> Node:
         """SET through the master Consul advertises; returns that node."""

@@ -116,7 +116,9 @@ class PilotProcess:
         self._on_start_agent = on_start_agent
         self._log = log
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), str(spec_path)], env=_stand_in_env(spec["env"]),
+            # exec_prefix: `ip netns exec NS` in chaos mode, which execs, so the pid is the stand-in's.
+            [*spec.get("exec_prefix", []), sys.executable, str(Path(__file__).resolve()), str(spec_path)],
+            env=_stand_in_env(spec["env"]),
             cwd=spec["cwd"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=open(spec["log"], "ab"), start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"pilot-{spec['node']}")

@@ -7,7 +7,7 @@ this instead of a client library, so the suite needs nothing beyond the standard
 from __future__ import annotations
 
 import socket
-from typing import Union
+from typing import Callable, Union
 
 Reply = Union[None, int, bytes, "RedisReplyError", list]
 
@@ -75,12 +75,17 @@ class _Reader:
         raise RedisConnectionError(f"{self._where}: unknown reply type in {line!r}")
 
 
+def _connect(address: tuple[str, int], timeout: float) -> socket.socket:
+    return socket.create_connection(address, timeout=timeout)
+
+
 def command(port: int, *args: Union[str, bytes, int], timeout: float = 2.0,
-            host: str = "127.0.0.1") -> Reply:
-    """Sends one command and returns its reply; an error reply raises RedisReplyError."""
+            host: str = "127.0.0.1", connect: Callable[[tuple[str, int], float], socket.socket] = _connect) -> Reply:
+    """Sends one command and returns its reply; an error reply raises RedisReplyError.
+    `connect` opens the connection (the chaos tests open it inside a network namespace)."""
     where = f"redis {host}:{port} {args[0] if args else ''}"
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
+        with connect((host, port), timeout) as sock:
             sock.settimeout(timeout)
             sock.sendall(_encode(args))
             reply = _Reader(sock, where).reply()
@@ -91,11 +96,12 @@ def command(port: int, *args: Union[str, bytes, int], timeout: float = 2.0,
     return reply
 
 
-def info(port: int, section: str = "replication", timeout: float = 2.0) -> dict[str, str]:
+def info(port: int, section: str = "replication", timeout: float = 2.0, host: str = "127.0.0.1",
+         connect: Callable[[tuple[str, int], float], socket.socket] = _connect) -> dict[str, str]:
     """INFO <section> as a dict of its `key:value` lines."""
-    reply = command(port, "INFO", section, timeout=timeout)
+    reply = command(port, "INFO", section, timeout=timeout, host=host, connect=connect)
     if not isinstance(reply, bytes):
-        raise RedisConnectionError(f"redis 127.0.0.1:{port} INFO: unexpected reply {reply!r}")
+        raise RedisConnectionError(f"redis {host}:{port} INFO: unexpected reply {reply!r}")
     fields = {}
     for line in reply.decode(errors="replace").splitlines():
         key, separator, value = line.partition(":")

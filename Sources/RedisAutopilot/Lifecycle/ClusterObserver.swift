@@ -4,6 +4,9 @@ struct SentinelReport: Sendable, Equatable {
     /// nil: this sentinel does not monitor the master (yet).
     var master: NodeAddress?
     var failingOver: Bool
+    /// It flags the master down or has not heard from it for long
+    /// (`SentinelMaster.doubtsMaster`).
+    var doubtsMaster: Bool = false
 }
 
 /// Reads the cluster as the sentinels and this node's servers see it, for
@@ -27,7 +30,8 @@ struct ClusterObserver {
         for address in addresses {
             do {
                 let answer = try node.sentinelMaster(at: address == identity.sentinelAnnounce ? nil : address)
-                reports.append(SentinelReport(sentinel: address, master: answer.master, failingOver: answer.failingOver))
+                reports.append(SentinelReport(
+                    sentinel: address, master: answer.master, failingOver: answer.failingOver, doubtsMaster: answer.doubtsMaster))
             } catch let RedisError.invalidAddress(_, command, error) {
                 log.refuse("sentinel \(address) (\(command)) names an address that is not one: \(error); ignoring it")
             } catch let error as RedisError where error.isProtocolViolation {
@@ -103,6 +107,23 @@ struct ClusterObserver {
             log.debug("listed \(listed) did not answer ROLE as \(listed)", "redis", address, error: "answered \(role)")
         }
         return role == listed
+    }
+
+    /// How many of the sentinels Consul lists as passing the local Sentinel
+    /// flags down, or of all it knows when Consul does not answer; nil when
+    /// the local Sentinel does not answer.
+    func localSentinelReach() -> SentinelReach? {
+        do {
+            let alive = (try? cluster.passing(ClusterNames.sentinelService)).map(Set.init)
+            let peers = try node.sentinelPeers()
+            let cutOff = peers.filter { peer in
+                peer.isDown && (alive.map { alive in peer.address.map(alive.contains) ?? false } ?? true)
+            }.count
+            return SentinelReach(known: peers.count + 1, cutOff: cutOff)
+        } catch {
+            log.debug("sentinel reach unknown", "sentinel", identity.sentinelAnnounce, error: "\(error)")
+            return nil
+        }
     }
 
     /// The local Sentinel's master, nil when it does not answer.

@@ -18,6 +18,30 @@ enum RedisObservation: Sendable, Equatable {
     case replica(of: NodeAddress?, linkUp: Bool, loading: Bool)
 }
 
+/// How much of the cluster's Sentinel the local one still reaches. A master
+/// whose Sentinel has lost a majority of all sentinels, while Consul still
+/// lists those as alive, is on the minority side of a partition: the majority
+/// may be promoting another master (issue 15). Dead sentinels drop out of
+/// Consul's passing list and are not counted, so a master that outlives its
+/// peers keeps serving; when Consul cannot say (this node's agent is cut off
+/// from its servers too) every sentinel flagged down counts, and the warning
+/// this brings is what the agent sends the catalog when the partition heals.
+struct SentinelReach: Sendable, Equatable {
+    /// Every sentinel the local one knows, itself included.
+    var known: Int
+    /// Those the local Sentinel flags down although Consul lists them as passing
+    /// (all it flags down when Consul does not answer).
+    var cutOff: Int
+
+    init(known: Int, cutOff: Int) {
+        self.known = known
+        self.cutOff = cutOff
+    }
+
+    /// Enough sentinels out of reach to elect a master without this side.
+    var majorityCutOff: Bool { cutOff >= known / 2 + 1 }
+}
+
 /// What health saw in one observation.
 struct HealthSnapshot: Sendable, Equatable {
     var redis: RedisObservation
@@ -40,11 +64,14 @@ struct HealthSnapshot: Sendable, Equatable {
     /// Other nodes Consul lists as passing `redis` that do not answer as
     /// master: down, or restarted as replicas, before the catalog caught up.
     var listedMastersNotAnswering: [NodeAddress]
+    /// What the local Sentinel reaches (looked at only when this node is
+    /// master); nil when it or Consul did not answer.
+    var sentinelReach: SentinelReach?
 
     init(redis: RedisObservation, registered: [RoleService: NodeAddress], announce: NodeAddress,
                 holdsBootstrapLock: Bool = false, masterPassingInConsul: Bool = false,
                 sentinelMaster: NodeAddress? = nil, staleServiceIDs: [String] = [], otherPassingMasters: [NodeAddress] = [],
-                listedMastersNotAnswering: [NodeAddress] = []) {
+                listedMastersNotAnswering: [NodeAddress] = [], sentinelReach: SentinelReach? = nil) {
         self.redis = redis
         self.registered = registered
         self.announce = announce
@@ -54,6 +81,7 @@ struct HealthSnapshot: Sendable, Equatable {
         self.staleServiceIDs = staleServiceIDs
         self.otherPassingMasters = otherPassingMasters
         self.listedMastersNotAnswering = listedMastersNotAnswering
+        self.sentinelReach = sentinelReach
     }
 }
 
@@ -126,6 +154,22 @@ enum HealthDecision {
             return HealthPlan(
                 actions: actions, healthy: true,
                 reason: "redis \(note); \(registeredText); registering as a non-passing redis-replica")
+
+        case let .master(replicas, _) where seen.sentinelReach?.majorityCutOff ?? false:
+            // Cut off from most of the cluster while Consul still hears from
+            // this node: its own Sentinel goes on naming it, but the majority
+            // fails it over after down-after. Passing until the heal would list
+            // two masters for the whole partition; stepping out once Sentinel
+            // flags the others down ends this node's listing before the
+            // majority's election can list the new one.
+            let reach = seen.sentinelReach.map { "\($0.cutOff) of \($0.known) sentinels" } ?? ""
+            var actions = align(to: .master, seen: seen)
+            let note = "master with \(replicas) connected replica(s), but its Sentinel cannot reach \(reach) "
+                + "not known dead to Consul: they may be promoting another master"
+            actions.append(.warn(.master, note: note))
+            return HealthPlan(
+                actions: actions, healthy: true,
+                reason: "redis is \(note); \(registeredText); registering as redis without passing until its Sentinel reaches a majority again")
 
         case let .master(replicas, _) where !seen.otherPassingMasters.isEmpty:
             // Just promoted: the old master's node moves itself to

@@ -42,8 +42,10 @@ struct HealthHook {
         var sentinelMaster: NodeAddress?
         var otherMasters: [NodeAddress] = []
         var silentMasters: [NodeAddress] = []
+        var sentinelReach: SentinelReach?
         if case .master = redis {
             sentinelMaster = observer.localSentinelMaster()
+            sentinelReach = observer.localSentinelReach()
             let passingMasters = (try? cluster.passing(RoleService.master.name)) ?? []
             masterPassing = passingMasters.contains(identity.announce)
             for other in passingMasters where other != identity.announce {
@@ -53,7 +55,7 @@ struct HealthHook {
         return HealthSnapshot(
             redis: redis, registered: registered, announce: identity.announce, holdsBootstrapLock: lock.session != nil,
             masterPassingInConsul: masterPassing, sentinelMaster: sentinelMaster, staleServiceIDs: stale,
-            otherPassingMasters: otherMasters, listedMastersNotAnswering: silentMasters)
+            otherPassingMasters: otherMasters, listedMastersNotAnswering: silentMasters, sentinelReach: sentinelReach)
     }
 
     func act(_ plan: HealthPlan) throws {

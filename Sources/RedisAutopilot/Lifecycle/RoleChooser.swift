@@ -79,6 +79,7 @@ struct RoleChooser {
             registeredMasters: try cluster.registered(RoleService.master.name),
             sentinelMasters: reports.compactMap(\.master),
             sentinelsFailingOver: reports.filter(\.failingOver).map(\.sentinel),
+            sentinelsDoubtingMaster: reports.filter(\.doubtsMaster).map(\.sentinel),
             liveReplicas: try cluster.live(RoleService.replica.name).filter { $0 != identity.announce && observer.answersAsReplica($0) },
             localData: LocalData.evidence(in: LocalData.scan(dataDir)),
             holdsBootstrapLock: lockState.mine,

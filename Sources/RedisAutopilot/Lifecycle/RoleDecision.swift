@@ -11,6 +11,9 @@ struct RoleSnapshot: Sendable, Equatable {
     var sentinelMasters: [NodeAddress]
     /// Sentinels that report a failover of the master in progress.
     var sentinelsFailingOver: [NodeAddress]
+    /// Sentinels that flag the master they name down, or have not heard from
+    /// it for half their down-after (`SentinelMaster.doubtsMaster`).
+    var sentinelsDoubtingMaster: [NodeAddress]
     /// Other nodes' `redis-replica` instances whose checks are not critical
     /// and that answer ROLE as replica: replicas that live and hold what they
     /// last replicated.
@@ -35,7 +38,8 @@ struct RoleSnapshot: Sendable, Equatable {
     var sentinelSettings: SentinelSettingsSeen?
 
     init(me: NodeAddress, passingMasters: [NodeAddress] = [], registeredMasters: [NodeAddress] = [],
-                sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
+                sentinelMasters: [NodeAddress] = [], sentinelsFailingOver: [NodeAddress] = [],
+                sentinelsDoubtingMaster: [NodeAddress] = [], liveReplicas: [NodeAddress] = [],
                 localData: [String] = [], holdsBootstrapLock: Bool = false, bootstrapLockHolder: NodeAddress? = nil,
                 bootstrapLockHolderIsMaster: Bool = false, failoverRequested: Bool = false, elapsed: Duration = .zero) {
         self.me = me
@@ -43,6 +47,7 @@ struct RoleSnapshot: Sendable, Equatable {
         self.registeredMasters = registeredMasters
         self.sentinelMasters = sentinelMasters
         self.sentinelsFailingOver = sentinelsFailingOver
+        self.sentinelsDoubtingMaster = sentinelsDoubtingMaster
         self.liveReplicas = liveReplicas
         self.localData = localData
         self.holdsBootstrapLock = holdsBootstrapLock
@@ -129,6 +134,19 @@ enum RoleDecision {
                     step: .requestFailover,
                     reason: "sentinels name this node (\(me)) master but its data dir is empty while replicas \(replicas.listed) "
                         + "hold data; asking Sentinel to promote one instead of resyncing them from nothing")
+            }
+            // A server restarted after it hung: the sentinels may be about to
+            // fail it over, and coming back writable now would make two
+            // masters until Sentinel demotes it. Wait for their verdict, unless
+            // nobody could take over.
+            let doubting = Array(Set(seen.sentinelsDoubtingMaster)).sorted()
+            if !doubting.isEmpty && !replicas.isEmpty && seen.elapsed < masterWaitTimeout {
+                return RolePlan(
+                    step: .wait,
+                    reason: "sentinels name this node (\(me)) master, but \(doubting.listed) flag it down or have not heard from it "
+                        + "for half their down-after while replicas \(replicas.listed) live: a failover may be starting; waiting "
+                        + "for the sentinels' verdict (\(Int(seen.elapsed.inSeconds))s of MASTER_WAIT_TIMEOUT \(Int(masterWaitTimeout.inSeconds))s)",
+                    recheckAfter: .milliseconds(200))
             }
             return masterUnderLock(seen, seen: "sentinels name this node (\(me)) master and no other master passes in Consul")
         }

@@ -70,6 +70,19 @@ struct SentinelMaster: SentinelFieldSet, Equatable {
     var isFailoverInProgress: Bool {
         flags.contains("failover_in_progress") || failoverState != nil
     }
+
+    /// Milliseconds since the master last answered this sentinel's PING.
+    var lastOkPingReplyMilliseconds: Int? { integer("last-ok-ping-reply") }
+
+    /// This sentinel flags the master down, or has not heard from it for half
+    /// its down-after: a failover may start before the master answers again.
+    /// Sentinel keeps counting from its oldest unanswered PING across a
+    /// reconnection, so a server restarted after hanging gets little grace.
+    var doubtsMaster: Bool {
+        if isDown { return true }
+        guard let silent = lastOkPingReplyMilliseconds, let downAfter = downAfterMilliseconds else { return false }
+        return silent * 2 >= downAfter
+    }
 }
 
 /// A replica of a monitored master (SENTINEL REPLICAS).

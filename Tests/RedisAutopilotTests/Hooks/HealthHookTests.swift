@@ -78,6 +78,22 @@ final class HealthHookTests: XCTestCase {
         XCTAssertEqual(world.cluster.checks[world.identity.checkID(.master)]?.status, .warning)
     }
 
+    func testAMasterWhoseSentinelIsCutOffFromTheMajorityStopsPassing() throws {
+        let world = try FakeWorld()
+        let sentinels = try (2...5).map { try NodeAddress(host: "10.0.0.\($0)", port: 26379) }
+        world.node.info = FakeNode.masterInfo()
+        world.cluster.passingInstances["redis-sentinel"] = sentinels
+        world.node.peers = sentinels.enumerated().map { index, address in
+            SentinelPeer(fields: ["ip": address.host, "port": String(address.port), "flags": index < 3 ? "s_down,sentinel" : "sentinel"])
+        }
+        XCTAssertTrue(try world.health().run())
+        XCTAssertEqual(world.cluster.checks[world.identity.checkID(.master)]?.status, .warning)
+        XCTAssertTrue(world.lines.contain("cannot reach 3 of 5 sentinels"))
+        world.cluster.passingInstances["redis-sentinel"] = Array(sentinels.suffix(2))
+        XCTAssertTrue(try world.health().run(), "sentinels Consul knows dead do not count")
+        XCTAssertEqual(world.cluster.checks[world.identity.checkID(.master)]?.status, .passing)
+    }
+
     func testAnUnreachableAgentDecidesNothing() throws {
         let world = try FakeWorld()
         world.cluster.unreachable = true

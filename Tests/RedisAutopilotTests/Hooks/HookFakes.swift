@@ -143,6 +143,8 @@ final class FakeNode: NodePort {
     var localSentinel: SentinelAnswer? = SentinelAnswer(master: nil, failingOver: false)
     var localSentinelMonitor: SentinelMaster? = SentinelMaster(fields: ["num-other-sentinels": "2", "quorum": "2", "num-slaves": "2"])
     var views: [NodeAddress: SentinelView] = [:]
+    /// What this node's Sentinel says of the others (SENTINEL SENTINELS).
+    var peers: [SentinelPeer] = []
     var peerRoles: [NodeAddress: PeerRole] = [:]
     var pinging: Set<NodeAddress> = []
     var refuseFailover = false
@@ -192,6 +194,11 @@ final class FakeNode: NodePort {
         if let sentinel { answer = sentinelAnswers[sentinel] } else { answer = localSentinel }
         guard let answer else { throw FakeUnreachable() }
         return answer
+    }
+
+    func sentinelPeers() throws -> [SentinelPeer] {
+        guard localSentinel != nil else { throw FakeUnreachable() }
+        return peers
     }
 
     func sentinelView(at sentinel: NodeAddress) throws -> SentinelView {

@@ -162,6 +162,27 @@ final class OnStartHookTests: XCTestCase {
         XCTAssertEqual(world.cluster.services.keys.sorted(), ["redis-sentinel-x"])
     }
 
+    func testARestartedMasterTheSentinelsDoubtWaitsForTheirVerdict() throws {
+        let world = try FakeWorld()
+        try FileManager.default.createDirectory(atPath: world.settings.paths.dataDir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: world.settings.paths.dataDir + "/dump.rdb", contents: Data("REDIS0011".utf8))
+        world.cluster.passingInstances["redis-sentinel"] = [otherSentinel]
+        world.cluster.liveInstances["redis-replica"] = [other]
+        world.node.peerRoles[other] = .replica
+        world.node.localSentinel = SentinelAnswer(master: world.me, failingOver: false, doubtsMaster: true)
+        world.node.sentinelAnswers[otherSentinel] = SentinelAnswer(master: world.me, failingOver: false)
+        world.clock.onSleep = { [unowned world, other, otherSentinel] now in
+            guard now >= .seconds(2) else { return }
+            world.node.localSentinel = SentinelAnswer(master: other, failingOver: false)
+            world.node.sentinelAnswers[otherSentinel] = SentinelAnswer(master: other, failingOver: false)
+        }
+        let (outcome, _) = try world.chooser("startRedis", includeOwnSentinel: true).choose()
+        XCTAssertEqual(outcome, .replica(of: other), "the failover the doubt announced happened")
+        XCTAssertGreaterThanOrEqual(world.clock.now, .seconds(2))
+        XCTAssertLessThanOrEqual(world.clock.now, .milliseconds(2200), "looked again every 0.2 s")
+        XCTAssertTrue(world.lines.contain("waiting for the sentinels' verdict"))
+    }
+
     func testARestartFollowsTheMasterItsOwnSentinelNames() throws {
         let world = try FakeWorld()
         world.node.localSentinel = SentinelAnswer(master: other, failingOver: false)

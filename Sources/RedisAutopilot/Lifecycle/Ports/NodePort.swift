@@ -3,6 +3,9 @@ struct SentinelAnswer: Sendable, Equatable {
     /// nil: it does not monitor the master (yet).
     var master: NodeAddress?
     var failingOver: Bool
+    /// It flags the master down or has not heard from it for long
+    /// (`SentinelMaster.doubtsMaster`).
+    var doubtsMaster: Bool = false
 }
 
 /// What another node's Redis answers to ROLE.
@@ -31,6 +34,8 @@ protocol NodePort {
     /// PING, then SENTINEL MASTER; nil when it does not monitor the master yet.
     func sentinelPing() throws -> SentinelMaster?
     func sentinelMaster(at sentinel: NodeAddress?) throws -> SentinelAnswer
+    /// SENTINEL SENTINELS of this node's Sentinel: the others it knows.
+    func sentinelPeers() throws -> [SentinelPeer]
     /// SENTINEL MASTER, REPLICAS and SENTINELS of another node's Sentinel.
     func sentinelView(at sentinel: NodeAddress) throws -> SentinelView
     func requestFailover(at sentinel: NodeAddress?) throws

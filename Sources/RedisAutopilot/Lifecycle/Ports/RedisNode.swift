@@ -100,8 +100,14 @@ struct RedisNode: NodePort {
         let client = try sentinel(address)
         defer { client.close() }
         let master = try client.masterAddress(name: ClusterNames.masterName)
-        let failingOver = try master != nil && client.master(name: ClusterNames.masterName).isFailoverInProgress
-        return SentinelAnswer(master: master, failingOver: failingOver)
+        let state = try master == nil ? nil : client.master(name: ClusterNames.masterName)
+        return SentinelAnswer(master: master, failingOver: state?.isFailoverInProgress ?? false, doubtsMaster: state?.doubtsMaster ?? false)
+    }
+
+    func sentinelPeers() throws -> [SentinelPeer] {
+        let client = try sentinel(nil)
+        defer { client.close() }
+        return try client.sentinels(name: ClusterNames.masterName)
     }
 
     func sentinelView(at address: NodeAddress) throws -> SentinelView {
