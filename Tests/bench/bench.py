@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -34,7 +33,7 @@ import signal  # noqa: E402
 import resp  # noqa: E402
 from harness import Cluster, RedisManageHooks, wait_until  # noqa: E402
 from manta import MantaDouble  # noqa: E402
-from sampling import ConsulSampler, switch_master_times  # noqa: E402
+from sampling import BackgroundLoop, ConsulSampler, switch_master_times  # noqa: E402
 
 # What a section found wrong; main reports it and exits 1 once the figures are written.
 FAILURES: list[str] = []
@@ -191,7 +190,7 @@ def bench_failover(trials: int) -> list[str]:
     return lines + [""]
 
 
-class WriteProbe:
+class WriteProbe(BackgroundLoop):
     """Tries a SET on every node's redis-server every ~50 ms in a thread and keeps the
     samples where more than one accepted it: two masters taking writes, which a failover
     must never produce. A frozen server times out (200 ms) and counts as not accepting."""
@@ -201,16 +200,7 @@ class WriteProbe:
         self.samples = 0
         self.doubles: list[tuple[float, list[str]]] = []
         self.accepted: list[tuple[float, list[str]]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="write-probe")
-
-    def __enter__(self) -> "WriteProbe":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        self._start_loop("write-probe")
 
     def _run(self) -> None:
         while not self._stop.is_set():
