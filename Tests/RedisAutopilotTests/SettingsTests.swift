@@ -65,6 +65,8 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.backup.checkInterval, .seconds(600))
         XCTAssertEqual(settings.backup.saveTimeout, .seconds(570))
         XCTAssertEqual(settings.backup.restoreOnFailure, .fail)
+        XCTAssertEqual(settings.backup.compressionLevel, 1)
+        XCTAssertEqual(settings.backup.compressionThreads, ProcessInfo.processInfo.activeProcessorCount)
 
         XCTAssertEqual(settings.log, LogSettings(level: .info, format: .text))
         XCTAssertEqual(settings.secrets, [])
@@ -107,6 +109,8 @@ final class SettingsTests: XCTestCase {
             "MIN_REPLICAS_MAX_LAG": "1m",
             "BACKUP_TTL": "1h30m",
             "BACKUP_KEEP": "7",
+            "BACKUP_COMPRESSION_LEVEL": "9",
+            "BACKUP_COMPRESSION_THREADS": "3",
             "BACKUP_STORE": "local",
             "BACKUP_DIR": "/srv/backups",
             "BACKUP_SAVE_TIMEOUT": "20m",
@@ -137,7 +141,7 @@ final class SettingsTests: XCTestCase {
         ))
         XCTAssertEqual(settings.backup, BackupSettings(
             interval: .seconds(5400), keep: 7, destination: .local(directory: "/srv/backups"), saveTimeout: .seconds(1200),
-            checkInterval: .seconds(1800), restoreOnFailure: .empty
+            checkInterval: .seconds(1800), restoreOnFailure: .empty, compressionLevel: 9, compressionThreads: 3
         ))
         XCTAssertEqual(Set(settings.secrets), ["acl-token", "pass-word"])
     }
@@ -440,6 +444,8 @@ final class SettingsTests: XCTestCase {
         ("MIN_REPLICAS_MAX_LAG", ["1500ms", "0s"]),
         ("BACKUP_TTL", ["99999999999h", "1d", "0"]),
         ("BACKUP_KEEP", ["-2", "all"]),
+        ("BACKUP_COMPRESSION_LEVEL", ["0", "10", "fast", "1.5"]),
+        ("BACKUP_COMPRESSION_THREADS", ["0", "-1", "257", "all"]),
         ("BACKUP_STORE", ["ftp"]),
         ("BACKUP_DIR", ["backups"]),
         ("BACKUP_SAVE_TIMEOUT", ["1d"]),

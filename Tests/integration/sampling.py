@@ -14,6 +14,26 @@ from consul_http import ConsulHTTPError
 from harness import Cluster, HarnessError
 
 
+class BackgroundLoop:
+    """Runs `_run` in a daemon thread for the length of a `with` block; `_run` returns once
+    `_stop` is set."""
+
+    def _start_loop(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
 def passing_ports(cluster: Cluster, service: str) -> list[int]:
     return sorted(instance.port for instance in cluster.passing(service))
 
@@ -26,7 +46,7 @@ class Sample:
 
 
 @dataclass
-class ConsulSampler:
+class ConsulSampler(BackgroundLoop):
     """Samples Consul's passing redis and redis-replica every ~50 ms in a thread."""
 
     cluster: Cluster
@@ -35,16 +55,7 @@ class ConsulSampler:
     errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="consul-sampler")
-
-    def __enter__(self) -> "ConsulSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        self._start_loop("consul-sampler")
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -87,7 +87,8 @@ struct BackupTask {
         defer { client.close() }
         let saved = try RDBSnapshot(client: client, deadline: deadline, timeoutSeconds: Int(timeout), heartbeat: heartbeat, log: log).take()
         let name = try BackupNaming.name(forSaveTime: saved.savedAt)
-        log("BGSAVE done (saved at \(saved.savedAt)); streaming \(saved.path) through gzip to \(store) as \(name)")
+        log("BGSAVE done (saved at \(saved.savedAt)); streaming \(saved.path) through gzip "
+            + "(level \(settings.backup.compressionLevel), \(settings.backup.compressionThreads) thread(s)) to \(store) as \(name)")
 
         // Opened once: a retried upload reads this very file again from its
         // start, even if a later BGSAVE has renamed a newer one to its path.
@@ -96,7 +97,8 @@ struct BackupTask {
         var attempt: UploadAttempt?
         let upload = UploadSource(length: nil, maximumLength: GzipSizeBound.maximum(forInput: try file.size())) {
             try file.rewind()
-            let fresh = try UploadAttempt(file: file, savedAt: saved.savedAt, deadline: deadline, heartbeat: heartbeat) {
+            let fresh = try UploadAttempt(file: file, savedAt: saved.savedAt, settings: settings.backup, deadline: deadline,
+                                          heartbeat: heartbeat) {
                 BackupError.saveTimedOut(seconds: Int(timeout), lastSeen: "upload of \(name) still running")
             }
             attempt = fresh
@@ -189,10 +191,14 @@ private final class UploadAttempt {
     let source: ByteSource
     private let gzipDigest = Digest()
 
-    init(file: ByteSource, savedAt: Int64, deadline: Deadline, heartbeat: Heartbeat, onTimeout: @escaping () -> Error) throws {
+    init(file: ByteSource, savedAt: Int64, settings: BackupSettings, deadline: Deadline, heartbeat: Heartbeat,
+         onTimeout: @escaping () -> Error) throws {
         rdb = RDBCheckingSource(file)
         let digest = gzipDigest
-        gzip = ObservedByteSource(try GzipCompressingSource(rdb, name: LocalData.rdbFile, modified: Date(timeIntervalSince1970: Double(savedAt)))) {
+        let compressing = try GzipCompressingSource(
+            rdb, level: settings.compressionLevel, threads: settings.compressionThreads, name: LocalData.rdbFile,
+            modified: Date(timeIntervalSince1970: Double(savedAt)))
+        gzip = ObservedByteSource(compressing) {
             digest.hasher.update($0)
         }
         source = GuardedSource(gzip, deadline: deadline, heartbeat: heartbeat, onTimeout: onTimeout)

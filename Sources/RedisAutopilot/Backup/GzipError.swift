@@ -2,6 +2,8 @@ import CZlib
 
 enum GzipError: Error, Equatable, CustomStringConvertible {
     case invalidLevel(Int)
+    case invalidThreads(Int)
+    case invalidBlockSize(Int)
     case invalidHeaderName(String)
     /// The input does not start with a gzip header.
     case notGzip
@@ -19,6 +21,10 @@ enum GzipError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .invalidLevel(level):
             return "gzip level \(level) is not in 0...9"
+        case let .invalidThreads(threads):
+            return "gzip needs at least 1 thread, not \(threads)"
+        case let .invalidBlockSize(size):
+            return "gzip block size \(size) is under the 32 KiB dictionary"
         case let .invalidHeaderName(name):
             return "gzip header name \(String(reflecting: name)) is not printable ASCII"
         case .notGzip:

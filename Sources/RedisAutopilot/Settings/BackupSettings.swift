@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where backups go, resolved from `BACKUP_STORE` and the credentials present.
 enum BackupDestination: Sendable, Equatable {
     case local(directory: String)
@@ -29,6 +31,11 @@ struct BackupSettings: Sendable, Equatable {
     var checkInterval: Duration
     /// `RESTORE_ON_FAILURE`
     var restoreOnFailure: RestoreFailurePolicy
+    /// `BACKUP_COMPRESSION_LEVEL`: gzip's level, 1 (fastest) to 9 (smallest).
+    var compressionLevel: Int = GzipCompressingSource.defaultLevel
+    /// `BACKUP_COMPRESSION_THREADS`: threads deflating at once; by default
+    /// one per core this process may run on.
+    var compressionThreads: Int = BackupSettings.activeCores
     /// `BACKUP_STORE=auto` found neither S3 nor Manta settings: the local
     /// store was not asked for, so nobody said that BACKUP_DIR is shared.
     var fellBackToLocal: Bool = false
@@ -36,6 +43,14 @@ struct BackupSettings: Sendable, Equatable {
     /// Room between the end of a timed-out backup (its error logged, its
     /// lock released) and ContainerPilot's SIGKILL at the job's timeout.
     static let killMargin: Duration = .seconds(30)
+
+    /// Bounds a typo (the memory a backup takes grows with it), far above
+    /// the cores of any host this runs on.
+    static let maximumCompressionThreads = 256
+
+    static var activeCores: Int {
+        min(maximumCompressionThreads, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
 
     private enum StoreChoice: String {
         case auto, manta, s3, local
@@ -64,6 +79,13 @@ struct BackupSettings: Sendable, Equatable {
         }
         let restoreOnFailure = reader.value("RESTORE_ON_FAILURE", default: RestoreFailurePolicy.fail) { text throws(InvalidValue) in
             try ValueParsers.choice(text, ["fail": .fail, "empty": .empty])
+        }
+
+        let compressionLevel = reader.value("BACKUP_COMPRESSION_LEVEL", default: GzipCompressingSource.defaultLevel) { text throws(InvalidValue) in
+            try ValueParsers.integer(text, in: 1...9)
+        }
+        let compressionThreads = reader.value("BACKUP_COMPRESSION_THREADS", default: Self.activeCores) { text throws(InvalidValue) in
+            try ValueParsers.integer(text, in: 1...Self.maximumCompressionThreads)
         }
 
         let resolved: StoreChoice
@@ -96,7 +118,8 @@ struct BackupSettings: Sendable, Equatable {
         }
         return BackupSettings(
             interval: interval, keep: keep, destination: destination, saveTimeout: saveTimeout, checkInterval: checkInterval,
-            restoreOnFailure: restoreOnFailure, fellBackToLocal: choice == .auto && resolved == .local
+            restoreOnFailure: restoreOnFailure, compressionLevel: compressionLevel, compressionThreads: compressionThreads,
+            fellBackToLocal: choice == .auto && resolved == .local
         )
     }
 }
